@@ -1,0 +1,125 @@
+"""The ``acconv`` command line.
+
+Every error a user can cause (unknown environment, bad JSON, an invalid value) is reported as one
+line on stderr, ``acconv: error: ...``, with exit code 2 and no traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any
+
+import typer
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Verify actor-critic convergence the way the two-timescale theorems state it.",
+)
+
+
+# Typer >= 0.24 vendors click; older releases use click itself. Both expose BadParameter, whose
+# base class UsageError is what a malformed command line raises.
+_UsageError: type[Exception] = next(
+    cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "UsageError"
+)
+
+
+_MAX_PRINTED_STATES = 100
+
+
+class UserError(Exception):
+    """A mistake in what the user asked for; reported in one line with exit code 2."""
+
+
+@app.callback()
+def _root() -> None:
+    """Verify actor-critic convergence the way the two-timescale theorems state it."""
+
+
+@app.command()
+def solve(
+    env_id: Annotated[str, typer.Argument(help="A registered environment id with a model.")],
+    gamma: Annotated[
+        float | None,
+        typer.Option(help="Discount factor in (0, 1]; default: the model's own, else 0.99."),
+    ] = None,
+    env_kwargs: Annotated[
+        str, typer.Option("--env-kwargs", help="JSON object of keyword arguments for the env.")
+    ] = "{}",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Solve an environment exactly: |S|, |A|, γ, V*(ρ) and an optimal policy."""
+    from acconv.exact import optimal_values
+    from acconv.mdp import model_of
+
+    kwargs = _parse_json_object(env_kwargs, "--env-kwargs")
+    try:
+        mdp = model_of(env_id, kwargs, gamma)
+    except ValueError as error:
+        raise UserError(str(error)) from error
+    solution = optimal_values(mdp)
+    v_star_start = float(mdp.rho @ solution.V)
+    policy = [int(a) for a in solution.policy.argmax(axis=1)]
+    if as_json:
+        payload = {
+            "env_id": env_id,
+            "n_states": mdp.n_states,
+            "n_actions": mdp.n_actions,
+            "gamma": mdp.gamma,
+            "v_star_start": v_star_start,
+            "v_star": [float(v) for v in solution.V],
+            "policy": policy,
+        }
+        typer.echo(json.dumps(payload))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{env_id}: exact optimum", show_header=False)
+    table.add_row("|S|", str(mdp.n_states))
+    table.add_row("|A|", str(mdp.n_actions))
+    table.add_row("γ", f"{mdp.gamma:g}")
+    table.add_row("horizon", "none" if mdp.horizon is None else str(mdp.horizon))
+    table.add_row("V*(ρ)", f"{v_star_start:.6f}")
+    shown = " ".join(map(str, policy[:_MAX_PRINTED_STATES]))
+    if len(policy) > _MAX_PRINTED_STATES:
+        shown += f" … (first {_MAX_PRINTED_STATES} of {len(policy)} states; --json lists all)"
+    table.add_row("optimal action per state", shown)
+    Console().print(table)
+
+
+def _parse_json_object(text: str, option: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UserError(f"{option} is not valid JSON ({error.msg} at position {error.pos})")
+    if not isinstance(value, dict):
+        raise UserError(f"{option} is {text!r}, expected a JSON object like '{{\"delay\": 20}}'")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; user errors become one line on stderr and exit code 2."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        result = app(args, prog_name="acconv", standalone_mode=False)
+    except UserError as error:
+        typer.echo(f"acconv: error: {error}", err=True)
+        return 2
+    except _UsageError as error:
+        message = error.format_message()  # type: ignore[attr-defined]
+        typer.echo(f"acconv: error: {message} (see acconv --help)", err=True)
+        return 2
+    except typer.Abort:
+        typer.echo("acconv: aborted", err=True)
+        return 130
+    except typer.Exit as exit_:
+        return int(exit_.exit_code)
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

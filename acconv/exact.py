@@ -1,0 +1,402 @@
+"""Exact ground truth on a finite MDP: values, visitations, optima, gradients, redistribution.
+
+Pure numpy functions; each docstring states its equation (THEORY.md §6, RUDDER.md §1.2).
+Conventions: ``pi[s, a]`` is a policy table, ``P_π[s, s'] = Σ_a π(a|s) P[s, a, s']``, and
+``r_π[s] = Σ_a π(a|s) (R[s, a] - τ log π(a|s))`` (``τ = 0`` unless entropy-regularised). In
+absorbing terminal states no decision is made: their reward, entropy and value are 0.
+
+Linear systems ``(I - γ P_π) x = b`` are solved, never inverted. With ``γ = 1`` they are solved on
+the non-terminal ("live") states, which is well posed exactly for proper policies (episodes end
+with probability 1); an improper policy raises ``ValueError``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+from numpy.typing import NDArray
+from scipy.special import logsumexp
+
+from acconv.mdp import FiniteMDP
+from acconv.policies import greedy_policy, log_softmax_policy, softmax_policy
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+
+# --------------------------------------------------------------------------------------------
+# Policy evaluation
+# --------------------------------------------------------------------------------------------
+
+
+def policy_transition(mdp: FiniteMDP, pi: FloatArray) -> FloatArray:
+    """``P_π[s, s'] = Σ_a π(a|s) P[s, a, s']``."""
+    return np.einsum("sa,sat->st", pi, mdp.P, optimize=True)
+
+
+def policy_reward(mdp: FiniteMDP, pi: FloatArray, tau: float = 0.0) -> FloatArray:
+    """``r_π[s] = Σ_a π(a|s) (R[s, a] - τ log π(a|s))``, zero at terminal states."""
+    r = np.einsum("sa,sa->s", pi, mdp.R)
+    if tau != 0.0:
+        with np.errstate(divide="ignore"):
+            log_pi = np.where(pi > 0, np.log(np.where(pi > 0, pi, 1.0)), 0.0)
+        r = r - tau * np.einsum("sa,sa->s", pi, log_pi)
+    return np.where(mdp.terminal, 0.0, r)
+
+
+class _PolicySystem:
+    """``M = I - γ P_π`` on the live states, LU-factorised once for several right-hand sides."""
+
+    def __init__(self, mdp: FiniteMDP, pi: FloatArray) -> None:
+        self.n = mdp.n_states
+        self.live = np.ones(self.n, dtype=bool) if mdp.gamma < 1.0 else ~mdp.terminal
+        P_pi = policy_transition(mdp, pi)
+        if not self.live.all():
+            P_pi = P_pi[np.ix_(self.live, self.live)]
+        M = np.eye(P_pi.shape[0]) - mdp.gamma * P_pi
+        with np.errstate(all="ignore"):
+            self.lu = scipy.linalg.lu_factor(M, overwrite_a=True, check_finite=False)
+        if not np.all(np.abs(np.diag(self.lu[0])) > 1e-12):
+            raise ValueError(
+                "I - γ P_π is singular: the policy is improper (some episodes never end), "
+                "expected a policy that reaches a terminal state with probability 1 when γ = 1"
+            )
+
+    def solve(self, b: FloatArray, transpose: bool = False) -> FloatArray:
+        """``x`` with ``M x = b`` (or ``Mᵀ x = b``), zero on states that are not live."""
+        x = np.zeros(self.n)
+        x[self.live] = scipy.linalg.lu_solve(
+            self.lu, b[self.live], trans=1 if transpose else 0, check_finite=False
+        )
+        return x
+
+
+def policy_evaluation(mdp: FiniteMDP, pi: FloatArray, tau: float = 0.0) -> FloatArray:
+    """``V^π = (I - γ P_π)^{-1} r_π`` (entropy-regularised ``Ṽ^π`` when ``τ > 0``).
+
+    Discounted for ``γ < 1``; undiscounted episodic (on live states, proper ``π``) for ``γ = 1``.
+    """
+    live = np.ones(mdp.n_states, dtype=bool) if mdp.gamma < 1.0 else ~mdp.terminal
+    r = policy_reward(mdp, pi, tau)
+    P_pi = policy_transition(mdp, pi)
+    if not live.all():
+        P_pi, r = P_pi[np.ix_(live, live)], r[live]
+    M = np.eye(P_pi.shape[0]) - mdp.gamma * P_pi
+    V = np.zeros(mdp.n_states)
+    try:
+        V[live] = np.linalg.solve(M, r)
+    except np.linalg.LinAlgError:
+        V[live] = np.nan
+    V[mdp.terminal] = 0.0  # exactly, not up to the solve's rounding
+    if not np.isfinite(V).all():
+        raise ValueError(
+            "I - γ P_π is singular: the policy is improper (some episodes never end), "
+            "expected a policy that reaches a terminal state with probability 1 when γ = 1"
+        )
+    return V
+
+
+def bellman_backup(mdp: FiniteMDP, V: FloatArray) -> FloatArray:
+    """``Q[s, a] = R[s, a] + γ Σ_{s'} P[s, a, s'] V[s']``."""
+    return mdp.R + mdp.gamma * (mdp.P @ V)
+
+
+def action_values(mdp: FiniteMDP, pi: FloatArray, tau: float = 0.0) -> FloatArray:
+    """``Q^π = R + γ P V^π`` (soft ``Q̃^π`` with ``Ṽ^π`` when ``τ > 0``)."""
+    return bellman_backup(mdp, policy_evaluation(mdp, pi, tau))
+
+
+def advantages(mdp: FiniteMDP, pi: FloatArray, tau: float = 0.0) -> FloatArray:
+    """``A^π(s, a) = Q^π(s, a) - τ log π(a|s) - V^π(s)`` (``τ = 0``: ``Q^π - V^π``)."""
+    V = policy_evaluation(mdp, pi, tau)
+    return _advantage(mdp, pi, tau, V)
+
+
+def _advantage(mdp: FiniteMDP, pi: FloatArray, tau: float, V: FloatArray) -> FloatArray:
+    A = bellman_backup(mdp, V) - V[:, None]
+    if tau != 0.0:
+        with np.errstate(divide="ignore"):
+            A = A - tau * np.log(pi)
+    return np.where(mdp.terminal[:, None], 0.0, A)
+
+
+def discounted_visits(
+    mdp: FiniteMDP, pi: FloatArray, mu: FloatArray | None = None
+) -> FloatArray:
+    """``η_μ^π = μᵀ (I - γ P_π)^{-1}``: ``η(s) = Σ_t γ^t Pr(s_t = s | s_0 ~ μ)``.
+
+    For ``γ = 1`` these are the expected visit counts of the live states per episode (terminal
+    states get 0); for ``γ < 1`` they sum to ``1 / (1 - γ)``.
+    """
+    mu = mdp.rho if mu is None else np.asarray(mu, dtype=np.float64)
+    return _PolicySystem(mdp, pi).solve(mu, transpose=True)
+
+
+def discounted_visitation(
+    mdp: FiniteMDP, pi: FloatArray, mu: FloatArray | None = None
+) -> FloatArray:
+    """``d_μ^π = (1 - γ) μᵀ (I - γ P_π)^{-1}``, a distribution over states (``γ < 1`` only)."""
+    if mdp.gamma >= 1.0:
+        raise ValueError(
+            "gamma is 1, expected gamma < 1 for a normalised visitation; "
+            "use discounted_visits for expected visit counts"
+        )
+    return (1.0 - mdp.gamma) * discounted_visits(mdp, pi, mu)
+
+
+# --------------------------------------------------------------------------------------------
+# Optimal control
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Solution:
+    """An optimal (or soft-optimal) solution: values, action values and a policy table."""
+
+    V: FloatArray
+    Q: FloatArray
+    policy: FloatArray
+    iterations: int
+
+
+def value_iteration(
+    mdp: FiniteMDP, tol: float = 1e-8, max_iterations: int = 1_000_000
+) -> Solution:
+    """``V_{k+1}(s) = max_a (R[s, a] + γ Σ_{s'} P[s, a, s'] V_k(s'))`` from ``V_0 = 0``.
+
+    Stops when ``‖V_{k+1} - V_k‖_∞ ≤ tol (1 - γ) / (2γ)``, which guarantees ``‖V_{k+1} - V*‖_∞ ≤
+    tol / 2`` for ``γ < 1``; for ``γ = 1`` (episodic) it stops at ``‖V_{k+1} - V_k‖_∞ ≤ tol``.
+    """
+    threshold = tol * (1.0 - mdp.gamma) / (2.0 * mdp.gamma) if mdp.gamma < 1.0 else tol
+    V = np.zeros(mdp.n_states)
+    for k in range(1, max_iterations + 1):
+        V_next = bellman_backup(mdp, V).max(axis=1)
+        done = np.max(np.abs(V_next - V)) <= threshold
+        V = V_next
+        if done:
+            Q = bellman_backup(mdp, V)
+            return Solution(V=V, Q=Q, policy=greedy_policy(Q), iterations=k)
+    raise RuntimeError(f"value iteration did not reach tol={tol} in {max_iterations} iterations")
+
+
+def policy_iteration(
+    mdp: FiniteMDP, max_iterations: int = 10_000, warm_start_sweeps: int = 30
+) -> Solution:
+    """Howard's policy iteration: evaluate ``π_k`` exactly, act greedily on ``Q^{π_k}``, repeat.
+
+    Exact in finitely many steps. The first policy is greedy after ``warm_start_sweeps`` cheap
+    value-iteration sweeps (each costs one ``P V`` product, far less than a solve), which saves
+    solves. A greedy
+    action changes only when it beats the current one by more than ``1e-12 (1 + |Q|)``, so ties
+    cannot cycle. Needs every policy to be proper when ``γ = 1`` (true with a horizon).
+    """
+    V = np.zeros(mdp.n_states)
+    for _ in range(warm_start_sweeps):
+        V = bellman_backup(mdp, V).max(axis=1)
+    actions = bellman_backup(mdp, V).argmax(axis=1)
+    rows = np.arange(mdp.n_states)
+    for k in range(1, max_iterations + 1):
+        pi = np.zeros((mdp.n_states, mdp.n_actions))
+        pi[rows, actions] = 1.0
+        V = policy_evaluation(mdp, pi)
+        Q = bellman_backup(mdp, V)
+        best = Q.argmax(axis=1)
+        improves = Q[rows, best] > Q[rows, actions] + 1e-12 * (1.0 + np.abs(Q[rows, actions]))
+        if not improves.any():
+            return Solution(V=V, Q=Q, policy=pi, iterations=k)
+        actions = np.where(improves, best, actions)
+    raise RuntimeError(f"policy iteration did not converge in {max_iterations} iterations")
+
+
+def optimal_values(mdp: FiniteMDP) -> Solution:
+    """``V*``, ``Q*`` and an optimal policy, by the fastest exact method that applies.
+
+    Policy iteration when every policy is proper (``γ < 1`` or a horizon), else value iteration
+    to 1e-10 (undiscounted episodic MDPs such as FrozenLake with ``γ = 1``, where some policies
+    never end an episode).
+    """
+    if mdp.gamma < 1.0 or mdp.horizon is not None:
+        return policy_iteration(mdp)
+    return value_iteration(mdp, tol=1e-10)
+
+
+def soft_value_iteration(
+    mdp: FiniteMDP, tau: float, tol: float = 1e-10, max_iterations: int = 1_000_000
+) -> Solution:
+    """Entropy-regularised optimum: ``V(s) = τ log Σ_a exp(Q(s, a)/τ)``, ``Q = R + γ P V``.
+
+    The soft-optimal policy is ``π*_τ(a|s) = exp((Q*_τ(s, a) - V*_τ(s))/τ)``; a contraction with
+    modulus ``γ`` (THEORY.md §5.1, Cen et al. 2022). Stops as :func:`value_iteration` does.
+    """
+    if tau <= 0:
+        raise ValueError(f"tau is {tau}, expected > 0 (use value_iteration for tau = 0)")
+    threshold = tol * (1.0 - mdp.gamma) / (2.0 * mdp.gamma) if mdp.gamma < 1.0 else tol
+    V = np.zeros(mdp.n_states)
+    for k in range(1, max_iterations + 1):
+        Q = bellman_backup(mdp, V)
+        V_next = np.where(mdp.terminal, 0.0, tau * logsumexp(Q / tau, axis=1))
+        done = np.max(np.abs(V_next - V)) <= threshold
+        V = V_next
+        if done:
+            Q = bellman_backup(mdp, V)
+            return Solution(V=V, Q=Q, policy=softmax_policy(Q / tau), iterations=k)
+    raise RuntimeError(f"soft value iteration did not reach tol={tol} in {max_iterations} steps")
+
+
+# --------------------------------------------------------------------------------------------
+# Objective and exact policy gradient of a tabular softmax policy
+# --------------------------------------------------------------------------------------------
+
+
+def objective(
+    mdp: FiniteMDP,
+    theta: FloatArray,
+    beta: float = 1.0,
+    tau: float = 0.0,
+    mu: FloatArray | None = None,
+) -> float:
+    """``J(θ) = Σ_s μ(s) V^{π_θ}(s)`` with ``π_θ = softmax(β θ)`` (``Ṽ`` when ``τ > 0``)."""
+    mu = mdp.rho if mu is None else np.asarray(mu, dtype=np.float64)
+    V = policy_evaluation(mdp, softmax_policy(theta, beta), tau)
+    return float(mu @ V)
+
+
+def policy_gradient(
+    mdp: FiniteMDP,
+    theta: FloatArray,
+    beta: float = 1.0,
+    tau: float = 0.0,
+    mu: FloatArray | None = None,
+) -> FloatArray:
+    """Exact ``∂J/∂θ[s, a] = β η_μ(s) π(a|s) A(s, a)`` for ``π = softmax(β θ)``.
+
+    ``η_μ = μᵀ (I - γ P_π)^{-1}`` (= ``d_μ^π / (1 - γ)`` for ``γ < 1``, expected visits for
+    ``γ = 1``) and ``A(s, a) = Q̃(s, a) - τ log π(a|s) - Ṽ(s)`` (Agarwal et al. 2021, Lemma C.1;
+    Mei et al. 2020 for the entropy term; THEORY.md §6.2). One LU factorisation of
+    ``I - γ P_π`` serves both solves.
+    """
+    mu = mdp.rho if mu is None else np.asarray(mu, dtype=np.float64)
+    pi = softmax_policy(theta, beta)
+    system = _PolicySystem(mdp, pi)
+    V = system.solve(policy_reward(mdp, pi, tau))
+    eta = system.solve(mu, transpose=True)
+    A = mdp.R + mdp.gamma * (mdp.P @ V) - V[:, None]
+    if tau != 0.0:
+        A = A - tau * log_softmax_policy(theta, beta)
+    A[mdp.terminal] = 0.0
+    return np.asarray(beta * eta[:, None] * pi * A)
+
+
+# --------------------------------------------------------------------------------------------
+# Finite-horizon recursions (time-dependent policies, decisions t = 0..T-1)
+# --------------------------------------------------------------------------------------------
+
+
+def finite_horizon_evaluation(
+    mdp: FiniteMDP, pi: FloatArray, horizon: int
+) -> tuple[FloatArray, FloatArray]:
+    """Backward recursion ``V_T = 0``, ``Q_t = R + γ P V_{t+1}``, ``V_t(s) = Σ_a π_t(a|s) Q_t``.
+
+    ``pi`` has shape ``(T, S, A)`` (time-dependent) or ``(S, A)`` (the same at every t).
+    Returns ``V`` of shape ``(T + 1, S)`` and ``Q`` of shape ``(T, S, A)``.
+    """
+    pis = np.broadcast_to(pi, (horizon, mdp.n_states, mdp.n_actions))
+    V = np.zeros((horizon + 1, mdp.n_states))
+    Q = np.zeros((horizon, mdp.n_states, mdp.n_actions))
+    for t in range(horizon - 1, -1, -1):
+        Q[t] = bellman_backup(mdp, V[t + 1])
+        V[t] = np.einsum("sa,sa->s", pis[t], Q[t])
+    return V, Q
+
+
+def finite_horizon_optimal(mdp: FiniteMDP, horizon: int) -> Solution:
+    """Backward induction ``V_t(s) = max_a (R + γ P V_{t+1})(s, a)``; ``policy`` is ``(T, S, A)``.
+
+    ``V`` has shape ``(T + 1, S)``, ``Q`` shape ``(T, S, A)``; ``iterations`` is ``T``.
+    """
+    V = np.zeros((horizon + 1, mdp.n_states))
+    Q = np.zeros((horizon, mdp.n_states, mdp.n_actions))
+    policy = np.zeros_like(Q)
+    for t in range(horizon - 1, -1, -1):
+        Q[t] = bellman_backup(mdp, V[t + 1])
+        V[t] = Q[t].max(axis=1)
+        policy[t] = greedy_policy(Q[t])
+    return Solution(V=V, Q=Q, policy=policy, iterations=horizon)
+
+
+def finite_horizon_policy_gradient(
+    mdp: FiniteMDP, theta: FloatArray, beta: float = 1.0
+) -> FloatArray:
+    """``∂J/∂θ_t[s, a] = β γ^t Pr(s_t = s) π_t(a|s) A_t(s, a)`` for time-dependent logits.
+
+    ``theta`` has shape ``(T, S, A)``; ``Pr(s_t = ·)`` propagates ``ρ`` forward and
+    ``A_t = Q_t - V_t`` comes from :func:`finite_horizon_evaluation` (THEORY.md §6.2).
+    """
+    horizon = theta.shape[0]
+    pi = softmax_policy(theta, beta)
+    V, Q = finite_horizon_evaluation(mdp, pi, horizon)
+    grad = np.zeros_like(pi)
+    p = mdp.rho.copy()
+    for t in range(horizon):
+        grad[t] = beta * mdp.gamma**t * p[:, None] * pi[t] * (Q[t] - V[t][:, None])
+        p = p @ policy_transition(mdp, pi[t])
+    return grad
+
+
+# --------------------------------------------------------------------------------------------
+# Optimal RUDDER reward redistribution (RUDDER.md §1.2)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Redistribution:
+    """The optimal redistribution of one episode.
+
+    ``rewards[t]`` is ``r*_{t+1}``, ``predictions[t] = E[G_0 | τ_{0:t}]`` and ``correction`` the
+    zero-mean end-of-episode term, so ``rewards.sum() + correction == G_0``.
+    """
+
+    rewards: FloatArray
+    predictions: FloatArray
+    correction: float
+
+
+def optimal_redistribution(
+    mdp: FiniteMDP,
+    pi: FloatArray,
+    states: IntArray,
+    actions: IntArray,
+    rewards: FloatArray,
+) -> Redistribution:
+    """Redistribute one episode optimally (expected future reward 0 at every step).
+
+    With ``q = Q^π`` of the Markov (time-augmented) ``mdp`` and the prefix
+    ``τ_{0:t} = (s_0, a_0, r_1, ..., s_t, a_t)``, the Markov property gives
+    ``g_t = E[G_0 | τ_{0:t}] = Σ_{k<t} γ^k r_{k+1} + γ^t q(s_t, a_t)``. The redistributed reward is
+    ``r*_{t+1} = g_t - g_{t-1}`` (``g_{-1} = 0``): for ``γ = 1`` exactly
+    ``r*_{t+1} = r_t + q(s_t, a_t) - q(s_{t-1}, a_{t-1})`` of RUDDER's Theorem 2, and the
+    correction ``G_0 - g_{T-1}`` has zero mean given ``τ_{0:T-1}``. Since ``(g_t)`` is a
+    martingale, ``E[Σ_{k>t} r*_{k+1} | τ_{0:t}] = 0``. RUDDER's theory assumes ``γ = 1``.
+
+    ``states`` holds ``s_0..s_{T-1}`` (a final ``s_T`` may follow and is ignored), ``actions``
+    ``a_0..a_{T-1}`` and ``rewards`` ``r_1..r_T``.
+    """
+    actions = np.asarray(actions, dtype=np.int64)
+    T = len(actions)
+    states = np.asarray(states, dtype=np.int64)[:T]
+    rewards = np.asarray(rewards, dtype=np.float64)
+    if len(states) != T or len(rewards) != T:
+        raise ValueError(
+            f"episode has {len(states)} states, {T} actions and {len(rewards)} rewards, "
+            "expected T states (s_T optional), T actions and T rewards"
+        )
+    q = action_values(mdp, pi)[states, actions]
+    discounts = mdp.gamma ** np.arange(T)
+    earned = np.concatenate([[0.0], np.cumsum(discounts * rewards)[:-1]])
+    g = earned + discounts * q
+    G0 = float(discounts @ rewards)
+    return Redistribution(
+        rewards=np.diff(g, prepend=0.0), predictions=g, correction=G0 - float(g[-1])
+    )
