@@ -95,7 +95,8 @@ def _parse_json_object(text: str, option: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as error:
-        raise UserError(f"{option} is not valid JSON ({error.msg} at position {error.pos})")
+        message = f"{option} is not valid JSON ({error.msg} at position {error.pos})"
+        raise UserError(message) from None
     if not isinstance(value, dict):
         raise UserError(f"{option} is {text!r}, expected a JSON object like '{{\"delay\": 20}}'")
     return value

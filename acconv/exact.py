@@ -33,7 +33,7 @@ IntArray = NDArray[np.int64]
 
 def policy_transition(mdp: FiniteMDP, pi: FloatArray) -> FloatArray:
     """``P_π[s, s'] = Σ_a π(a|s) P[s, a, s']``."""
-    return np.einsum("sa,sat->st", pi, mdp.P, optimize=True)
+    return np.asarray(np.einsum("sa,sat->st", pi, mdp.P, optimize=True))
 
 
 def policy_reward(mdp: FiniteMDP, pi: FloatArray, tau: float = 0.0) -> FloatArray:
@@ -49,13 +49,14 @@ def policy_reward(mdp: FiniteMDP, pi: FloatArray, tau: float = 0.0) -> FloatArra
 class _PolicySystem:
     """``M = I - γ P_π`` on the live states, LU-factorised once for several right-hand sides."""
 
-    def __init__(self, mdp: FiniteMDP, pi: FloatArray) -> None:
+    def __init__(self, mdp: FiniteMDP, pi: FloatArray, gamma: float | None = None) -> None:
+        gamma = mdp.gamma if gamma is None else gamma
         self.n = mdp.n_states
-        self.live = np.ones(self.n, dtype=bool) if mdp.gamma < 1.0 else ~mdp.terminal
+        self.live = np.ones(self.n, dtype=bool) if gamma < 1.0 else ~mdp.terminal
         P_pi = policy_transition(mdp, pi)
         if not self.live.all():
             P_pi = P_pi[np.ix_(self.live, self.live)]
-        M = np.eye(P_pi.shape[0]) - mdp.gamma * P_pi
+        M = np.eye(P_pi.shape[0]) - gamma * P_pi
         with np.errstate(all="ignore"):
             self.lu = scipy.linalg.lu_factor(M, overwrite_a=True, check_finite=False)
         if not np.all(np.abs(np.diag(self.lu[0])) > 1e-12):
@@ -132,6 +133,42 @@ def discounted_visits(
     """
     mu = mdp.rho if mu is None else np.asarray(mu, dtype=np.float64)
     return _PolicySystem(mdp, pi).solve(mu, transpose=True)
+
+
+def expected_visits(mdp: FiniteMDP, pi: FloatArray, mu: FloatArray | None = None) -> FloatArray:
+    """``η1_μ^π(s) = E[Σ_t 1{s_t = s}]``: undiscounted visits per episode of the live states.
+
+    ``μᵀ (I - P_π)^{-1}`` on the non-terminal states; needs a proper policy (every episode ends).
+    This is the weight of state ``s`` in a batch update that sums over the steps of an episode.
+    """
+    mu = mdp.rho if mu is None else np.asarray(mu, dtype=np.float64)
+    return _PolicySystem(mdp, pi, gamma=1.0).solve(mu, transpose=True)
+
+
+def expected_gae_advantage(
+    mdp: FiniteMDP,
+    pi: FloatArray,
+    values: FloatArray,
+    lam: float,
+    reward: FloatArray | None = None,
+) -> FloatArray:
+    """``E[Â_t | s_t = s, a_t = a]`` of GAE(λ) with critic values ``V`` (0 at terminal states).
+
+    With ``δ̄(s) = Σ_a π(a|s) (r(s, a) + γ P V(s, a)) - V(s)`` (the mean TD error under ``π``) and
+    ``u = (I - γλ P_π)^{-1} δ̄`` (so ``u(s) = E[Â_t | s_t = s]``):
+    ``E[Â_t | s, a] = r(s, a) + γ P V(s, a) - V(s) + γλ Σ_{s'} P[s, a, s'] u(s')``.
+    ``λ = 1`` gives ``Q^π - V``, ``λ = 0`` the mean TD error. ``reward`` defaults to ``R``.
+    """
+    r = mdp.R if reward is None else reward
+    V = np.where(mdp.terminal, 0.0, values)
+    one_step = r + mdp.gamma * (mdp.P @ V) - V[:, None]
+    delta_bar = np.where(mdp.terminal, 0.0, np.einsum("sa,sa->s", pi, one_step))
+    if lam == 0.0:
+        u = np.zeros(mdp.n_states)
+    else:
+        u = _PolicySystem(mdp, pi, gamma=mdp.gamma * lam).solve(delta_bar)
+    advantage = one_step + mdp.gamma * lam * (mdp.P @ u)
+    return np.where(mdp.terminal[:, None], 0.0, advantage)
 
 
 def discounted_visitation(

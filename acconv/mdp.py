@@ -51,7 +51,7 @@ class FiniteMDP:
     R: FloatArray
     gamma: float
     rho: FloatArray
-    terminal: BoolArray = field(default=None)  # type: ignore[assignment]
+    terminal: BoolArray = field(default=None)  # type: ignore[arg-type]  # None -> no terminal
     horizon: int | None = None
     R_next: FloatArray | None = None
     R_noise: FloatArray | None = None
@@ -83,15 +83,17 @@ class FiniteMDP:
             isinstance(self.horizon, bool) or int(self.horizon) != self.horizon or self.horizon < 1
         ):
             raise ValueError(f"horizon is {self.horizon!r}, expected a positive integer or None")
-        for s in np.flatnonzero(terminal):
+        for i in np.flatnonzero(terminal):
             for a in range(n_actions):
-                if abs(P[s, a, s] - 1.0) > _ATOL:
+                if abs(P[i, a, i] - 1.0) > _ATOL:
                     raise ValueError(
-                        f"terminal state {s} is not absorbing: P[{s}, {a}, {s}] is "
-                        f"{P[s, a, s]:.6g}, expected 1"
+                        f"terminal state {i} is not absorbing: P[{i}, {a}, {i}] is "
+                        f"{P[i, a, i]:.6g}, expected 1"
                     )
-                if R[s, a] != 0.0:
-                    raise ValueError(f"R[{s}, {a}] is {R[s, a]:.6g} at terminal state {s}, expected 0")
+                if R[i, a] != 0.0:
+                    raise ValueError(
+                        f"R[{i}, {a}] is {R[i, a]:.6g} at terminal state {i}, expected 0"
+                    )
         if gamma == 1.0 and self.horizon is None and not terminal.any():
             raise ValueError(
                 "gamma is 1 but the MDP has neither terminal states nor a horizon; "
@@ -101,7 +103,7 @@ class FiniteMDP:
         if self.R_next is not None:
             R_next = _as_float_array(self.R_next, "R_next", ndim=3, shape=P.shape)
             expected = np.einsum("sat,sat->sa", P, R_next)
-            s, a = np.unravel_index(np.argmax(np.abs(expected - R)), R.shape)
+            s, a = (int(i) for i in np.unravel_index(np.argmax(np.abs(expected - R)), R.shape))
             if abs(expected[s, a] - R[s, a]) > 1e-6 * max(1.0, abs(R[s, a])):
                 raise ValueError(
                     f"R[{s}, {a}] is {R[s, a]:.6g} but Σ_s' P R_next gives {expected[s, a]:.6g}, "
@@ -335,10 +337,10 @@ def from_gymnasium(env: Any, gamma: float = 0.99) -> FiniteMDP:
                 ends[int(s_next)] |= bool(done)
                 continues[s, int(s_next)] |= not done and prob > 0
     P /= P.sum(axis=2, keepdims=True)  # the tables store thirds like 0.33333333333333337
-    for s in np.flatnonzero(ends):
-        P[s] = 0.0
-        P[s, :, s] = 1.0
-        R_next[s] = 0.0
+    for end in np.flatnonzero(ends):
+        P[end] = 0.0
+        P[end, :, end] = 1.0
+        R_next[end] = 0.0
     rho_table = getattr(unwrapped, "initial_state_distrib", None)
     if rho_table is not None:
         rho = np.asarray(rho_table, dtype=np.float64)
@@ -351,9 +353,9 @@ def from_gymnasium(env: Any, gamma: float = 0.99) -> FiniteMDP:
     live = reachable_states(P, rho) & ~ends
     conflict = np.argwhere(continues & live[:, None] & ends[None, :])
     if len(conflict):
-        s, s_next = conflict[0]
+        source, s_next = conflict[0]
         raise ValueError(
-            f"state {s_next} is entered from state {s} without ending the episode but ends "
+            f"state {s_next} is entered from state {source} without ending the episode but ends "
             "it elsewhere; expected terminal flags that depend only on the state entered"
         )
     R = np.einsum("sat,sat->sa", P, R_next)
@@ -402,3 +404,38 @@ def model_of(
         return from_gymnasium(env, 0.99 if gamma is None else gamma)
     finally:
         env.close()
+
+
+def discount_as_termination(mdp: FiniteMDP) -> FiniteMDP:
+    """The undiscounted episodic MDP in which ``γ`` is a per-step survival probability.
+
+    Each transition continues as in ``mdp`` with probability ``γ`` and otherwise enters one new
+    absorbing terminal state (index ``S``); rewards are unchanged and the discount becomes 1.
+    Then ``V^π`` is unchanged on the original states for every policy, every episode ends with
+    probability 1, and the undiscounted expected visits are the discounted visits of ``mdp``:
+    sampled returns need no truncation and undiscounted policy gradients are exact ``∇J_γ``.
+    """
+    if mdp.gamma >= 1.0:
+        raise ValueError(f"gamma is {mdp.gamma}, expected gamma < 1 to turn into termination")
+    S, A = mdp.n_states, mdp.n_actions
+    P = np.zeros((S + 1, A, S + 1))
+    P[:S, :, :S] = mdp.gamma * mdp.P
+    P[:S, :, S] = 1.0 - mdp.gamma
+    P[S, :, S] = 1.0
+    terminal = np.append(mdp.terminal, True)
+    for s in np.flatnonzero(mdp.terminal):  # old terminal states stay absorbing
+        P[s] = 0.0
+        P[s, :, s] = 1.0
+    R = np.vstack([mdp.R, np.zeros((1, A))])
+    R_next = None
+    if mdp.R_next is not None:
+        R_next = np.zeros((S + 1, A, S + 1))
+        R_next[:S, :, :S] = mdp.R_next
+        R_next[:S, :, S] = mdp.R  # the reward is earned whether or not the episode goes on
+        R_next[np.flatnonzero(mdp.terminal)] = 0.0
+    R_noise = None if mdp.R_noise is None else np.vstack([mdp.R_noise, np.zeros((1, A))])
+    labels = None if mdp.state_labels is None else (*mdp.state_labels, "end")
+    return FiniteMDP(
+        P=P, R=R, gamma=1.0, rho=np.append(mdp.rho, 0.0), terminal=terminal,
+        R_next=R_next, R_noise=R_noise, state_labels=labels,
+    )

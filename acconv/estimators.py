@@ -1,0 +1,92 @@
+"""Pure sample estimators on padded batches of episodes (THEORY.md §2).
+
+Shapes: ``rewards[b, t]`` is ``r_{t+1}`` of episode ``b`` (``(B, T)``); ``values[b, t]`` is the
+critic's ``V(s_t)`` for ``t = 0..T`` (``(B, T + 1)``) and must already be 0 where no bootstrap is
+allowed (after termination); ``mask[b, t]`` marks real decision steps (``(B, T)``). One episode
+may be passed as 1-D arrays. Everything past an episode's end is ignored.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+
+def td_errors(
+    rewards: FloatArray, values: FloatArray, gamma: float, mask: BoolArray | None = None
+) -> FloatArray:
+    """``δ_t = r_{t+1} + γ V(s_{t+1}) - V(s_t)``, 0 outside the episode."""
+    r, v, m = _as_batch(rewards, values, mask)
+    delta = np.where(m, r + gamma * v[:, 1:] - v[:, :-1], 0.0)
+    return delta.reshape(np.shape(rewards))
+
+
+def gae(
+    rewards: FloatArray,
+    values: FloatArray,
+    gamma: float,
+    lam: float,
+    mask: BoolArray | None = None,
+) -> FloatArray:
+    """Generalised advantage estimation (Schulman et al. 2016, eq. 16).
+
+    ``Â_t = Σ_{k≥0} (γλ)^k δ_{t+k}``, computed backwards as ``Â_t = δ_t + γλ Â_{t+1}``. With
+    ``λ = 1`` this is the Monte-Carlo advantage ``G_t - V(s_t)`` (bootstrapped from ``V`` where an
+    episode was truncated); with ``λ = 0`` it is the TD error ``δ_t``. ``Â_t + V(s_t)`` is the
+    λ-return, the TD(λ) target.
+    """
+    r, v, m = _as_batch(rewards, values, mask)
+    delta = np.where(m, r + gamma * v[:, 1:] - v[:, :-1], 0.0)
+    advantages = np.zeros_like(delta)
+    running = np.zeros(delta.shape[0])
+    for t in range(delta.shape[1] - 1, -1, -1):
+        running = np.where(m[:, t], delta[:, t] + gamma * lam * running, 0.0)
+        advantages[:, t] = running
+    return advantages.reshape(np.shape(rewards))
+
+
+def discounted_returns(
+    rewards: FloatArray, gamma: float, mask: BoolArray | None = None
+) -> FloatArray:
+    """``G_t = Σ_{k≥t} γ^{k-t} r_{k+1}`` within each episode (no bootstrap)."""
+    r = np.atleast_2d(np.asarray(rewards, dtype=np.float64))
+    zeros = np.zeros((r.shape[0], r.shape[1] + 1))
+    return gae(rewards, zeros.reshape(_values_shape(rewards)), gamma, 1.0, mask)
+
+
+def clipped_surrogate(ratio: FloatArray, advantage: FloatArray, clip_eps: float) -> FloatArray:
+    """PPO's ``min(ρ Â, clip(ρ, 1 - ε, 1 + ε) Â)`` per sample (Schulman et al. 2017, eq. 7)."""
+    return np.minimum(ratio * advantage, np.clip(ratio, 1 - clip_eps, 1 + clip_eps) * advantage)
+
+
+def surrogate_is_unclipped(
+    ratio: FloatArray, advantage: FloatArray, clip_eps: float
+) -> BoolArray:
+    """Where the clipped surrogate's derivative in ``ρ`` is ``Â`` (else 0).
+
+    The ``min`` picks the unclipped term exactly when ``Â ≥ 0`` and ``ρ ≤ 1 + ε``, or ``Â < 0``
+    and ``ρ ≥ 1 - ε``.
+    """
+    return np.where(advantage >= 0, ratio <= 1 + clip_eps, ratio >= 1 - clip_eps)
+
+
+def _as_batch(
+    rewards: FloatArray, values: FloatArray, mask: BoolArray | None
+) -> tuple[FloatArray, FloatArray, BoolArray]:
+    r = np.atleast_2d(np.asarray(rewards, dtype=np.float64))
+    v = np.atleast_2d(np.asarray(values, dtype=np.float64))
+    m = np.ones_like(r, dtype=bool) if mask is None else np.atleast_2d(np.asarray(mask, bool))
+    if v.shape != (r.shape[0], r.shape[1] + 1) or m.shape != r.shape:
+        raise ValueError(
+            f"rewards {r.shape}, values {v.shape} and mask {m.shape} do not fit, "
+            "expected (B, T), (B, T + 1) and (B, T)"
+        )
+    return r, v, m
+
+
+def _values_shape(rewards: FloatArray) -> tuple[int, ...]:
+    shape = np.shape(rewards)
+    return (*shape[:-1], shape[-1] + 1)

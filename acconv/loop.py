@@ -1,0 +1,115 @@
+"""The one run loop: sample a batch, update, tell the observers (DESIGN.md §3).
+
+Every learner, tabular now and neural later, runs under :func:`train`. Learners never see the
+observers; observers only receive frozen events.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from acconv.instrument.events import EndEvent, Observer, StartEvent, UpdateEvent
+from acconv.mdp import FiniteMDP
+from acconv.sampling import EpisodeBatch, MDPSampler, sample_env_episodes
+from acconv.updates import Learner, Task, UpdateInfo
+
+StateT = TypeVar("StateT")
+FloatArray = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class TrainResult(Generic[StateT]):
+    """The learner's final state, its last update and the policy it ends with."""
+
+    state: StateT
+    last_update: UpdateInfo
+    policy: FloatArray
+    env_steps: int
+
+
+def train(
+    learner: Learner[StateT],
+    env_or_mdp: FiniteMDP | Any,
+    n_updates: int,
+    rng: np.random.Generator,
+    observers: Sequence[Observer] = (),
+    episodes_per_update: int = 16,
+    max_steps: int | None = None,
+    gamma: float | None = None,
+) -> TrainResult[StateT]:
+    """Run ``n_updates`` two-timescale updates of ``learner`` and report them to ``observers``.
+
+    ``env_or_mdp`` is a :class:`FiniteMDP` (fast batched sampling from the model) or a Gymnasium
+    environment with discrete spaces (the slow path; its ``unwrapped.mdp``, if any, is passed on
+    so exact checks still work, but episodes come from the environment itself). ``gamma``
+    overrides the discount for environments (required when an environment has no model). In
+    ``expected`` mode no episodes are drawn: the learner uses the exact mean-field update.
+    """
+    if isinstance(n_updates, bool) or not isinstance(n_updates, int) or n_updates < 1:
+        raise ValueError(f"n_updates is {n_updates!r}, expected a positive integer")
+    if episodes_per_update < 1:
+        raise ValueError(f"episodes_per_update is {episodes_per_update}, expected >= 1")
+    task, draw = _episode_source(env_or_mdp, max_steps, gamma)
+    if learner.mode == "expected" and task.mdp is None:
+        raise ValueError("mode 'expected' needs an exact model, got an environment without .mdp")
+    start = time.perf_counter()
+    state = learner.init(task, rng)
+    config = getattr(learner, "config", {})
+    for observer in observers:
+        observer.on_start(StartEvent(type(learner).__name__, task, n_updates, config))
+    env_steps = 0
+    info: UpdateInfo | None = None
+    for _ in range(n_updates):
+        pi = learner.policy(state)
+        batch = None if learner.mode == "expected" else draw(pi, episodes_per_update, rng)
+        state, info = learner.update(state, batch)
+        env_steps += info.n_steps
+        event = UpdateEvent(info=info, policy=pi, env_steps=env_steps)
+        for observer in observers:
+            observer.on_update(event)
+    assert info is not None
+    final_policy = learner.policy(state)
+    end = EndEvent(n_updates, env_steps, final_policy, time.perf_counter() - start)
+    for observer in observers:
+        observer.on_end(end)
+    return TrainResult(state=state, last_update=info, policy=final_policy, env_steps=env_steps)
+
+
+def _episode_source(
+    env_or_mdp: Any, max_steps: int | None, gamma: float | None
+) -> tuple[Task, Any]:
+    if isinstance(env_or_mdp, FiniteMDP):
+        mdp = env_or_mdp if gamma is None else env_or_mdp.with_gamma(gamma)
+        sampler = MDPSampler(mdp)
+
+        def draw_from_model(pi: FloatArray, n: int, rng: np.random.Generator) -> EpisodeBatch:
+            return sampler.sample(pi, n, rng, max_steps)
+
+        return Task.from_mdp(mdp), draw_from_model
+    env = env_or_mdp
+    spaces = (getattr(env, "observation_space", None), getattr(env, "action_space", None))
+    if not all(hasattr(space, "n") for space in spaces):
+        raise ValueError(
+            f"environment {env!r} has observation space {spaces[0]} and action space "
+            f"{spaces[1]}, expected Discrete spaces for a tabular learner"
+        )
+    model = getattr(env.unwrapped, "mdp", None)
+    if gamma is None:
+        if model is None:
+            raise ValueError("gamma is required for an environment without a model (.mdp)")
+        gamma = model.gamma
+    if model is not None:
+        model = model.with_gamma(gamma)
+    n_states, n_actions = (int(space.n) for space in spaces)  # type: ignore[union-attr]
+    task = Task(n_states, n_actions, float(gamma), model)
+
+    def draw_from_env(pi: FloatArray, n: int, rng: np.random.Generator) -> EpisodeBatch:
+        return sample_env_episodes(env, pi, n, rng, max_steps or 10_000)
+
+    return task, draw_from_env

@@ -1,0 +1,123 @@
+"""What the tabular learners share: schedules, state, validation, batch statistics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from acconv.policies import softmax_policy
+from acconv.sampling import EpisodeBatch
+from acconv.schedules import Schedule, as_schedule
+from acconv.updates import Task
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class TabularState:
+    """``n`` updates done; actor logits ``theta[s, a]``; fast iterate ``omega``.
+
+    ``value`` is a second fast iterate where a learner has one (RUDDER's value critic), and
+    ``seed`` derives per-update generators for minibatch shuffling (PPO), so updates stay pure.
+    """
+
+    n: int
+    theta: FloatArray
+    omega: FloatArray
+    task: Task
+    value: FloatArray | None = None
+    seed: int = 0
+
+
+class Schedules:
+    """The three schedules of a two-timescale learner, evaluated at update ``n``."""
+
+    def __init__(self, critic_lr: Any, actor_lr: Any, beta: Any) -> None:
+        self.critic_lr: Schedule = as_schedule(critic_lr)
+        self.actor_lr: Schedule = as_schedule(actor_lr)
+        self.beta: Schedule = as_schedule(beta)
+        if float(self.beta(0)) <= 0.0:
+            raise ValueError(f"beta is {beta!r}, expected a positive inverse temperature")
+
+    def at(self, n: int) -> tuple[float, float, float]:
+        """``(a_n, b_n, β_n)``."""
+        return float(self.critic_lr(n)), float(self.actor_lr(n)), float(self.beta(n))
+
+    def policy(self, state: TabularState) -> FloatArray:
+        """``softmax(β_n θ)``, the policy that samples update ``n``'s batch."""
+        return softmax_policy(state.theta, float(self.beta(state.n)))
+
+    def config(self) -> dict[str, str]:
+        """The schedule texts, for manifests and events."""
+        return {
+            "critic_lr": self.critic_lr.text,
+            "actor_lr": self.actor_lr.text,
+            "beta": self.beta.text,
+        }
+
+
+def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    """Reject a value that is not one of ``choices``, naming both."""
+    if value not in choices:
+        raise ValueError(f"{name} is {value!r}, expected one of {', '.join(choices)}")
+
+
+def check_range(name: str, value: Any, low: float, high: float) -> None:
+    """Reject a number outside ``[low, high]``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise ValueError(f"{name} is {value!r}, expected a number in [{low}, {high}]")
+
+
+def check_positive_int(name: str, value: Any) -> None:
+    """Reject anything but a positive integer."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} is {value!r}, expected a positive integer")
+
+
+def initial_state(task: Task, rng: np.random.Generator, value: bool = False) -> TabularState:
+    """Zero logits (the uniform policy), zero fast iterates, and a seed for inner randomness."""
+    return TabularState(
+        n=0,
+        theta=np.zeros((task.n_states, task.n_actions)),
+        omega=np.zeros(task.n_states),
+        task=task,
+        value=np.zeros(task.n_states) if value else None,
+        seed=int(rng.integers(2**63)),
+    )
+
+
+def require_model(task: Task, learner: str) -> Any:
+    """The exact model, which expected (mean-field) mode needs."""
+    if task.mdp is None:
+        raise ValueError(f"{learner} in mode 'expected' needs an exact model (task.mdp)")
+    return task.mdp
+
+
+def state_sums(batch: EpisodeBatch, values: FloatArray, n_states: int) -> FloatArray:
+    """``(1/B) Σ_episodes Σ_t values[b, t] 1{s_t = s}`` over the decision steps."""
+    s = batch.states[:, :-1][batch.mask]
+    return np.bincount(s, weights=values[batch.mask], minlength=n_states) / batch.n_episodes
+
+
+def pair_sums(batch: EpisodeBatch, values: FloatArray, n_states: int, n_actions: int) -> FloatArray:
+    """``(1/B) Σ_episodes Σ_t values[b, t] 1{(s_t, a_t) = (s, a)}`` as an ``(S, A)`` table."""
+    s = batch.states[:, :-1][batch.mask]
+    a = batch.actions[batch.mask]
+    flat = np.bincount(
+        s * n_actions + a, weights=values[batch.mask], minlength=n_states * n_actions
+    )
+    return flat.reshape(n_states, n_actions) / batch.n_episodes
+
+
+def taken(table: FloatArray, batch: EpisodeBatch) -> FloatArray:
+    """``table[s_t, a_t]`` for every step of the batch, ``(B, T)``."""
+    return np.asarray(table[batch.states[:, :-1], batch.actions])
+
+
+def step_discounts(batch: EpisodeBatch, gamma: float) -> FloatArray:
+    """``γ^t`` for every step, ``(1, T)``."""
+    return np.asarray(gamma ** np.arange(batch.actions.shape[1]))[None, :]

@@ -1,0 +1,183 @@
+"""Two-timescale tabular actor-critic (THEORY.md §1.3, §2; docs/algorithms/actor_critic.md).
+
+Pseudocode (the numbered steps are marked in :meth:`ActorCritic.update`):
+
+    for n = 0, 1, 2, ...
+        1. β_n, a_n, b_n from the schedules; π_n = softmax(β_n θ_n)
+        2. draw B whole episodes with π_n (done by the run loop)
+        3. rewards r̃_{t+1} = r_{t+1} - τ log π_n(a_t|s_t)          (entropy regularisation)
+        4. Â_t = GAE_λ(r̃, V_ω): λ = 1 Monte-Carlo, λ = 0 TD(0), else TD(λ)
+        5. critic (fast):  ω ← ω + a_n (1/B) Σ_b Σ_t Â_t e_{s_t}     (target_t - ω(s_t) = Â_t)
+        6. actor  (slow):  θ ← θ + b_n (1/B) Σ_b Σ_t γ^t ∇_θ log π_n(a_t|s_t) Â_t
+
+``discount_actor=False`` drops the ``γ^t`` of step 6 as PPO implementations do; the direction is
+then not ``∇J`` for ``γ < 1`` (THEORY.md §2.2 fact 3). In ``mode="expected"`` steps 2-6 use the
+exact expectations instead of a batch (the mean field ḡ, h̄ of the ODEs), computed from the
+MDP: ``E[Σ_t Â_t 1{s_t = s}] = η1(s) u(s)`` and ``E[Σ_t γ^t Â_t 1{s_t = s, a_t = a}] =
+η_γ(s) π(a|s) E[Â|s, a]`` (:func:`acconv.exact.expected_gae_advantage`). Expected mode assumes
+episodes are not truncated.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+
+from acconv.estimators import gae
+from acconv.exact import (
+    discounted_visits,
+    expected_gae_advantage,
+    expected_visits,
+    policy_evaluation,
+)
+from acconv.policies import log_softmax_policy, score_gradient
+from acconv.sampling import EpisodeBatch
+from acconv.tabular._common import (
+    FloatArray,
+    Schedules,
+    TabularState,
+    check_choice,
+    check_range,
+    initial_state,
+    pair_sums,
+    require_model,
+    state_sums,
+    step_discounts,
+    taken,
+)
+from acconv.updates import Mode, Task, UpdateInfo
+
+CriticTarget = Literal["mc", "td0", "td_lambda"]
+
+
+class ActorCritic:
+    """Tabular softmax actor (slow, ``actor_lr``) with a tabular state-value critic (fast).
+
+    Args:
+        critic_lr: schedule ``a(n)`` of the critic, e.g. ``"1/(n+1)**0.6"``.
+        actor_lr: schedule ``b(n)`` of the actor, e.g. ``"0.5/(n+1)"``.
+        beta: inverse temperature schedule ``β(n)`` of the softmax policy.
+        tau: entropy-regularisation weight ``τ`` (the soft objective of THEORY.md §5.1).
+        critic_target: ``"mc"`` (Monte-Carlo returns), ``"td0"`` or ``"td_lambda"``.
+        lam: λ of TD(λ) targets and GAE advantages (``critic_target="td_lambda"`` only).
+        discount_actor: keep the ``γ^t`` factor of the policy gradient (the true ``∇J``).
+        mode: ``"sampled"`` (stochastic approximation) or ``"expected"`` (its exact mean field).
+    """
+
+    def __init__(
+        self,
+        critic_lr: Any = "1/(n+1)**0.6",
+        actor_lr: Any = "1/(n+1)",
+        beta: Any = 1.0,
+        tau: float = 0.0,
+        critic_target: CriticTarget = "mc",
+        lam: float = 0.9,
+        discount_actor: bool = True,
+        mode: Mode = "sampled",
+    ) -> None:
+        self.schedules = Schedules(critic_lr, actor_lr, beta)
+        check_range("tau", tau, 0.0, float("inf"))
+        check_choice("critic_target", critic_target, ("mc", "td0", "td_lambda"))
+        check_range("lam", lam, 0.0, 1.0)
+        check_choice("mode", mode, ("sampled", "expected"))
+        self.tau = float(tau)
+        self.critic_target = critic_target
+        self.lam = {"mc": 1.0, "td0": 0.0, "td_lambda": float(lam)}[critic_target]
+        self.discount_actor = bool(discount_actor)
+        self.mode: Mode = mode
+        self.config = {
+            **self.schedules.config(),
+            "tau": self.tau,
+            "critic_target": critic_target,
+            "lam": self.lam,
+            "discount_actor": self.discount_actor,
+            "mode": mode,
+        }
+
+    def init(self, task: Task, rng: np.random.Generator) -> TabularState:
+        """Uniform policy, zero critic."""
+        if self.mode == "expected":
+            require_model(task, "ActorCritic")
+        return initial_state(task, rng)
+
+    def policy(self, state: TabularState) -> FloatArray:
+        """``π_n = softmax(β_n θ_n)``."""
+        return self.schedules.policy(state)
+
+    def update(
+        self, state: TabularState, batch: EpisodeBatch | None
+    ) -> tuple[TabularState, UpdateInfo]:
+        """One two-timescale step (steps 1-6 of the module docstring)."""
+        task = state.task
+        # 1. step sizes and the policy that sampled the batch
+        a_n, b_n, beta_n = self.schedules.at(state.n)
+        pi = self.policy(state)
+        omega = state.omega
+        # 3-4. soft rewards and GAE advantages, as batch sums or as exact expectations
+        if self.mode == "expected":
+            critic_dir, actor_table, critic_loss, mean_return = self._expected(state, pi, beta_n)
+            n_episodes = n_steps = 0
+        else:
+            assert batch is not None, "sampled mode needs a batch"
+            critic_dir, actor_table, critic_loss, mean_return = self._sampled(
+                state, batch, pi, beta_n
+            )
+            n_episodes, n_steps = batch.n_episodes, batch.n_steps
+        # 5. critic, fast timescale
+        new_omega = omega + a_n * critic_dir
+        # 6. actor, slow timescale
+        actor_dir = score_gradient(pi, actor_table, beta_n)
+        new_theta = state.theta + b_n * actor_dir
+        new_state = TabularState(
+            n=state.n + 1, theta=new_theta, omega=new_omega, task=task, seed=state.seed
+        )
+        info = UpdateInfo(
+            n=state.n,
+            a_n=a_n,
+            b_n=b_n,
+            beta_n=beta_n,
+            theta=new_theta,
+            omega=new_omega,
+            critic_loss=critic_loss,
+            actor_loss=-float(np.sum(actor_table * np.log(np.maximum(pi, 1e-300)))),
+            critic_grad_norm=float(np.linalg.norm(critic_dir)),
+            actor_grad_norm=float(np.linalg.norm(actor_dir)),
+            n_episodes=n_episodes,
+            n_steps=n_steps,
+            mean_return=mean_return,
+        )
+        return new_state, info
+
+    def _sampled(
+        self, state: TabularState, batch: EpisodeBatch, pi: FloatArray, beta: float
+    ) -> tuple[FloatArray, FloatArray, float, float]:
+        task = state.task
+        rewards = batch.rewards
+        if self.tau:
+            log_pi = log_softmax_policy(state.theta, beta)
+            rewards = rewards - self.tau * np.where(batch.mask, taken(log_pi, batch), 0.0)
+        values = np.where(batch.bootstrap_mask(), state.omega[batch.states], 0.0)
+        advantages = gae(rewards, values, task.gamma, self.lam, batch.mask)
+        critic_dir = state_sums(batch, advantages, task.n_states)
+        weights = step_discounts(batch, task.gamma) if self.discount_actor else 1.0
+        actor_table = pair_sums(batch, weights * advantages, task.n_states, task.n_actions)
+        critic_loss = 0.5 * float(np.sum(advantages**2)) / batch.n_episodes
+        return critic_dir, actor_table, critic_loss, float(batch.returns(task.gamma).mean())
+
+    def _expected(
+        self, state: TabularState, pi: FloatArray, beta: float
+    ) -> tuple[FloatArray, FloatArray, float, float]:
+        mdp = require_model(state.task, "ActorCritic")
+        reward = mdp.R
+        if self.tau:
+            reward = mdp.R - self.tau * log_softmax_policy(state.theta, beta)
+        advantage = expected_gae_advantage(mdp, pi, state.omega, self.lam, reward)
+        u = np.einsum("sa,sa->s", pi, advantage)  # E[Â_t | s_t = s] = E[target - ω(s)]
+        visits = expected_visits(mdp, pi)
+        actor_visits = discounted_visits(mdp, pi) if self.discount_actor else visits
+        critic_dir = visits * u
+        actor_table = actor_visits[:, None] * pi * advantage
+        critic_loss = 0.5 * float(visits @ u**2)  # the mean field's own error (no noise term)
+        mean_return = float(mdp.rho @ policy_evaluation(mdp, pi))
+        return critic_dir, actor_table, critic_loss, mean_return
