@@ -46,10 +46,25 @@ def policy_reward(mdp: FiniteMDP, pi: FloatArray, tau: float = 0.0) -> FloatArra
     return np.where(mdp.terminal, 0.0, r)
 
 
+def require_stationary(mdp: FiniteMDP) -> None:
+    """Refuse an MDP whose time limit is not encoded in its states.
+
+    Stationary values would silently ignore such a limit (and are infinite for ``γ = 1``
+    without terminal states).
+    """
+    if mdp.horizon is not None and not mdp.time_in_state:
+        raise ValueError(
+            f"the MDP has a time limit of {mdp.horizon} decisions that its states do not "
+            "encode; expected a stationary model: use with_time(mdp, horizon) or the "
+            "finite_horizon_* functions"
+        )
+
+
 class _PolicySystem:
     """``M = I - γ P_π`` on the live states, LU-factorised once for several right-hand sides."""
 
     def __init__(self, mdp: FiniteMDP, pi: FloatArray, gamma: float | None = None) -> None:
+        require_stationary(mdp)
         gamma = mdp.gamma if gamma is None else gamma
         self.n = mdp.n_states
         self.live = np.ones(self.n, dtype=bool) if gamma < 1.0 else ~mdp.terminal
@@ -79,23 +94,8 @@ def policy_evaluation(mdp: FiniteMDP, pi: FloatArray, tau: float = 0.0) -> Float
 
     Discounted for ``γ < 1``; undiscounted episodic (on live states, proper ``π``) for ``γ = 1``.
     """
-    live = np.ones(mdp.n_states, dtype=bool) if mdp.gamma < 1.0 else ~mdp.terminal
-    r = policy_reward(mdp, pi, tau)
-    P_pi = policy_transition(mdp, pi)
-    if not live.all():
-        P_pi, r = P_pi[np.ix_(live, live)], r[live]
-    M = np.eye(P_pi.shape[0]) - mdp.gamma * P_pi
-    V = np.zeros(mdp.n_states)
-    try:
-        V[live] = np.linalg.solve(M, r)
-    except np.linalg.LinAlgError:
-        V[live] = np.nan
+    V = _PolicySystem(mdp, pi).solve(policy_reward(mdp, pi, tau))
     V[mdp.terminal] = 0.0  # exactly, not up to the solve's rounding
-    if not np.isfinite(V).all():
-        raise ValueError(
-            "I - γ P_π is singular: the policy is improper (some episodes never end), "
-            "expected a policy that reaches a terminal state with probability 1 when γ = 1"
-        )
     return V
 
 
@@ -206,6 +206,7 @@ def value_iteration(
     Stops when ``‖V_{k+1} - V_k‖_∞ ≤ tol (1 - γ) / (2γ)``, which guarantees ``‖V_{k+1} - V*‖_∞ ≤
     tol / 2`` for ``γ < 1``; for ``γ = 1`` (episodic) it stops at ``‖V_{k+1} - V_k‖_∞ ≤ tol``.
     """
+    require_stationary(mdp)
     threshold = tol * (1.0 - mdp.gamma) / (2.0 * mdp.gamma) if mdp.gamma < 1.0 else tol
     V = np.zeros(mdp.n_states)
     for k in range(1, max_iterations + 1):
@@ -229,6 +230,7 @@ def policy_iteration(
     action changes only when it beats the current one by more than ``1e-12 (1 + |Q|)``, so ties
     cannot cycle. Needs every policy to be proper when ``γ = 1`` (true with a horizon).
     """
+    require_stationary(mdp)
     V = np.zeros(mdp.n_states)
     for _ in range(warm_start_sweeps):
         V = bellman_backup(mdp, V).max(axis=1)
@@ -254,7 +256,7 @@ def optimal_values(mdp: FiniteMDP) -> Solution:
     to 1e-10 (undiscounted episodic MDPs such as FrozenLake with ``γ = 1``, where some policies
     never end an episode).
     """
-    if mdp.gamma < 1.0 or mdp.horizon is not None:
+    if mdp.gamma < 1.0 or mdp.time_in_state:
         return policy_iteration(mdp)
     return value_iteration(mdp, tol=1e-10)
 
@@ -269,6 +271,7 @@ def soft_value_iteration(
     """
     if tau <= 0:
         raise ValueError(f"tau is {tau}, expected > 0 (use value_iteration for tau = 0)")
+    require_stationary(mdp)
     threshold = tol * (1.0 - mdp.gamma) / (2.0 * mdp.gamma) if mdp.gamma < 1.0 else tol
     V = np.zeros(mdp.n_states)
     for k in range(1, max_iterations + 1):

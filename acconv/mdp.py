@@ -17,6 +17,7 @@ Builders: :func:`garnet` (random MDPs of the theory literature), :func:`chain`,
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -39,8 +40,11 @@ class FiniteMDP:
         rho: start distribution, shape ``(S,)``.
         terminal: absorbing terminal states, shape ``(S,)``; a terminal state loops on itself
             with probability 1 and zero reward under every action.
-        horizon: the number of decisions of an episode, or ``None`` for no limit. When set by
-            :func:`with_time`, the time index is part of the state.
+        horizon: the time limit of an episode in decisions, or ``None`` for no limit. Samplers
+            truncate episodes there. Exact stationary solvers need the limit to be encoded in
+            the states (:attr:`time_in_state`, as :func:`with_time` builds it) and refuse it
+            otherwise; the ``finite_horizon_*`` functions of :mod:`acconv.exact` take the
+            horizon as an argument instead.
         R_next: optional reward of each transition, shape ``(S, A, S)``, with
             ``R[s, a] = Σ_{s'} P[s, a, s'] R_next[s, a, s']``.
         R_noise: optional scale of zero-mean ``±R_noise[s, a]`` noise on sampled rewards.
@@ -80,7 +84,9 @@ class FiniteMDP:
         if not 0.0 < gamma <= 1.0:
             raise ValueError(f"gamma is {self.gamma}, expected a number in (0, 1]")
         if self.horizon is not None and (
-            isinstance(self.horizon, bool) or int(self.horizon) != self.horizon or self.horizon < 1
+            isinstance(self.horizon, bool)
+            or not isinstance(self.horizon, (int, np.integer))
+            or self.horizon < 1
         ):
             raise ValueError(f"horizon is {self.horizon!r}, expected a positive integer or None")
         for i in np.flatnonzero(terminal):
@@ -140,6 +146,16 @@ class FiniteMDP:
         """Number of actions ``|A|``."""
         return int(self.P.shape[1])
 
+    @cached_property
+    def time_in_state(self) -> bool:
+        """Whether every episode ends within ``horizon`` decisions by the MDP's own dynamics.
+
+        True for :func:`with_time` MDPs; then stationary values are the finite-horizon values.
+        """
+        if self.horizon is None:
+            return False
+        return _longest_run_of_decisions(self.P, self.terminal, self.horizon) is not None
+
     def with_gamma(self, gamma: float) -> FiniteMDP:
         """The same MDP with another discount factor (validated)."""
         return replace(self, gamma=gamma)
@@ -162,6 +178,27 @@ def _as_float_array(
         index = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
         raise ValueError(f"{name}{list(index)} is {array[index]}, expected a finite number")
     return array
+
+
+def _longest_run_of_decisions(P: FloatArray, terminal: BoolArray, limit: int) -> int | None:
+    """The most decisions any episode can take under any policy, or None if above ``limit``.
+
+    Peels the graph of live (non-terminal) states layer by layer (Kahn's algorithm): the number
+    of layers is the longest run of decisions; a cycle leaves states that never peel.
+    """
+    live = ~terminal
+    edges = (P.max(axis=1) > 0) & live[:, None] & live[None, :]
+    indegree = edges.sum(axis=0)
+    remaining = live.copy()
+    for layers in range(limit + 1):
+        if not remaining.any():
+            return layers
+        layer = remaining & (indegree == 0)
+        if not layer.any():
+            return None
+        remaining &= ~layer
+        indegree = indegree - edges[layer].sum(axis=0)
+    return None if remaining.any() else limit
 
 
 def _check_distribution_rows(P: FloatArray) -> None:
@@ -248,7 +285,7 @@ def chain(
             P[s, a, intended] += 1.0 - slip
             P[s, a, other] += slip
             R_next[s, a, goal] = 1.0
-        R_next[0, 0, 0] += small_reward
+    R_next[0, 0, 0] += small_reward
     P[goal, :, goal] = 1.0
     R_next[goal] = 0.0
     R = np.einsum("sat,sat->sa", P, R_next)
@@ -333,9 +370,12 @@ def from_gymnasium(env: Any, gamma: float = 0.99) -> FiniteMDP:
         for a in range(n_actions):
             for prob, s_next, reward, done in table[s][a]:
                 P[s, a, int(s_next)] += prob
-                R_next[s, a, int(s_next)] = reward
+                R_next[s, a, int(s_next)] += prob * reward  # divided by P below
                 ends[int(s_next)] |= bool(done)
                 continues[s, int(s_next)] |= not done and prob > 0
+    # Several outcomes may land in the same s' with different rewards (CliffWalkingSlippery):
+    # R_next holds the mean reward given (s, a, s').
+    R_next = np.divide(R_next, P, out=np.zeros_like(R_next), where=P > 0)
     P /= P.sum(axis=2, keepdims=True)  # the tables store thirds like 0.33333333333333337
     for end in np.flatnonzero(ends):
         P[end] = 0.0

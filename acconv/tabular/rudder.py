@@ -1,0 +1,300 @@
+"""Tabular RUDDER: return decomposition (fast) feeding a policy-gradient actor (slow).
+
+RUDDER.md §1.2-1.6; THEORY.md §2.1 (C-RUDDER), §6.3 and A12. The return model predicts the
+episode return ``G_0`` from every prefix ``τ_{0:t}``. On a Markov (time-augmented) MDP the
+prefix enters through what is already earned and the current pair, so the tabular model is
+
+    g(τ_{0:t}; ω) = Σ_{k<t} r_{k+1} + ω[s_t, a_t],
+
+whose fast equilibrium is ``ω = Q^π`` (``g_t = E[G_0 | τ_{0:t}]``) wherever the end of an
+episode is determined by ``(s_t, a_t)``, as in acconv's fixed-horizon delayed-reward tasks.
+
+Pseudocode (the numbered steps are marked in :meth:`RUDDER.update`):
+
+    for n = 0, 1, 2, ...
+        1. β_n, a_n, b_n from the schedules; π_n = softmax(β_n θ_n)
+        2. draw B whole episodes with π_n (done by the run loop)
+        3. return model (fast): minimise ½ [(G_0 - g_{T-1})² + c_aux Σ_{t<T-1} (G_0 - g_t)²]
+              ω ← ω + a_n (1/B) Σ_b Σ_t w_t (G_0 - g_t) e_{(s_t, a_t)},  w_{T-1} = 1, else c_aux
+        4. redistribute: r̃_{t+1} = g_t - g_{t-1} (g_{-1} = 0); residual G_0 - g_{T-1} is dropped
+              ("none"), spread evenly ("uniform") or added to the last step ("terminal")
+        5. advantages by coupling:
+              immediate_pg:   Â_t = r̃_{t+1} - E_{a∼π}[r̃_{t+1} | τ_{0:t-1}, s_t]      (Theorem 3)
+              replace_reward: Â_t = GAE_λ(r̃, V) with a value critic V trained on r̃ (fast)
+              mix_advantage:  Â_t = c GAE_λ(r, V) + (1 - c) Σ_k λ^k r̃_{t+1+k}  (2018 PPO code)
+        6. actor (slow): θ ← θ + b_n (1/B) Σ_b Σ_t ∇_θ log π_n(a_t|s_t) Â_t
+
+RUDDER's theory has ``γ = 1`` and a finite horizon; the learner requires ``γ = 1``.
+``mode="expected"`` (coupling ``immediate_pg``, residual ``none`` or ``terminal``) replaces
+steps 2-6 by exact expectations: with ``p_end(s, a)`` the probability that the step ends the
+episode and ``r_end(s, a)`` the expected reward of such a step, the model's field is
+``η1(s) π(a|s) [c_aux (Q^π - ω) + (1 - c_aux)(r_end - p_end ω)](s, a)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+
+from acconv.estimators import gae
+from acconv.exact import action_values, expected_visits, policy_evaluation
+from acconv.mdp import FiniteMDP
+from acconv.policies import score_gradient
+from acconv.sampling import EpisodeBatch
+from acconv.tabular._common import (
+    FloatArray,
+    Schedules,
+    TabularState,
+    check_choice,
+    check_range,
+    initial_state,
+    pair_sums,
+    require_model,
+    state_sums,
+    taken,
+)
+from acconv.updates import Mode, Task, UpdateInfo
+
+Residual = Literal["none", "uniform", "terminal"]
+Coupling = Literal["immediate_pg", "replace_reward", "mix_advantage"]
+
+
+def predictions(omega: FloatArray, batch: EpisodeBatch) -> FloatArray:
+    """``g_t = Σ_{k<t} r_{k+1} + ω[s_t, a_t]`` on every decision step, 0 after the end."""
+    earned = np.cumsum(batch.rewards, axis=1) - batch.rewards
+    return np.where(batch.mask, earned + taken(omega, batch), 0.0)
+
+
+def redistribute(g: FloatArray, batch: EpisodeBatch, residual: Residual) -> FloatArray:
+    """``r̃_{t+1} = g_t - g_{t-1}`` (``g_{-1} = 0``) with the residual handled as asked.
+
+    With ``residual`` ``"uniform"`` or ``"terminal"``, ``Σ_t r̃_{t+1} = G_0`` for every episode.
+    """
+    redistributed = np.where(batch.mask, np.diff(g, axis=1, prepend=0.0), 0.0)
+    if residual == "none":
+        return redistributed
+    rows = np.arange(batch.n_episodes)
+    last = np.maximum(batch.lengths - 1, 0)
+    error = batch.returns(1.0) - g[rows, last]
+    if residual == "uniform":
+        share = error / np.maximum(batch.lengths, 1)
+        return redistributed + np.where(batch.mask, share[:, None], 0.0)
+    redistributed[rows, last] += np.where(batch.lengths > 0, error, 0.0)
+    return redistributed
+
+
+class RUDDER:
+    """Tabular return decomposition (fast iterate ω) with a softmax actor (slow iterate θ).
+
+    Args:
+        critic_lr: schedule ``a(n)`` of the return model (and of the value critic, if any).
+        actor_lr: schedule ``b(n)`` of the actor.
+        beta: inverse temperature schedule ``β(n)``.
+        aux_weight: ``c_aux``, weight of the every-step auxiliary loss (0.5 in the RUDDER
+            tutorial and the pocket-watch demo).
+        residual: ``"none"``, ``"uniform"`` or ``"terminal"`` (RUDDER.md §1.5).
+        coupling: ``"immediate_pg"``, ``"replace_reward"`` or ``"mix_advantage"`` (§1.6).
+        gae_lambda: λ of GAE (replace_reward) and of the redistributed-reward trace (mix).
+        mix_coef: ``c``, the environment advantage's share in ``mix_advantage`` (0.5 in the
+            2018 code, ``vf_contrib``).
+        mode: ``"sampled"`` or ``"expected"``.
+    """
+
+    def __init__(
+        self,
+        critic_lr: Any = "1/(n+1)**0.6",
+        actor_lr: Any = "1/(n+1)",
+        beta: Any = 1.0,
+        aux_weight: float = 0.5,
+        residual: Residual = "none",
+        coupling: Coupling = "immediate_pg",
+        gae_lambda: float = 0.95,
+        mix_coef: float = 0.5,
+        mode: Mode = "sampled",
+    ) -> None:
+        self.schedules = Schedules(critic_lr, actor_lr, beta)
+        check_range("aux_weight", aux_weight, 0.0, float("inf"))
+        check_choice("residual", residual, ("none", "uniform", "terminal"))
+        check_choice("coupling", coupling, ("immediate_pg", "replace_reward", "mix_advantage"))
+        check_range("gae_lambda", gae_lambda, 0.0, 1.0)
+        check_range("mix_coef", mix_coef, 0.0, 1.0)
+        check_choice("mode", mode, ("sampled", "expected"))
+        if mode == "expected" and (coupling != "immediate_pg" or residual == "uniform"):
+            raise ValueError(
+                f"mode 'expected' with coupling {coupling!r} and residual {residual!r} is not "
+                "available; expected mode supports coupling 'immediate_pg' with residual "
+                "'none' or 'terminal'"
+            )
+        self.aux_weight = float(aux_weight)
+        self.residual: Residual = residual
+        self.coupling: Coupling = coupling
+        self.gae_lambda = float(gae_lambda)
+        self.mix_coef = float(mix_coef)
+        self.mode: Mode = mode
+        self.config = {
+            **self.schedules.config(),
+            "aux_weight": self.aux_weight,
+            "residual": residual,
+            "coupling": coupling,
+            "gae_lambda": self.gae_lambda,
+            "mix_coef": self.mix_coef,
+            "mode": mode,
+        }
+
+    def init(self, task: Task, rng: np.random.Generator) -> TabularState:
+        """Uniform policy, zero return model (and value critic)."""
+        if task.gamma != 1.0:
+            raise ValueError(
+                f"gamma is {task.gamma}, expected 1: RUDDER's return decomposition is defined "
+                "for undiscounted finite-horizon tasks (RUDDER.md §6.5)"
+            )
+        if self.mode == "expected":
+            require_model(task, "RUDDER")
+        state = initial_state(task, rng, value=self.coupling != "immediate_pg")
+        return TabularState(
+            n=0,
+            theta=state.theta,
+            omega=np.zeros((task.n_states, task.n_actions)),
+            task=task,
+            value=state.value,
+            seed=state.seed,
+        )
+
+    def policy(self, state: TabularState) -> FloatArray:
+        """``π_n = softmax(β_n θ_n)``."""
+        return self.schedules.policy(state)
+
+    def update(
+        self, state: TabularState, batch: EpisodeBatch | None
+    ) -> tuple[TabularState, UpdateInfo]:
+        """One two-timescale step (steps 1-6 of the module docstring)."""
+        task = state.task
+        # 1. step sizes and the policy that sampled the batch
+        a_n, b_n, beta_n = self.schedules.at(state.n)
+        pi = self.policy(state)
+        value_dir = None
+        if self.mode == "expected":
+            model_dir, actor_table, model_loss, diagnostics, mean_return = self._expected(state, pi)
+            n_episodes = n_steps = 0
+        else:
+            assert batch is not None, "sampled mode needs a batch"
+            model_dir, actor_table, value_dir, model_loss, diagnostics = self._sampled(
+                state, batch, pi
+            )
+            mean_return = float(batch.returns(1.0).mean())
+            n_episodes, n_steps = batch.n_episodes, batch.n_steps
+        # 3. return model (and value critic), fast timescale
+        omega = state.omega + a_n * model_dir
+        value = None if state.value is None or value_dir is None else state.value + a_n * value_dir
+        # 6. actor, slow timescale
+        actor_dir = score_gradient(pi, actor_table, beta_n)
+        theta = state.theta + b_n * actor_dir
+        new_state = TabularState(
+            n=state.n + 1, theta=theta, omega=omega, task=task, value=value, seed=state.seed
+        )
+        info = UpdateInfo(
+            n=state.n,
+            a_n=a_n,
+            b_n=b_n,
+            beta_n=beta_n,
+            theta=theta,
+            omega=omega,
+            critic_loss=model_loss,
+            actor_loss=-float(np.sum(actor_table * np.log(np.maximum(pi, 1e-300)))),
+            critic_grad_norm=float(np.linalg.norm(model_dir)),
+            actor_grad_norm=float(np.linalg.norm(actor_dir)),
+            n_episodes=n_episodes,
+            n_steps=n_steps,
+            mean_return=mean_return,
+            diagnostics=diagnostics,
+            extra_params={} if value is None else {"value": value},
+        )
+        return new_state, info
+
+    def _sampled(
+        self, state: TabularState, batch: EpisodeBatch, pi: FloatArray
+    ) -> tuple[FloatArray, FloatArray, FloatArray | None, float, dict[str, float]]:
+        task = state.task
+        S, A = task.n_states, task.n_actions
+        # 3. the return model's errors, main loss on the last step, auxiliary on the others
+        g = predictions(state.omega, batch)
+        G0 = batch.returns(1.0)
+        error = np.where(batch.mask, G0[:, None] - g, 0.0)
+        is_last = np.arange(batch.actions.shape[1])[None, :] == (batch.lengths - 1)[:, None]
+        weights = np.where(is_last, 1.0, self.aux_weight)
+        model_dir = pair_sums(batch, weights * error, S, A)
+        model_loss = 0.5 * float(np.sum(weights * error**2)) / batch.n_episodes
+        # 4. redistribution
+        redistributed = redistribute(g, batch, self.residual)
+        # 5. advantages
+        value_dir = None
+        if self.coupling == "immediate_pg":
+            # r̃_{t+1} = (earned_t - g_{t-1}) + ω[s_t, a_t] + residual share; the baseline is the
+            # same with ω[s_t, ·] averaged over π, so only ω[s_t, a_t] - ω̄(s_t) and the
+            # residual share remain.
+            mean_omega = (pi * state.omega).sum(axis=1)
+            model_advantage = taken(state.omega, batch) - mean_omega[batch.states[:, :-1]]
+            residual_share = redistributed - np.diff(g, axis=1, prepend=0.0)
+            advantage = np.where(batch.mask, model_advantage + residual_share, 0.0)
+        else:
+            assert state.value is not None
+            values = np.where(batch.bootstrap_mask(), state.value[batch.states], 0.0)
+            if self.coupling == "replace_reward":
+                advantage = gae(redistributed, values, 1.0, self.gae_lambda, batch.mask)
+                value_dir = state_sums(batch, advantage, S)  # V learns the r̃ returns
+            else:
+                env_advantage = gae(batch.rewards, values, 1.0, self.gae_lambda, batch.mask)
+                trace = gae(redistributed, np.zeros_like(values), 1.0, self.gae_lambda, batch.mask)
+                advantage = self.mix_coef * env_advantage + (1.0 - self.mix_coef) * trace
+                value_dir = state_sums(batch, env_advantage, S)  # V learns the r returns
+        actor_table = pair_sums(batch, advantage, S, A)
+        rows = np.arange(batch.n_episodes)
+        residual = G0 - g[rows, np.maximum(batch.lengths - 1, 0)]
+        diagnostics = {
+            "residual_abs_mean": float(np.abs(residual).mean()),
+            "return_equivalence_error": float(np.abs(redistributed.sum(axis=1) - G0).mean()),
+        }
+        return model_dir, actor_table, value_dir, model_loss, diagnostics
+
+    def _expected(
+        self, state: TabularState, pi: FloatArray
+    ) -> tuple[FloatArray, FloatArray, float, dict[str, float], float]:
+        mdp = require_model(state.task, "RUDDER")
+        q = action_values(mdp, pi)
+        p_end, r_end = ending_steps(mdp)
+        omega = state.omega
+        visits = expected_visits(mdp, pi)[:, None] * pi
+        model_error = self.aux_weight * (q - omega) + (1.0 - self.aux_weight) * (
+            r_end - p_end * omega
+        )
+        model_dir = np.where(mdp.terminal[:, None], 0.0, visits * model_error)
+        advantage = omega - (pi * omega).sum(axis=1, keepdims=True)
+        if self.residual == "terminal":
+            advantage = advantage + r_end - p_end * omega
+        actor_table = np.where(mdp.terminal[:, None], 0.0, visits * advantage)
+        model_loss = 0.5 * float(np.sum(visits * (q - omega) ** 2))
+        diagnostics = {"model_error_max": float(np.abs(np.where(visits > 0, q - omega, 0)).max())}
+        return (
+            model_dir,
+            actor_table,
+            model_loss,
+            diagnostics,
+            float(mdp.rho @ policy_evaluation(mdp, pi)),
+        )
+
+
+def ending_steps(mdp: FiniteMDP) -> tuple[FloatArray, FloatArray]:
+    """``p_end(s, a)``: probability that ``(s, a)`` ends the episode; ``r_end``: its mean reward.
+
+    ``r_end(s, a) = Σ_{s' terminal} P[s, a, s'] r(s, a, s')`` (``R[s, a]`` for every ``s'`` when
+    the MDP has no per-transition rewards).
+    """
+    into_end = mdp.P * mdp.terminal[None, None, :]
+    p_end = into_end.sum(axis=2)
+    if mdp.R_next is not None:
+        r_end = np.einsum("sat,sat->sa", into_end, mdp.R_next)
+    else:
+        r_end = p_end * mdp.R
+    live = ~mdp.terminal[:, None]
+    return np.where(live, p_end, 0.0), np.where(live, r_end, 0.0)
