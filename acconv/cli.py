@@ -58,9 +58,9 @@ def solve(
     kwargs = _parse_json_object(env_kwargs, "--env-kwargs")
     try:
         mdp = model_of(env_id, kwargs, gamma)
+        solution = optimal_values(mdp)
     except ValueError as error:
         raise UserError(str(error)) from error
-    solution = optimal_values(mdp)
     v_star_start = float(mdp.rho @ solution.V)
     policy = [int(a) for a in solution.policy.argmax(axis=1)]
     if as_json:
@@ -89,6 +89,64 @@ def solve(
         shown += f" … (first {_MAX_PRINTED_STATES} of {len(policy)} states; --json lists all)"
     table.add_row("optimal action per state", shown)
     Console().print(table)
+
+
+@app.command("check-schedule")
+def check_schedule(
+    critic: Annotated[
+        str, typer.Option("--critic", help="Critic (fast) step size a(n), e.g. '0.5/(n+1)**0.6'.")
+    ],
+    actor: Annotated[
+        str, typer.Option("--actor", help="Actor (slow) step size b(n), e.g. '0.1/(n+1)'.")
+    ],
+    e_min: Annotated[
+        float | None,
+        typer.Option(
+            "--e-min",
+            help="|eigenvalue of the slow Jacobian closest to 0|; decides S7 when p_b = 1.",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Check the step-size conditions S1–S7 (THEORY.md §7) for a critic and an actor schedule."""
+    from acconv.schedules import ScheduleError
+    from acconv.theory_checks.step_sizes import check_step_sizes
+
+    if e_min is not None and not e_min > 0:
+        raise UserError(f"--e-min is {e_min:g}, expected a number > 0")
+    try:
+        report = check_step_sizes(critic, actor, e_min=e_min)
+    except ScheduleError as error:
+        raise UserError(str(error)) from error
+    if as_json:
+        conditions = [
+            {"id": v.id, "status": v.status, "method": v.method, "detail": v.detail}
+            for v in report.conditions
+        ]
+        typer.echo(json.dumps({"conditions": conditions, "two_timescale": report.two_timescale}))
+        return
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    colours = {"holds": "green", "violated": "red", "undecided": "yellow"}
+    title = escape(f"step sizes: a(n) = {critic} (critic), b(n) = {actor} (actor)")
+    table = Table(title=title, expand=True)
+    table.add_column("id")
+    table.add_column("condition", ratio=2)
+    table.add_column("status")
+    table.add_column("method", overflow="fold")
+    table.add_column("detail", ratio=4, overflow="fold")
+    for v in report.conditions:
+        status = f"[{colours.get(v.status, 'white')}]{v.status}[/]"
+        table.add_row(v.id, escape(v.name), status, v.method, escape(v.detail))
+    console = Console()
+    console.print(table)
+    overall = report.two_timescale
+    console.print(
+        f"two-timescale conditions S1–S5: [{colours.get(overall, 'white')}]{overall}[/]",
+        highlight=False,
+    )
 
 
 def _parse_json_object(text: str, option: str) -> dict[str, Any]:

@@ -1,0 +1,25 @@
+"""Theory checks: does a configuration or a run satisfy the hypotheses of the convergence
+theorems (THEORY.md §3)? Every check returns :class:`Verdict` objects (holds / violated /
+undecided / not_applicable, with the method, the working and the evidence)."""
+
+from acconv.theory_checks.step_sizes import (
+    Asymptotic,
+    StepSizeReport,
+    asymptotic_form,
+    check_step_sizes,
+    clocks,
+    tail_exponent,
+)
+from acconv.theory_checks.verdicts import Status, Verdict, combine_statuses
+
+__all__ = [
+    "Asymptotic",
+    "Status",
+    "StepSizeReport",
+    "Verdict",
+    "asymptotic_form",
+    "check_step_sizes",
+    "clocks",
+    "combine_statuses",
+    "tail_exponent",
+]
