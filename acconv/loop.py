@@ -7,7 +7,7 @@ observers; observers only receive frozen events.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -42,6 +42,7 @@ def train(
     episodes_per_update: int = 16,
     max_steps: int | None = None,
     gamma: float | None = None,
+    until: Callable[[UpdateEvent], bool] | None = None,
 ) -> TrainResult[StateT]:
     """Run ``n_updates`` two-timescale updates of ``learner`` and report them to ``observers``.
 
@@ -50,6 +51,8 @@ def train(
     so exact checks still work, but episodes come from the environment itself). ``gamma``
     overrides the discount for environments (required when an environment has no model). In
     ``expected`` mode no episodes are drawn: the learner uses the exact mean-field update.
+    ``until`` is an optional stopping rule, asked after every update (observers cannot stop a
+    run: they only watch).
     """
     if isinstance(n_updates, bool) or not isinstance(n_updates, int) or n_updates < 1:
         raise ValueError(f"n_updates is {n_updates!r}, expected a positive integer")
@@ -73,9 +76,11 @@ def train(
         event = UpdateEvent(info=info, policy=pi, env_steps=env_steps)
         for observer in observers:
             observer.on_update(event)
+        if until is not None and until(event):
+            break
     assert info is not None
     final_policy = learner.policy(state)
-    end = EndEvent(n_updates, env_steps, final_policy, time.perf_counter() - start)
+    end = EndEvent(info.n + 1, env_steps, final_policy, time.perf_counter() - start)
     for observer in observers:
         observer.on_end(end)
     return TrainResult(state=state, last_update=info, policy=final_policy, env_steps=env_steps)

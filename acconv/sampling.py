@@ -109,47 +109,58 @@ class MDPSampler:
         action_cdf[:, -1] = np.inf
         B = n_episodes
         s = (rng.random(B)[:, None] > self.start_cdf[None, :]).sum(axis=1)
-        state_columns: list[IntArray] = [s]
-        action_columns: list[IntArray] = []
-        reward_columns: list[FloatArray] = []
-        alive = ~mdp.terminal[s]
-        lengths = np.zeros(B, dtype=np.int64)
-        while alive.any():
-            if len(action_columns) == limit:
+        states = np.empty((B, 1), dtype=np.int64)
+        states[:, 0] = s
+        columns: list[tuple[IntArray, IntArray, FloatArray, IntArray]] = []
+        active = np.flatnonzero(~mdp.terminal[s])  # only live episodes are stepped
+        s = s[active]
+        while len(active):
+            if len(columns) == limit:
                 if max_steps is None and mdp.horizon is None:
                     raise RuntimeError(
                         f"episodes did not end within {limit} steps: the policy looks improper; "
                         "pass max_steps to truncate"
                     )
                 break
-            u = rng.random((2, B))
+            u = rng.random((2, len(active)))
             a = (u[0][:, None] > action_cdf[s]).sum(axis=1)
             k = (u[1][:, None] > self.cdf[s, a]).sum(axis=1)
             r = self.step_rewards[s, a, k]
             if self.noise is not None:
-                r = r + self.noise[s, a] * rng.choice((-1.0, 1.0), size=B)
-            s = np.where(alive, self.next_states[s, a, k], s)
-            action_columns.append(np.where(alive, a, 0))
-            reward_columns.append(np.where(alive, r, 0.0))
-            state_columns.append(s)
-            lengths += alive
-            alive &= ~mdp.terminal[s]
-        T = len(action_columns)
-        states = np.stack(state_columns, axis=1)
-        return EpisodeBatch(
-            states=states,
-            actions=_stack_columns(action_columns, B, np.int64),
-            rewards=_stack_columns(reward_columns, B, np.float64),
-            mask=np.arange(T)[None, :] < lengths[:, None],
-            lengths=lengths,
-            terminated=np.asarray(mdp.terminal[states[np.arange(B), lengths]]),
-        )
+                r = r + self.noise[s, a] * rng.choice((-1.0, 1.0), size=len(active))
+            s = self.next_states[s, a, k]
+            columns.append((active, a, r, s))
+            live = ~mdp.terminal[s]
+            active, s = active[live], s[live]
+        return _assemble(states[:, 0], columns, mdp.terminal)
 
 
-def _stack_columns(columns: list[Any], n_rows: int, dtype: type) -> Any:
-    if not columns:
-        return np.zeros((n_rows, 0), dtype=dtype)
-    return np.stack(columns, axis=1).astype(dtype, copy=False)
+def _assemble(
+    start: IntArray,
+    columns: list[tuple[IntArray, IntArray, FloatArray, IntArray]],
+    terminal: BoolArray,
+) -> EpisodeBatch:
+    """Pad the per-step records ``(episodes, actions, rewards, next states)`` into a batch."""
+    B, T = len(start), len(columns)
+    states = np.empty((B, T + 1), dtype=np.int64)
+    states[:, 0] = start
+    actions = np.zeros((B, T), dtype=np.int64)
+    rewards = np.zeros((B, T))
+    lengths = np.zeros(B, dtype=np.int64)
+    for t, (episodes, a, r, s_next) in enumerate(columns):
+        states[:, t + 1] = states[:, t]  # an ended episode keeps its last state
+        states[episodes, t + 1] = s_next
+        actions[episodes, t] = a
+        rewards[episodes, t] = r
+        lengths[episodes] += 1
+    return EpisodeBatch(
+        states=states,
+        actions=actions,
+        rewards=rewards,
+        mask=np.arange(T)[None, :] < lengths[:, None],
+        lengths=lengths,
+        terminated=np.asarray(terminal[states[np.arange(B), lengths]]),
+    )
 
 
 def sample_env_episodes(
