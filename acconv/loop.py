@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
+from acconv._validate import check_int
 from acconv.instrument.events import EndEvent, Observer, StartEvent, UpdateEvent
 from acconv.mdp import FiniteMDP
 from acconv.sampling import EpisodeBatch, MDPSampler, sample_env_episodes
@@ -54,10 +55,8 @@ def train(
     ``until`` is an optional stopping rule, asked after every update (observers cannot stop a
     run: they only watch).
     """
-    if isinstance(n_updates, bool) or not isinstance(n_updates, int) or n_updates < 1:
-        raise ValueError(f"n_updates is {n_updates!r}, expected a positive integer")
-    if episodes_per_update < 1:
-        raise ValueError(f"episodes_per_update is {episodes_per_update}, expected >= 1")
+    n_updates = check_int(n_updates, "n_updates", 1)
+    episodes_per_update = check_int(episodes_per_update, "episodes_per_update", 1)
     task, draw = _episode_source(env_or_mdp, max_steps, gamma)
     if learner.mode == "expected" and task.mdp is None:
         raise ValueError("mode 'expected' needs an exact model, got an environment without .mdp")

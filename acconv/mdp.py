@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from acconv._validate import check_int
+
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
@@ -239,9 +241,9 @@ def garnet(
     uniformly without replacement and split the unit interval at ``branching - 1`` uniform
     points to get their probabilities; rewards ``R[s, a] ~ U[0, 1]``; ``rho`` uniform.
     """
-    _check_positive_int(n_states, "n_states")
-    _check_positive_int(n_actions, "n_actions")
-    _check_positive_int(branching, "branching")
+    check_int(n_states, "n_states", 1)
+    check_int(n_actions, "n_actions", 1)
+    check_int(branching, "branching", 1)
     if branching > n_states:
         raise ValueError(f"branching is {branching}, expected at most n_states = {n_states}")
     P = np.zeros((n_states, n_actions, n_states))
@@ -271,7 +273,7 @@ def chain(
     state 0. With ``slip = 0`` and ``small_reward = 0`` the optimal value of the start is
     ``gamma ** (n - 2)``.
     """
-    _check_positive_int(n_states, "n_states")
+    check_int(n_states, "n_states", 1)
     if n_states < 2:
         raise ValueError(f"n_states is {n_states}, expected at least 2")
     if not 0.0 <= slip <= 1.0:
@@ -304,7 +306,7 @@ def with_time(mdp: FiniteMDP, horizon: int) -> FiniteMDP:
     whose ``s`` is terminal in ``mdp`` are absorbing and terminal, so every policy terminates
     within ``horizon`` decisions and values are stationary functions of ``(t, s)``.
     """
-    _check_positive_int(horizon, "horizon")
+    check_int(horizon, "horizon", 1)
     S, A = mdp.n_states, mdp.n_actions
     n = (horizon + 1) * S
     P = np.zeros((n, A, n))
@@ -413,9 +415,6 @@ def reachable_states(P: FloatArray, rho: FloatArray) -> BoolArray:
     return reached
 
 
-def _check_positive_int(value: Any, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} is {value!r}, expected a positive integer")
 
 
 def model_of(

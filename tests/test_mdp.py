@@ -208,7 +208,7 @@ def test_negative_reward_noise_scale_is_rejected_with_its_index():
 )
 def test_bad_horizon_is_rejected_with_its_value(horizon, shown):
     kw = _two_state_kwargs()
-    with pytest.raises(ValueError, match=rf"horizon is {shown}, expected a positive integer"):
+    with pytest.raises(ValueError, match=rf"horizon is {shown}, expected a positive integer or None"):
         FiniteMDP(**kw, horizon=horizon)
 
 
@@ -320,10 +320,10 @@ def test_garnet_successors_are_drawn_uniformly_over_states():
     ("args", "message"),
     [
         ((3, 2, 4), r"branching is 4, expected at most n_states = 3"),
-        ((0, 2, 1), r"n_states is 0, expected a positive integer"),
-        ((3, 0, 1), r"n_actions is 0, expected a positive integer"),
-        ((3, 2, 0), r"branching is 0, expected a positive integer"),
-        ((3.0, 2, 1), r"n_states is 3\.0, expected a positive integer"),
+        ((0, 2, 1), r"n_states is 0, expected an integer >= 1"),
+        ((3, 0, 1), r"n_actions is 0, expected an integer >= 1"),
+        ((3, 2, 0), r"branching is 0, expected an integer >= 1"),
+        ((3.0, 2, 1), r"n_states is 3\.0, expected an integer >= 1"),
     ],
 )
 def test_garnet_rejects_bad_sizes(args, message):
@@ -457,7 +457,7 @@ def test_with_time_values_at_t0_equal_finite_horizon_evaluation(
 
 
 def test_with_time_rejects_bad_horizon():
-    with pytest.raises(ValueError, match=r"horizon is 0, expected a positive integer"):
+    with pytest.raises(ValueError, match=r"horizon is 0, expected an integer >= 1"):
         with_time(FiniteMDP(**_two_state_kwargs()), 0)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from acconv.envs._validate import check_int
+from acconv._validate import check_int
 from acconv.envs.finite import FiniteMDPEnv
 from acconv.mdp import FiniteMDP
 

@@ -6,7 +6,7 @@ from math import isqrt
 
 import numpy as np
 
-from acconv.envs._validate import MAX_MODEL_ENTRIES, check_float, check_int, check_model_size
+from acconv._validate import MAX_MODEL_ENTRIES, check_float, check_int, check_model_size
 from acconv.envs.finite import FiniteMDPEnv
 from acconv.mdp import FiniteMDP
 

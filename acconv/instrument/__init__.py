@@ -2,5 +2,14 @@
 
 from acconv.instrument.events import EndEvent, Observer, StartEvent, UpdateEvent
 from acconv.instrument.recorder import Recorder, log_spaced
+from acconv.instrument.solve import EpisodesToSolve
 
-__all__ = ["EndEvent", "Observer", "Recorder", "StartEvent", "UpdateEvent", "log_spaced"]
+__all__ = [
+    "EndEvent",
+    "EpisodesToSolve",
+    "Observer",
+    "Recorder",
+    "StartEvent",
+    "UpdateEvent",
+    "log_spaced",
+]

@@ -42,6 +42,7 @@ class Recorder:
         self._due: set[int] = set()
         self._mdp: FiniteMDP | None = None
         self._v_star = float("nan")
+        self._last: UpdateEvent | None = None
 
     def on_start(self, event: StartEvent) -> None:
         self.rows = []
@@ -51,9 +52,17 @@ class Recorder:
             self._v_star = float(self._mdp.rho @ optimal_values(self._mdp).V)
 
     def on_update(self, event: UpdateEvent) -> None:
+        self._last = event
+        if event.info.n in self._due:
+            self._record(event)
+
+    def on_end(self, event: EndEvent) -> None:
+        """Record the last update too when a stopping rule ended the run early."""
+        if self._last is not None and self._last.info.n not in self._due:
+            self._record(self._last)
+
+    def _record(self, event: UpdateEvent) -> None:
         info = event.info
-        if info.n not in self._due:
-            return
         values = {
             "schedule/critic_lr": info.a_n,
             "schedule/actor_lr": info.b_n,
@@ -75,9 +84,6 @@ class Recorder:
             values["exact/gap"] = self._v_star - J
         values.update({f"diag/{key}": value for key, value in info.diagnostics.items()})
         self.rows.extend((info.n, key, float(value)) for key, value in values.items())
-
-    def on_end(self, event: EndEvent) -> None:
-        return None
 
     def series(self) -> dict[str, tuple[IntArray, FloatArray]]:
         """``{metric: (n, values)}`` in update order."""

@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 
 from acconv.policies import softmax_policy
 from acconv.sampling import EpisodeBatch
-from acconv.schedules import Schedule, as_schedule
+from acconv.schedules import Schedule, ScheduleError, as_schedule
 from acconv.updates import Task
 
 FloatArray = NDArray[np.float64]
@@ -33,13 +33,20 @@ class TabularState:
     seed: int = 0
 
 
+def _named_schedule(value: Any, name: str) -> Schedule:
+    try:
+        return as_schedule(value)
+    except (ScheduleError, TypeError) as error:
+        raise ScheduleError(f"{name}: {error}") from None
+
+
 class Schedules:
     """The three schedules of a two-timescale learner, evaluated at update ``n``."""
 
     def __init__(self, critic_lr: Any, actor_lr: Any, beta: Any) -> None:
-        self.critic_lr: Schedule = as_schedule(critic_lr)
-        self.actor_lr: Schedule = as_schedule(actor_lr)
-        self.beta: Schedule = as_schedule(beta)
+        self.critic_lr = _named_schedule(critic_lr, "critic_lr")
+        self.actor_lr = _named_schedule(actor_lr, "actor_lr")
+        self.beta = _named_schedule(beta, "beta")
         if float(self.beta(0)) <= 0.0:
             raise ValueError(f"beta is {beta!r}, expected a positive inverse temperature")
 
@@ -58,24 +65,6 @@ class Schedules:
             "actor_lr": self.actor_lr.text,
             "beta": self.beta.text,
         }
-
-
-def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
-    """Reject a value that is not one of ``choices``, naming both."""
-    if value not in choices:
-        raise ValueError(f"{name} is {value!r}, expected one of {', '.join(choices)}")
-
-
-def check_range(name: str, value: Any, low: float, high: float) -> None:
-    """Reject a number outside ``[low, high]``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-        raise ValueError(f"{name} is {value!r}, expected a number in [{low}, {high}]")
-
-
-def check_positive_int(name: str, value: Any) -> None:
-    """Reject anything but a positive integer."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} is {value!r}, expected a positive integer")
 
 
 def initial_state(task: Task, rng: np.random.Generator, value: bool = False) -> TabularState:

@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from acconv._validate import check_choice, check_float
 from acconv.estimators import gae
 from acconv.exact import (
     discounted_visits,
@@ -37,8 +38,6 @@ from acconv.tabular._common import (
     FloatArray,
     Schedules,
     TabularState,
-    check_choice,
-    check_range,
     initial_state,
     pair_sums,
     require_model,
@@ -77,10 +76,10 @@ class ActorCritic:
         mode: Mode = "sampled",
     ) -> None:
         self.schedules = Schedules(critic_lr, actor_lr, beta)
-        check_range("tau", tau, 0.0, float("inf"))
-        check_choice("critic_target", critic_target, ("mc", "td0", "td_lambda"))
-        check_range("lam", lam, 0.0, 1.0)
-        check_choice("mode", mode, ("sampled", "expected"))
+        check_float(tau, "tau", 0.0)
+        check_choice(critic_target, "critic_target", ("mc", "td0", "td_lambda"))
+        check_float(lam, "lam", 0.0, 1.0)
+        check_choice(mode, "mode", ("sampled", "expected"))
         self.tau = float(tau)
         self.critic_target = critic_target
         self.lam = {"mc": 1.0, "td0": 0.0, "td_lambda": float(lam)}[critic_target]

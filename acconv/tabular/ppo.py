@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from acconv._validate import check_choice, check_float, check_int
 from acconv.estimators import gae, surrogate_is_unclipped
 from acconv.exact import (
     discounted_visits,
@@ -51,9 +52,6 @@ from acconv.tabular._common import (
     IntArray,
     Schedules,
     TabularState,
-    check_choice,
-    check_positive_int,
-    check_range,
     initial_state,
     require_model,
     step_discounts,
@@ -118,16 +116,16 @@ class PPO:
         mode: Mode = "sampled",
     ) -> None:
         self.schedules = Schedules(critic_lr, actor_lr, beta)
-        check_choice("objective", objective, ("clip", "kl"))
-        check_range("clip_eps", clip_eps, 0.0, 1.0)
-        check_range("kl_coef", kl_coef, 0.0, float("inf"))
-        check_positive_int("n_epochs", n_epochs)
-        check_positive_int("n_minibatches", n_minibatches)
-        check_range("gae_lambda", gae_lambda, 0.0, 1.0)
+        check_choice(objective, "objective", ("clip", "kl"))
+        check_float(clip_eps, "clip_eps", 0.0, 1.0)
+        check_float(kl_coef, "kl_coef", 0.0)
+        check_int(n_epochs, "n_epochs", 1)
+        check_int(n_minibatches, "n_minibatches", 1)
+        check_float(gae_lambda, "gae_lambda", 0.0, 1.0)
         if value_clip is not None:
-            check_range("value_clip", value_clip, 0.0, float("inf"))
-        check_range("entropy_coef", entropy_coef, 0.0, float("inf"))
-        check_choice("mode", mode, ("sampled", "expected"))
+            check_float(value_clip, "value_clip", 0.0)
+        check_float(entropy_coef, "entropy_coef", 0.0)
+        check_choice(mode, "mode", ("sampled", "expected"))
         self.objective = objective
         self.clip_eps = float(clip_eps)
         self.kl_coef = float(kl_coef)

@@ -24,7 +24,10 @@ Pseudocode (the numbered steps are marked in :meth:`RUDDER.update`):
               mix_advantage:  Â_t = c GAE_λ(r, V) + (1 - c) Σ_k λ^k r̃_{t+1+k}  (2018 PPO code)
         6. actor (slow): θ ← θ + b_n (1/B) Σ_b Σ_t ∇_θ log π_n(a_t|s_t) Â_t
 
-RUDDER's theory has ``γ = 1`` and a finite horizon; the learner requires ``γ = 1``.
+RUDDER's theory has ``γ = 1`` and a finite horizon; the learner requires ``γ = 1``. Where an
+episode can end at random after ``(s_t, a_t)`` (``0 < p_end < 1``), the main loss at the last
+step conditions on the future, so the model's equilibrium is not ``Q^π`` there and residual
+``"terminal"`` biases the actor; on fixed-horizon tasks both are exact.
 ``mode="expected"`` (coupling ``immediate_pg``, residual ``none`` or ``terminal``) replaces
 steps 2-6 by exact expectations: with ``p_end(s, a)`` the probability that the step ends the
 episode and ``r_end(s, a)`` the expected reward of such a step, the model's field is
@@ -37,6 +40,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from acconv._validate import check_choice, check_float
 from acconv.estimators import gae
 from acconv.exact import action_values, expected_visits, policy_evaluation
 from acconv.mdp import FiniteMDP
@@ -46,8 +50,6 @@ from acconv.tabular._common import (
     FloatArray,
     Schedules,
     TabularState,
-    check_choice,
-    check_range,
     initial_state,
     pair_sums,
     require_model,
@@ -114,12 +116,12 @@ class RUDDER:
         mode: Mode = "sampled",
     ) -> None:
         self.schedules = Schedules(critic_lr, actor_lr, beta)
-        check_range("aux_weight", aux_weight, 0.0, float("inf"))
-        check_choice("residual", residual, ("none", "uniform", "terminal"))
-        check_choice("coupling", coupling, ("immediate_pg", "replace_reward", "mix_advantage"))
-        check_range("gae_lambda", gae_lambda, 0.0, 1.0)
-        check_range("mix_coef", mix_coef, 0.0, 1.0)
-        check_choice("mode", mode, ("sampled", "expected"))
+        check_float(aux_weight, "aux_weight", 0.0)
+        check_choice(residual, "residual", ("none", "uniform", "terminal"))
+        check_choice(coupling, "coupling", ("immediate_pg", "replace_reward", "mix_advantage"))
+        check_float(gae_lambda, "gae_lambda", 0.0, 1.0)
+        check_float(mix_coef, "mix_coef", 0.0, 1.0)
+        check_choice(mode, "mode", ("sampled", "expected"))
         if mode == "expected" and (coupling != "immediate_pg" or residual == "uniform"):
             raise ValueError(
                 f"mode 'expected' with coupling {coupling!r} and residual {residual!r} is not "

@@ -1,4 +1,4 @@
-"""Constructor-argument checks shared by the environments (DESIGN.md §4: validate at the boundary).
+"""Argument checks shared by constructors and entry points (DESIGN.md §4: validate at the boundary).
 
 Every message is one line that names the parameter, the value and what was expected, e.g.
 ``delay is 1.5, expected an integer >= 1``.
@@ -42,6 +42,13 @@ def check_float(
     if not math.isfinite(number) or too_low or too_high:
         raise ValueError(f"{name} is {value!r}, expected {expected}")
     return number
+
+
+def check_choice(value: object, name: str, choices: tuple[str, ...]) -> str:
+    """``value`` if it is one of ``choices``, else a ValueError naming all of them."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} is {value!r}, expected one of {', '.join(choices)}")
+    return value
 
 
 MAX_MODEL_ENTRIES = 2**24
