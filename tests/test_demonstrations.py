@@ -6,7 +6,9 @@ issue's ("at least 9 of 10 seeds", "within 0.02", "within 1e-3").
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import pairwise
+from typing import Any
 
 import gymnasium
 import numpy as np
@@ -14,7 +16,7 @@ import pytest
 
 import acconv  # noqa: F401  (registers the acconv/ environments)
 from acconv.exact import optimal_redistribution, optimal_values, policy_evaluation
-from acconv.instrument import EndEvent, EpisodesToSolve, StartEvent, UpdateEvent
+from acconv.instrument import EndEvent, StartEvent, UpdateEvent, episodes_to_solve
 from acconv.loop import train
 from acconv.mdp import FiniteMDP, discount_as_termination, from_gymnasium
 from acconv.sampling import MDPSampler
@@ -94,22 +96,12 @@ def test_mean_field_twin_reaches_v_star_within_1e_3(
     assert _gap(episodic, v_star, result.policy) < 1e-3
 
 
-def _mean_episodes_to_solve(make: object, mdp: FiniteMDP, seeds: int, budget: int) -> float:
+def _mean_episodes_to_solve(
+    make: Callable[[], Any], mdp: FiniteMDP, seeds: int, budget: int
+) -> float:
     """Mean episodes until J ≥ 0.9 for good (a failure counts as the whole budget)."""
-    batch = 16
-    results = []
-    for seed in range(seeds):
-        tracker = EpisodesToSolve(threshold=0.9)
-        train(
-            make(),
-            mdp,
-            budget // batch,
-            np.random.default_rng(seed),
-            [tracker],  # type: ignore[operator]
-            episodes_per_update=batch,
-        )
-        results.append(budget if tracker.episodes is None else tracker.episodes)
-    return float(np.mean(results))
+    results = episodes_to_solve(make, mdp, range(seeds), budget, episodes_per_update=16)
+    return float(np.mean([budget if r is None else r for r in results]))
 
 
 def test_rudder_episodes_to_solve_stay_flat_while_mc_and_td_grow_with_delay() -> None:

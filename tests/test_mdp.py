@@ -208,7 +208,7 @@ def test_negative_reward_noise_scale_is_rejected_with_its_index():
 )
 def test_bad_horizon_is_rejected_with_its_value(horizon, shown):
     kw = _two_state_kwargs()
-    with pytest.raises(ValueError, match=rf"horizon is {shown}, expected a positive integer or None"):
+    with pytest.raises(ValueError, match=rf"horizon is {shown}, expected a positive integer"):
         FiniteMDP(**kw, horizon=horizon)
 
 

@@ -2,7 +2,7 @@
 
 from acconv.instrument.events import EndEvent, Observer, StartEvent, UpdateEvent
 from acconv.instrument.recorder import Recorder, log_spaced
-from acconv.instrument.solve import EpisodesToSolve
+from acconv.instrument.solve import EpisodesToSolve, episodes_to_solve
 
 __all__ = [
     "EndEvent",
@@ -11,5 +11,6 @@ __all__ = [
     "Recorder",
     "StartEvent",
     "UpdateEvent",
+    "episodes_to_solve",
     "log_spaced",
 ]

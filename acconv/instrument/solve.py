@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import numpy as np
 
 from acconv.exact import policy_evaluation
 from acconv.instrument.events import EndEvent, StartEvent, UpdateEvent
 from acconv.mdp import FiniteMDP
+from acconv.updates import Learner
 
 
 class EpisodesToSolve:
@@ -49,3 +53,30 @@ class EpisodesToSolve:
         if below[-1] == len(self.J) - 1:
             return None
         return self.episodes_before[int(below[-1]) + 1]
+
+
+def episodes_to_solve(
+    make_learner: Callable[[], Learner[Any]],
+    mdp: FiniteMDP,
+    seeds: Sequence[int],
+    budget: int,
+    episodes_per_update: int = 16,
+    threshold: float = 0.9,
+) -> list[int | None]:
+    """Episodes each seeded run needs to settle at ``J ≥ threshold`` (``None``: not within
+    ``budget`` episodes). A fresh learner from ``make_learner`` runs per seed."""
+    from acconv.loop import train  # the loop sits above the instruments
+
+    results: list[int | None] = []
+    for seed in seeds:
+        tracker = EpisodesToSolve(threshold)
+        train(
+            make_learner(),
+            mdp,
+            budget // episodes_per_update,
+            np.random.default_rng(seed),
+            [tracker],
+            episodes_per_update=episodes_per_update,
+        )
+        results.append(tracker.episodes)
+    return results
