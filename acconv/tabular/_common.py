@@ -8,10 +8,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from acconv._validate import check_choice
 from acconv.policies import softmax_policy
 from acconv.sampling import EpisodeBatch
 from acconv.schedules import Schedule, ScheduleError, as_schedule
-from acconv.updates import Task
+from acconv.updates import Mode, Task, UpdateInfo
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -67,14 +68,13 @@ class Schedules:
         }
 
 
-def initial_state(task: Task, rng: np.random.Generator, value: bool = False) -> TabularState:
+def initial_state(task: Task, rng: np.random.Generator) -> TabularState:
     """Zero logits (the uniform policy), zero fast iterates, and a seed for inner randomness."""
     return TabularState(
         n=0,
         theta=np.zeros((task.n_states, task.n_actions)),
         omega=np.zeros(task.n_states),
         task=task,
-        value=np.zeros(task.n_states) if value else None,
         seed=int(rng.integers(2**63)),
     )
 
@@ -110,3 +110,70 @@ def taken(table: FloatArray, batch: EpisodeBatch) -> FloatArray:
 def step_discounts(batch: EpisodeBatch, gamma: float) -> FloatArray:
     """``γ^t`` for every step, ``(1, T)``."""
     return np.asarray(gamma ** np.arange(batch.actions.shape[1]))[None, :]
+
+
+class TabularLearner:
+    """The shell the tabular learners share: schedules, mode, initial state and the policy."""
+
+    def __init__(self, critic_lr: Any, actor_lr: Any, beta: Any, mode: Mode) -> None:
+        self.schedules = Schedules(critic_lr, actor_lr, beta)
+        check_choice(mode, "mode", ("sampled", "expected"))
+        self.mode: Mode = mode
+        self.config: dict[str, Any] = {**self.schedules.config(), "mode": mode}
+
+    def init(self, task: Task, rng: np.random.Generator) -> TabularState:
+        """Uniform policy (zero logits) and a zero fast iterate."""
+        if self.mode == "expected":
+            require_model(task, type(self).__name__)
+        return initial_state(task, rng)
+
+    def policy(self, state: TabularState) -> FloatArray:
+        """``π_n = softmax(β_n θ_n)``, the policy that samples update ``n``'s batch."""
+        return self.schedules.policy(state)
+
+
+def finish_update(
+    state: TabularState,
+    batch: EpisodeBatch | None,
+    *,
+    theta: FloatArray,
+    omega: FloatArray,
+    steps: tuple[float, float, float],
+    losses: tuple[float, float],
+    directions: tuple[FloatArray, FloatArray],
+    mean_return: float,
+    diagnostics: dict[str, float] | None = None,
+    value: FloatArray | None = None,
+) -> tuple[TabularState, UpdateInfo]:
+    """The next state and the :class:`UpdateInfo` of update ``state.n``.
+
+    ``steps`` is ``(a_n, b_n, β_n)``, ``losses`` ``(critic, actor)`` and ``directions`` the fast
+    and slow update directions (``Δω / a_n``, ``Δθ / b_n``).
+    """
+    a_n, b_n, beta_n = steps
+    new_state = TabularState(
+        n=state.n + 1, theta=theta, omega=omega, task=state.task, value=value, seed=state.seed
+    )
+    info = UpdateInfo(
+        n=state.n,
+        a_n=a_n,
+        b_n=b_n,
+        beta_n=beta_n,
+        theta=theta,
+        omega=omega,
+        critic_loss=losses[0],
+        actor_loss=losses[1],
+        critic_grad_norm=float(np.linalg.norm(directions[0])),
+        actor_grad_norm=float(np.linalg.norm(directions[1])),
+        n_episodes=0 if batch is None else batch.n_episodes,
+        n_steps=0 if batch is None else batch.n_steps,
+        mean_return=mean_return,
+        diagnostics=diagnostics or {},
+        extra_params={} if value is None else {"value": value},
+    )
+    return new_state, info
+
+
+def policy_gradient_loss(actor_table: FloatArray, pi: FloatArray) -> float:
+    """``-Σ_{s,a} C[s, a] log π(a|s)``, the loss whose gradient is the policy-gradient step."""
+    return -float(np.sum(actor_table * np.log(np.maximum(pi, 1e-300))))

@@ -36,21 +36,22 @@ from acconv.policies import log_softmax_policy, score_gradient
 from acconv.sampling import EpisodeBatch
 from acconv.tabular._common import (
     FloatArray,
-    Schedules,
+    TabularLearner,
     TabularState,
-    initial_state,
+    finish_update,
     pair_sums,
+    policy_gradient_loss,
     require_model,
     state_sums,
     step_discounts,
     taken,
 )
-from acconv.updates import Mode, Task, UpdateInfo
+from acconv.updates import Mode, UpdateInfo
 
 CriticTarget = Literal["mc", "td0", "td_lambda"]
 
 
-class ActorCritic:
+class ActorCritic(TabularLearner):
     """Tabular softmax actor (slow, ``actor_lr``) with a tabular state-value critic (fast).
 
     Args:
@@ -75,78 +76,51 @@ class ActorCritic:
         discount_actor: bool = True,
         mode: Mode = "sampled",
     ) -> None:
-        self.schedules = Schedules(critic_lr, actor_lr, beta)
-        check_float(tau, "tau", 0.0)
-        check_choice(critic_target, "critic_target", ("mc", "td0", "td_lambda"))
+        super().__init__(critic_lr, actor_lr, beta, mode)
+        self.tau = check_float(tau, "tau", 0.0)
+        self.critic_target = check_choice(
+            critic_target, "critic_target", ("mc", "td0", "td_lambda")
+        )
         check_float(lam, "lam", 0.0, 1.0)
-        check_choice(mode, "mode", ("sampled", "expected"))
-        self.tau = float(tau)
-        self.critic_target = critic_target
         self.lam = {"mc": 1.0, "td0": 0.0, "td_lambda": float(lam)}[critic_target]
         self.discount_actor = bool(discount_actor)
-        self.mode: Mode = mode
-        self.config = {
-            **self.schedules.config(),
-            "tau": self.tau,
-            "critic_target": critic_target,
-            "lam": self.lam,
-            "discount_actor": self.discount_actor,
-            "mode": mode,
-        }
-
-    def init(self, task: Task, rng: np.random.Generator) -> TabularState:
-        """Uniform policy, zero critic."""
-        if self.mode == "expected":
-            require_model(task, "ActorCritic")
-        return initial_state(task, rng)
-
-    def policy(self, state: TabularState) -> FloatArray:
-        """``π_n = softmax(β_n θ_n)``."""
-        return self.schedules.policy(state)
+        self.config.update(
+            tau=self.tau,
+            critic_target=critic_target,
+            lam=self.lam,
+            discount_actor=self.discount_actor,
+        )
 
     def update(
         self, state: TabularState, batch: EpisodeBatch | None
     ) -> tuple[TabularState, UpdateInfo]:
         """One two-timescale step (steps 1-6 of the module docstring)."""
-        task = state.task
         # 1. step sizes and the policy that sampled the batch
         a_n, b_n, beta_n = self.schedules.at(state.n)
         pi = self.policy(state)
-        omega = state.omega
         # 3-4. soft rewards and GAE advantages, as batch sums or as exact expectations
         if self.mode == "expected":
             critic_dir, actor_table, critic_loss, mean_return = self._expected(state, pi, beta_n)
-            n_episodes = n_steps = 0
         else:
             assert batch is not None, "sampled mode needs a batch"
             critic_dir, actor_table, critic_loss, mean_return = self._sampled(
                 state, batch, pi, beta_n
             )
-            n_episodes, n_steps = batch.n_episodes, batch.n_steps
         # 5. critic, fast timescale
-        new_omega = omega + a_n * critic_dir
+        omega = state.omega + a_n * critic_dir
         # 6. actor, slow timescale
         actor_dir = score_gradient(pi, actor_table, beta_n)
-        new_theta = state.theta + b_n * actor_dir
-        new_state = TabularState(
-            n=state.n + 1, theta=new_theta, omega=new_omega, task=task, seed=state.seed
-        )
-        info = UpdateInfo(
-            n=state.n,
-            a_n=a_n,
-            b_n=b_n,
-            beta_n=beta_n,
-            theta=new_theta,
-            omega=new_omega,
-            critic_loss=critic_loss,
-            actor_loss=-float(np.sum(actor_table * np.log(np.maximum(pi, 1e-300)))),
-            critic_grad_norm=float(np.linalg.norm(critic_dir)),
-            actor_grad_norm=float(np.linalg.norm(actor_dir)),
-            n_episodes=n_episodes,
-            n_steps=n_steps,
+        theta = state.theta + b_n * actor_dir
+        return finish_update(
+            state,
+            batch,
+            theta=theta,
+            omega=omega,
+            steps=(a_n, b_n, beta_n),
+            losses=(critic_loss, policy_gradient_loss(actor_table, pi)),
+            directions=(critic_dir, actor_dir),
             mean_return=mean_return,
         )
-        return new_state, info
 
     def _sampled(
         self, state: TabularState, batch: EpisodeBatch, pi: FloatArray, beta: float

@@ -50,13 +50,13 @@ from acconv.sampling import EpisodeBatch
 from acconv.tabular._common import (
     FloatArray,
     IntArray,
-    Schedules,
+    TabularLearner,
     TabularState,
-    initial_state,
+    finish_update,
     require_model,
     step_discounts,
 )
-from acconv.updates import Mode, Task, UpdateInfo
+from acconv.updates import Mode, UpdateInfo
 
 Objective = Literal["clip", "kl"]
 
@@ -77,7 +77,7 @@ class _Samples:
     actor_w: FloatArray
 
 
-class PPO:
+class PPO(TabularLearner):
     """Tabular PPO whose critic is the fast iterate and whose actor is the slow one.
 
     Args:
@@ -115,7 +115,7 @@ class PPO:
         normalize_advantage: bool = False,
         mode: Mode = "sampled",
     ) -> None:
-        self.schedules = Schedules(critic_lr, actor_lr, beta)
+        super().__init__(critic_lr, actor_lr, beta, mode)
         check_choice(objective, "objective", ("clip", "kl"))
         check_float(clip_eps, "clip_eps", 0.0, 1.0)
         check_float(kl_coef, "kl_coef", 0.0)
@@ -125,7 +125,6 @@ class PPO:
         if value_clip is not None:
             check_float(value_clip, "value_clip", 0.0)
         check_float(entropy_coef, "entropy_coef", 0.0)
-        check_choice(mode, "mode", ("sampled", "expected"))
         self.objective = objective
         self.clip_eps = float(clip_eps)
         self.kl_coef = float(kl_coef)
@@ -136,31 +135,18 @@ class PPO:
         self.entropy_coef = float(entropy_coef)
         self.discount_actor = bool(discount_actor)
         self.normalize_advantage = bool(normalize_advantage)
-        self.mode: Mode = mode
-        self.config = {
-            **self.schedules.config(),
-            "objective": objective,
-            "clip_eps": self.clip_eps,
-            "kl_coef": self.kl_coef,
-            "n_epochs": n_epochs,
-            "n_minibatches": n_minibatches,
-            "gae_lambda": self.gae_lambda,
-            "value_clip": value_clip,
-            "entropy_coef": self.entropy_coef,
-            "discount_actor": self.discount_actor,
-            "normalize_advantage": self.normalize_advantage,
-            "mode": mode,
-        }
-
-    def init(self, task: Task, rng: np.random.Generator) -> TabularState:
-        """Uniform policy, zero critic, and a seed for minibatch shuffling."""
-        if self.mode == "expected":
-            require_model(task, "PPO")
-        return initial_state(task, rng)
-
-    def policy(self, state: TabularState) -> FloatArray:
-        """``π_n = softmax(β_n θ_n)``."""
-        return self.schedules.policy(state)
+        self.config.update(
+            objective=objective,
+            clip_eps=self.clip_eps,
+            kl_coef=self.kl_coef,
+            n_epochs=n_epochs,
+            n_minibatches=n_minibatches,
+            gae_lambda=self.gae_lambda,
+            value_clip=value_clip,
+            entropy_coef=self.entropy_coef,
+            discount_actor=self.discount_actor,
+            normalize_advantage=self.normalize_advantage,
+        )
 
     def update(
         self, state: TabularState, batch: EpisodeBatch | None
@@ -174,12 +160,10 @@ class PPO:
         if self.mode == "expected":
             samples, mean_return = self._expected_samples(state, pi_old)
             minibatches = [samples] * self.n_minibatches
-            n_episodes = n_steps = 0
         else:
             assert batch is not None, "sampled mode needs a batch"
             samples = self._batch_samples(state, batch)
             mean_return = float(batch.returns(task.gamma).mean())
-            n_episodes, n_steps = batch.n_episodes, batch.n_steps
         critic_loss = (
             0.5
             * float(samples.critic_w @ (samples.target - state.omega[samples.s]) ** 2)
@@ -207,27 +191,23 @@ class PPO:
             "entropy": float(state_weights @ entropy(pi_new)),
             "gradient_steps": float(self.n_epochs * self.n_minibatches),
         }
-        new_state = TabularState(
-            n=state.n + 1, theta=theta, omega=omega, task=task, seed=state.seed
+        actor_loss = -float(samples.actor_w @ (ratio * samples.advantage)) / float(
+            samples.actor_w.sum() or 1.0
         )
-        info = UpdateInfo(
-            n=state.n,
-            a_n=a_n,
-            b_n=b_n,
-            beta_n=beta_n,
+        return finish_update(
+            state,
+            batch,
             theta=theta,
             omega=omega,
-            critic_loss=critic_loss,
-            actor_loss=-float(samples.actor_w @ (ratio * samples.advantage))
-            / float(samples.actor_w.sum() or 1.0),
-            critic_grad_norm=float(np.linalg.norm(omega - state.omega)) / a_n if a_n else 0.0,
-            actor_grad_norm=float(np.linalg.norm(theta - state.theta)) / b_n if b_n else 0.0,
-            n_episodes=n_episodes,
-            n_steps=n_steps,
+            steps=(a_n, b_n, beta_n),
+            losses=(critic_loss, actor_loss),
+            directions=(
+                (omega - state.omega) / a_n if a_n else np.zeros_like(omega),
+                (theta - state.theta) / b_n if b_n else np.zeros_like(theta),
+            ),
             mean_return=mean_return,
             diagnostics=diagnostics,
         )
-        return new_state, info
 
     def _step(
         self,

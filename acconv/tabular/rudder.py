@@ -36,6 +36,7 @@ episode and ``r_end(s, a)`` the expected reward of such a step, the model's fiel
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Literal
 
 import numpy as np
@@ -48,10 +49,11 @@ from acconv.policies import score_gradient
 from acconv.sampling import EpisodeBatch
 from acconv.tabular._common import (
     FloatArray,
-    Schedules,
+    TabularLearner,
     TabularState,
-    initial_state,
+    finish_update,
     pair_sums,
+    policy_gradient_loss,
     require_model,
     state_sums,
     taken,
@@ -86,7 +88,7 @@ def redistribute(g: FloatArray, batch: EpisodeBatch, residual: Residual) -> Floa
     return redistributed
 
 
-class RUDDER:
+class RUDDER(TabularLearner):
     """Tabular return decomposition (fast iterate ω) with a softmax actor (slow iterate θ).
 
     Args:
@@ -115,13 +117,12 @@ class RUDDER:
         mix_coef: float = 0.5,
         mode: Mode = "sampled",
     ) -> None:
-        self.schedules = Schedules(critic_lr, actor_lr, beta)
+        super().__init__(critic_lr, actor_lr, beta, mode)
         check_float(aux_weight, "aux_weight", 0.0)
         check_choice(residual, "residual", ("none", "uniform", "terminal"))
         check_choice(coupling, "coupling", ("immediate_pg", "replace_reward", "mix_advantage"))
         check_float(gae_lambda, "gae_lambda", 0.0, 1.0)
         check_float(mix_coef, "mix_coef", 0.0, 1.0)
-        check_choice(mode, "mode", ("sampled", "expected"))
         if mode == "expected" and (coupling != "immediate_pg" or residual == "uniform"):
             raise ValueError(
                 f"mode 'expected' with coupling {coupling!r} and residual {residual!r} is not "
@@ -133,16 +134,13 @@ class RUDDER:
         self.coupling: Coupling = coupling
         self.gae_lambda = float(gae_lambda)
         self.mix_coef = float(mix_coef)
-        self.mode: Mode = mode
-        self.config = {
-            **self.schedules.config(),
-            "aux_weight": self.aux_weight,
-            "residual": residual,
-            "coupling": coupling,
-            "gae_lambda": self.gae_lambda,
-            "mix_coef": self.mix_coef,
-            "mode": mode,
-        }
+        self.config.update(
+            aux_weight=self.aux_weight,
+            residual=residual,
+            coupling=coupling,
+            gae_lambda=self.gae_lambda,
+            mix_coef=self.mix_coef,
+        )
 
     def init(self, task: Task, rng: np.random.Generator) -> TabularState:
         """Uniform policy, zero return model (and value critic)."""
@@ -151,68 +149,47 @@ class RUDDER:
                 f"gamma is {task.gamma}, expected 1: RUDDER's return decomposition is defined "
                 "for undiscounted finite-horizon tasks (RUDDER.md §6.5)"
             )
-        if self.mode == "expected":
-            require_model(task, "RUDDER")
-        state = initial_state(task, rng, value=self.coupling != "immediate_pg")
-        return TabularState(
-            n=0,
-            theta=state.theta,
-            omega=np.zeros((task.n_states, task.n_actions)),
-            task=task,
-            value=state.value,
-            seed=state.seed,
-        )
-
-    def policy(self, state: TabularState) -> FloatArray:
-        """``π_n = softmax(β_n θ_n)``."""
-        return self.schedules.policy(state)
+        state = super().init(task, rng)
+        value = None if self.coupling == "immediate_pg" else np.zeros(task.n_states)
+        omega = np.zeros((task.n_states, task.n_actions))  # the return model ω[s, a]
+        return replace(state, omega=omega, value=value)
 
     def update(
         self, state: TabularState, batch: EpisodeBatch | None
     ) -> tuple[TabularState, UpdateInfo]:
         """One two-timescale step (steps 1-6 of the module docstring)."""
-        task = state.task
         # 1. step sizes and the policy that sampled the batch
         a_n, b_n, beta_n = self.schedules.at(state.n)
         pi = self.policy(state)
         value_dir = None
         if self.mode == "expected":
             model_dir, actor_table, model_loss, diagnostics, mean_return = self._expected(state, pi)
-            n_episodes = n_steps = 0
         else:
             assert batch is not None, "sampled mode needs a batch"
             model_dir, actor_table, value_dir, model_loss, diagnostics = self._sampled(
                 state, batch, pi
             )
             mean_return = float(batch.returns(1.0).mean())
-            n_episodes, n_steps = batch.n_episodes, batch.n_steps
         # 3. return model (and value critic), fast timescale
         omega = state.omega + a_n * model_dir
-        value = None if state.value is None or value_dir is None else state.value + a_n * value_dir
+        value = state.value
+        if value is not None and value_dir is not None:
+            value = value + a_n * value_dir
         # 6. actor, slow timescale
         actor_dir = score_gradient(pi, actor_table, beta_n)
         theta = state.theta + b_n * actor_dir
-        new_state = TabularState(
-            n=state.n + 1, theta=theta, omega=omega, task=task, value=value, seed=state.seed
-        )
-        info = UpdateInfo(
-            n=state.n,
-            a_n=a_n,
-            b_n=b_n,
-            beta_n=beta_n,
+        return finish_update(
+            state,
+            batch,
             theta=theta,
             omega=omega,
-            critic_loss=model_loss,
-            actor_loss=-float(np.sum(actor_table * np.log(np.maximum(pi, 1e-300)))),
-            critic_grad_norm=float(np.linalg.norm(model_dir)),
-            actor_grad_norm=float(np.linalg.norm(actor_dir)),
-            n_episodes=n_episodes,
-            n_steps=n_steps,
+            steps=(a_n, b_n, beta_n),
+            losses=(model_loss, policy_gradient_loss(actor_table, pi)),
+            directions=(model_dir, actor_dir),
             mean_return=mean_return,
             diagnostics=diagnostics,
-            extra_params={} if value is None else {"value": value},
+            value=value,
         )
-        return new_state, info
 
     def _sampled(
         self, state: TabularState, batch: EpisodeBatch, pi: FloatArray
