@@ -15,7 +15,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from acconv._validate import check_int
-from acconv.instrument.events import EndEvent, Observer, StartEvent, UpdateEvent
+from acconv.instrument.events import (
+    EndEvent,
+    FastEquilibrium,
+    Observer,
+    StartEvent,
+    UpdateEvent,
+)
 from acconv.mdp import FiniteMDP
 from acconv.sampling import EpisodeBatch, MDPSampler, sample_env_episodes
 from acconv.updates import Learner, Task, UpdateInfo
@@ -62,9 +68,15 @@ def train(
         raise ValueError("mode 'expected' needs an exact model, got an environment without .mdp")
     start = time.perf_counter()
     state = learner.init(task, rng)
-    config = getattr(learner, "config", {})
+    start_event = StartEvent(
+        type(learner).__name__,
+        task,
+        n_updates,
+        getattr(learner, "config", {}),
+        _fast_equilibrium(learner, task),
+    )
     for observer in observers:
-        observer.on_start(StartEvent(type(learner).__name__, task, n_updates, config))
+        observer.on_start(start_event)
     env_steps = 0
     info: UpdateInfo | None = None
     for _ in range(n_updates):
@@ -83,6 +95,19 @@ def train(
     for observer in observers:
         observer.on_end(end)
     return TrainResult(state=state, last_update=info, policy=final_policy, env_steps=env_steps)
+
+
+def _fast_equilibrium(learner: Any, task: Task) -> FastEquilibrium | None:
+    """``λ(θ)`` as a pure function of ``(θ, n)``, when the learner and the model provide it."""
+    equilibrium = getattr(learner, "fast_equilibrium", None)
+    mdp = task.mdp
+    if equilibrium is None or mdp is None:
+        return None
+
+    def fast_equilibrium(theta: FloatArray, n: int) -> tuple[FloatArray, NDArray[np.bool_]]:
+        return equilibrium(mdp, theta, n)  # type: ignore[no-any-return]
+
+    return fast_equilibrium
 
 
 def _episode_source(

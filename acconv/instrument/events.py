@@ -6,7 +6,7 @@ they cannot change the learner.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Protocol
@@ -25,14 +25,23 @@ def _read_only(array: FloatArray) -> FloatArray:
     return copy
 
 
+FastEquilibrium = Callable[[FloatArray, int], tuple[FloatArray, NDArray[np.bool_]]]
+
+
 @dataclass(frozen=True)
 class StartEvent:
-    """Emitted once before the first update."""
+    """Emitted once before the first update.
+
+    ``fast_equilibrium(theta, n)``, when the learner and the model allow it, is the exact
+    ``λ(θ)`` of the fast iterate and the mask where it is unique (a pure function: calling it
+    cannot change the learner).
+    """
 
     learner: str
     task: Task
     n_updates: int
     config: Mapping[str, Any] = field(default_factory=dict)
+    fast_equilibrium: FastEquilibrium | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "config", MappingProxyType(dict(self.config)))

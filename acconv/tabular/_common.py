@@ -9,6 +9,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from acconv._validate import check_choice
+from acconv.exact import expected_visits, policy_evaluation
+from acconv.mdp import FiniteMDP
 from acconv.policies import softmax_policy
 from acconv.sampling import EpisodeBatch
 from acconv.schedules import Schedule, ScheduleError, as_schedule
@@ -16,6 +18,7 @@ from acconv.updates import Mode, Task, UpdateInfo
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,18 @@ class TabularLearner:
     def policy(self, state: TabularState) -> FloatArray:
         """``π_n = softmax(β_n θ_n)``, the policy that samples update ``n``'s batch."""
         return self.schedules.policy(state)
+
+    def fast_equilibrium(
+        self, mdp: FiniteMDP, theta: FloatArray, n: int
+    ) -> tuple[FloatArray, BoolArray]:
+        """``λ(θ)``, the fast iterate's equilibrium for the policy ``softmax(β_n θ)``, and the
+        mask of entries where it is unique (visited with positive probability).
+
+        The default is a state-value critic: ``λ(θ) = V^π`` on the states an episode visits
+        (THEORY.md §6.3: MC, TD(0) and TD(λ) tabular critics share this fixed point).
+        """
+        pi = softmax_policy(theta, float(self.schedules.beta(n)))
+        return policy_evaluation(mdp, pi), expected_visits(mdp, pi) > 0
 
 
 def finish_update(

@@ -32,9 +32,11 @@ from acconv.exact import (
     expected_visits,
     policy_evaluation,
 )
-from acconv.policies import log_softmax_policy, score_gradient
+from acconv.mdp import FiniteMDP
+from acconv.policies import log_softmax_policy, score_gradient, softmax_policy
 from acconv.sampling import EpisodeBatch
 from acconv.tabular._common import (
+    BoolArray,
     FloatArray,
     TabularLearner,
     TabularState,
@@ -121,6 +123,13 @@ class ActorCritic(TabularLearner):
             directions=(critic_dir, actor_dir),
             mean_return=mean_return,
         )
+
+    def fast_equilibrium(
+        self, mdp: FiniteMDP, theta: FloatArray, n: int
+    ) -> tuple[FloatArray, BoolArray]:
+        """``λ(θ) = Ṽ^π``: the value of the (soft, when ``τ > 0``) rewards the critic learns."""
+        pi = softmax_policy(theta, float(self.schedules.beta(n)))
+        return policy_evaluation(mdp, pi, self.tau), expected_visits(mdp, pi) > 0
 
     def _sampled(
         self, state: TabularState, batch: EpisodeBatch, pi: FloatArray, beta: float

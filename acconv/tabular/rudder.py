@@ -45,9 +45,10 @@ from acconv._validate import check_choice, check_float
 from acconv.estimators import gae
 from acconv.exact import action_values, expected_visits, policy_evaluation
 from acconv.mdp import FiniteMDP
-from acconv.policies import score_gradient
+from acconv.policies import score_gradient, softmax_policy
 from acconv.sampling import EpisodeBatch
 from acconv.tabular._common import (
+    BoolArray,
     FloatArray,
     TabularLearner,
     TabularState,
@@ -190,6 +191,22 @@ class RUDDER(TabularLearner):
             diagnostics=diagnostics,
             value=value,
         )
+
+    def fast_equilibrium(
+        self, mdp: FiniteMDP, theta: FloatArray, n: int
+    ) -> tuple[FloatArray, BoolArray]:
+        """The return model's equilibrium, where its mean field (module docstring) vanishes:
+        ``ω* = (c_aux Q^π + (1 - c_aux) r_end) / (c_aux + (1 - c_aux) p_end)`` on the visited
+        pairs; it is ``Q^π`` wherever ``(s, a)`` decides whether the episode ends."""
+        pi = softmax_policy(theta, float(self.schedules.beta(n)))
+        q = action_values(mdp, pi)
+        p_end, r_end = ending_steps(mdp)
+        c = self.aux_weight
+        weight = c + (1.0 - c) * p_end
+        with np.errstate(divide="ignore", invalid="ignore"):
+            omega = np.where(weight > 0, (c * q + (1.0 - c) * r_end) / weight, 0.0)
+        visited = (expected_visits(mdp, pi)[:, None] * pi > 0) & (weight > 0)
+        return np.where(visited, omega, 0.0), visited
 
     def _sampled(
         self, state: TabularState, batch: EpisodeBatch, pi: FloatArray
