@@ -1,0 +1,11 @@
+"""Tabular two-timescale learners: a fast critic (or return model) and a slow softmax actor.
+
+Each learner's module docstring is its pseudocode; ``mode="expected"`` replaces the sampled
+batch by exact expectations (the mean field of the ODEs the theory studies).
+"""
+
+from acconv.tabular.actor_critic import ActorCritic
+from acconv.tabular.ppo import PPO
+from acconv.tabular.rudder import RUDDER
+
+__all__ = ["PPO", "RUDDER", "ActorCritic"]
