@@ -71,8 +71,11 @@ class EpisodeBatch:
 class MDPSampler:
     """Samples batches of whole episodes from a :class:`FiniteMDP`, vectorised over the batch.
 
-    Built once per MDP: for every ``(s, a)`` the ``K`` non-zero next states and their cumulative
-    probabilities (``K`` = the largest branching factor).
+    Built once per MDP: for every ``(s, a)`` the ``K`` candidate next states (non-zero first;
+    ``K`` = the largest branching factor) and their probabilities. Per batch, the joint law of
+    ``(a, s')`` given ``s`` under ``π`` is one row of ``A·K`` cumulative probabilities; the rows
+    are offset by ``s`` and concatenated into one increasing array, so a single
+    ``searchsorted`` of ``s + u`` draws action and next state for every live episode at once.
     """
 
     def __init__(self, mdp: FiniteMDP) -> None:
@@ -80,16 +83,16 @@ class MDPSampler:
         order = np.argsort(-mdp.P, axis=2, kind="stable")  # non-zeros first, largest first
         k = int((mdp.P > 0).sum(axis=2).max())
         self.next_states = order[:, :, :k]
-        probs = np.take_along_axis(mdp.P, self.next_states, axis=2)
-        self.cdf = np.cumsum(probs, axis=2)
-        self.cdf[:, :, -1] = np.inf  # rounding can never push a draw past the last state
+        self.probs = np.take_along_axis(mdp.P, self.next_states, axis=2)
         self.start_cdf = np.cumsum(mdp.rho)
-        self.start_cdf[-1] = np.inf
         if mdp.R_next is not None:
             self.step_rewards: FloatArray = np.take_along_axis(mdp.R_next, self.next_states, axis=2)
         else:
             self.step_rewards = np.repeat(mdp.R[:, :, None], k, axis=2)
         self.noise = mdp.R_noise
+        S, A = mdp.n_states, mdp.n_actions
+        self._next_flat = self.next_states.reshape(S, A * k)
+        self._row_offset = np.arange(S, dtype=np.float64)
 
     def sample(
         self,
@@ -105,62 +108,74 @@ class MDPSampler:
         """
         mdp = self.mdp
         limit = max_steps or mdp.horizon or MAX_STEPS_WITHOUT_LIMIT
-        action_cdf = np.cumsum(pi, axis=1)
-        action_cdf[:, -1] = np.inf
+        S, A, K = self.next_states.shape
+        weights = (pi[:, :, None] * self.probs).reshape(S, A * K)
+        joint = np.cumsum(weights, axis=1)
+        joint[:, -1] = 1.0  # each row ends exactly at the next row's offset
+        rows = (joint + self._row_offset[:, None]).ravel()
+        # s + u can round up to s + 1 (u < 1 is resolved to about 1e-16·S): never step past the
+        # row's last possible outcome
+        last_possible = (A * K - 1) - np.argmax(weights[:, ::-1] > 0, axis=1)
         B = n_episodes
-        s = (rng.random(B)[:, None] > self.start_cdf[None, :]).sum(axis=1)
-        states = np.empty((B, 1), dtype=np.int64)
-        states[:, 0] = s
-        columns: list[tuple[IntArray, IntArray, FloatArray, IntArray]] = []
-        active = np.flatnonzero(~mdp.terminal[s])  # only live episodes are stepped
-        s = s[active]
+        start = np.searchsorted(self.start_cdf, rng.random(B) * self.start_cdf[-1], side="right")
+        start = np.minimum(start, S - 1)
+        records: list[tuple[IntArray, IntArray, IntArray]] = []  # (episodes, s_t, joint index)
+        active = np.flatnonzero(~mdp.terminal[start])  # only live episodes are stepped
+        s = start[active]
         while len(active):
-            if len(columns) == limit:
+            if len(records) == limit:
                 if max_steps is None and mdp.horizon is None:
                     raise RuntimeError(
                         f"episodes did not end within {limit} steps: the policy looks improper; "
                         "pass max_steps to truncate"
                     )
                 break
-            u = rng.random((2, len(active)))
-            a = (u[0][:, None] > action_cdf[s]).sum(axis=1)
-            k = (u[1][:, None] > self.cdf[s, a]).sum(axis=1)
-            r = self.step_rewards[s, a, k]
-            if self.noise is not None:
-                r = r + self.noise[s, a] * rng.choice((-1.0, 1.0), size=len(active))
-            s = self.next_states[s, a, k]
-            columns.append((active, a, r, s))
+            u = rng.random(len(active))
+            j = np.searchsorted(rows, s + u, side="right") - s * (A * K)
+            j = np.minimum(j, last_possible[s])
+            records.append((active, s, j))
+            s = self._next_flat[s, j]
             live = ~mdp.terminal[s]
             active, s = active[live], s[live]
-        return _assemble(states[:, 0], columns, mdp.terminal)
+        return self._assemble(start, records, rng)
 
-
-def _assemble(
-    start: IntArray,
-    columns: list[tuple[IntArray, IntArray, FloatArray, IntArray]],
-    terminal: BoolArray,
-) -> EpisodeBatch:
-    """Pad the per-step records ``(episodes, actions, rewards, next states)`` into a batch."""
-    B, T = len(start), len(columns)
-    states = np.empty((B, T + 1), dtype=np.int64)
-    states[:, 0] = start
-    actions = np.zeros((B, T), dtype=np.int64)
-    rewards = np.zeros((B, T))
-    lengths = np.zeros(B, dtype=np.int64)
-    for t, (episodes, a, r, s_next) in enumerate(columns):
-        states[:, t + 1] = states[:, t]  # an ended episode keeps its last state
-        states[episodes, t + 1] = s_next
+    def _assemble(
+        self,
+        start: IntArray,
+        records: list[tuple[IntArray, IntArray, IntArray]],
+        rng: np.random.Generator,
+    ) -> EpisodeBatch:
+        """Decode the per-step records and pad them into ``(B, T)`` arrays in one pass."""
+        B, T = len(start), len(records)
+        K = self.next_states.shape[2]
+        sizes = [len(r[0]) for r in records]
+        episodes = np.concatenate([r[0] for r in records]) if T else np.zeros(0, np.int64)
+        s = np.concatenate([r[1] for r in records]) if T else np.zeros(0, np.int64)
+        j = np.concatenate([r[2] for r in records]) if T else np.zeros(0, np.int64)
+        t = np.repeat(np.arange(T), sizes)
+        a, k = np.divmod(j, K)
+        r = self.step_rewards[s, a, k]
+        if self.noise is not None:
+            r = r + self.noise[s, a] * rng.choice((-1.0, 1.0), size=len(r))
+        states = np.full((B, T + 1), -1, dtype=np.int64)
+        states[:, 0] = start
+        states[episodes, t + 1] = self._next_flat[s, j]
+        # an ended episode keeps its last state: forward-fill the unwritten columns
+        filled = np.where(states >= 0, np.arange(T + 1)[None, :], 0)
+        states = np.take_along_axis(states, np.maximum.accumulate(filled, axis=1), axis=1)
+        actions = np.zeros((B, T), dtype=np.int64)
+        rewards = np.zeros((B, T))
         actions[episodes, t] = a
         rewards[episodes, t] = r
-        lengths[episodes] += 1
-    return EpisodeBatch(
-        states=states,
-        actions=actions,
-        rewards=rewards,
-        mask=np.arange(T)[None, :] < lengths[:, None],
-        lengths=lengths,
-        terminated=np.asarray(terminal[states[np.arange(B), lengths]]),
-    )
+        lengths = np.bincount(episodes, minlength=B).astype(np.int64)
+        return EpisodeBatch(
+            states=states,
+            actions=actions,
+            rewards=rewards,
+            mask=np.arange(T)[None, :] < lengths[:, None],
+            lengths=lengths,
+            terminated=np.asarray(self.mdp.terminal[states[np.arange(B), lengths]]),
+        )
 
 
 def sample_env_episodes(

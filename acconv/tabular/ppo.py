@@ -27,6 +27,7 @@ Euler steps), not the mean of the noisy update, which differs where the clip is 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any, Literal
 
 import numpy as np
@@ -70,7 +71,7 @@ class _Samples:
     """
 
     s: IntArray
-    a: IntArray
+    sa: IntArray  # flat index s·A + a
     advantage: FloatArray
     target: FloatArray
     critic_w: FloatArray
@@ -180,7 +181,7 @@ class PPO(TabularLearner):
                     theta, omega, state.omega, pi_old, minibatch, a_n, b_n, beta_n
                 )
         pi_new = softmax_policy(theta, beta_n)
-        ratio = (pi_new / pi_old)[samples.s, samples.a]
+        ratio = pi_new.ravel()[samples.sa] / pi_old.ravel()[samples.sa]
         weights = samples.critic_w / samples.critic_w.sum()
         state_weights = np.bincount(samples.s, weights=weights, minlength=task.n_states)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -221,28 +222,29 @@ class PPO(TabularLearner):
         beta: float,
     ) -> tuple[FloatArray, FloatArray]:
         """Steps 5 and 6 on one minibatch (or the population): one actor and one critic step."""
-        S, A = theta.shape
+        S = theta.shape[0]
         pi = softmax_policy(theta, beta)
         advantage = mb.advantage
         if self.normalize_advantage:
             mean = mb.critic_w @ advantage
             std = np.sqrt(mb.critic_w @ (advantage - mean) ** 2)
             advantage = (advantage - mean) / (std + 1e-8)
-        ratio = (pi / pi_old)[mb.s, mb.a]
+        ratio = pi.ravel()[mb.sa] / pi_old.ravel()[mb.sa]
         if self.objective == "clip":
             active = surrogate_is_unclipped(ratio, advantage, self.clip_eps)
         else:
             active = np.ones_like(ratio, dtype=bool)
         # ∇ρ_t = ρ_t ∇ log π(a_t|s_t): a score-weighted table, as for the plain policy gradient
         table = np.bincount(
-            mb.s * A + mb.a, weights=mb.actor_w * advantage * ratio * active, minlength=S * A
-        ).reshape(S, A)
-        grad = score_gradient(pi, table.astype(np.float64), beta)
-        state_w = np.bincount(mb.s, weights=mb.critic_w, minlength=S)[:, None]
-        if self.objective == "kl":
-            grad = grad - self.kl_coef * state_w * kl_gradient(pi_old, pi, beta)
-        if self.entropy_coef:
-            grad = grad + self.entropy_coef * state_w * entropy_gradient(pi, beta)
+            mb.sa, weights=mb.actor_w * advantage * ratio * active, minlength=pi.size
+        ).reshape(pi.shape).astype(np.float64, copy=False)
+        grad = score_gradient(pi, table, beta)
+        if self.objective == "kl" or self.entropy_coef:
+            state_w = np.bincount(mb.s, weights=mb.critic_w, minlength=S)[:, None]
+            if self.objective == "kl":
+                grad = grad - self.kl_coef * state_w * kl_gradient(pi_old, pi, beta)
+            if self.entropy_coef:
+                grad = grad + self.entropy_coef * state_w * entropy_gradient(pi, beta)
         # 6. critic: semi-gradient of ½ (Ĝ - V)², or of ½ max((Ĝ - V)², (Ĝ - V_clip)²)
         v = omega[mb.s]
         error = mb.target - v
@@ -263,9 +265,10 @@ class PPO(TabularLearner):
         advantage = gae(batch.rewards, values, task.gamma, self.gae_lambda, batch.mask)
         discounts = step_discounts(batch, task.gamma) if self.discount_actor else 1.0
         actor_w = np.broadcast_to(discounts, batch.rewards.shape)[batch.mask]
+        s, a = batch.states[:, :-1][batch.mask], batch.actions[batch.mask]
         return _Samples(
-            s=batch.states[:, :-1][batch.mask],
-            a=batch.actions[batch.mask],
+            s=s,
+            sa=s * task.n_actions + a,
             advantage=advantage[batch.mask],
             target=(advantage + values[:, :-1])[batch.mask],
             critic_w=np.ones(batch.n_steps),  # normalised per minibatch by _split
@@ -284,7 +287,7 @@ class PPO(TabularLearner):
         u = np.einsum("sa,sa->s", pi_old, advantage)
         samples = _Samples(
             s=s,
-            a=a,
+            sa=s * mdp.n_actions + a,
             advantage=advantage[s, a],
             target=(state.omega + u)[s],
             critic_w=(visits[:, None] * pi_old)[s, a] / total,
@@ -296,15 +299,20 @@ class PPO(TabularLearner):
 def _split(samples: _Samples, n_minibatches: int, rng: np.random.Generator) -> list[_Samples]:
     """Shuffle the transitions and cut them into minibatches whose weights average to 1/size."""
     order = rng.permutation(len(samples.s))
-    parts = [part for part in np.array_split(order, n_minibatches) if len(part)]
+    ints = np.stack([samples.s, samples.sa])[:, order]  # two gathers for the whole epoch
+    floats = np.stack([samples.advantage, samples.target, samples.critic_w, samples.actor_w])[
+        :, order
+    ]
+    bounds = np.linspace(0, len(order), n_minibatches + 1).astype(int)
     return [
         _Samples(
-            s=samples.s[part],
-            a=samples.a[part],
-            advantage=samples.advantage[part],
-            target=samples.target[part],
-            critic_w=samples.critic_w[part] / len(part),
-            actor_w=samples.actor_w[part] / len(part),
+            s=ints[0, lo:hi],
+            sa=ints[1, lo:hi],
+            advantage=floats[0, lo:hi],
+            target=floats[1, lo:hi],
+            critic_w=floats[2, lo:hi] / (hi - lo),
+            actor_w=floats[3, lo:hi] / (hi - lo),
         )
-        for part in parts
+        for lo, hi in pairwise(bounds)
+        if hi > lo
     ]
