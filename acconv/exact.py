@@ -33,7 +33,7 @@ IntArray = NDArray[np.int64]
 
 def policy_transition(mdp: FiniteMDP, pi: FloatArray) -> FloatArray:
     """``P_π[s, s'] = Σ_a π(a|s) P[s, a, s']``."""
-    return np.asarray(np.einsum("sa,sat->st", pi, mdp.P, optimize=True))
+    return np.asarray(np.einsum("sa,sat->st", pi, mdp.P))  # optimize=True is slower here
 
 
 def policy_reward(mdp: FiniteMDP, pi: FloatArray, tau: float = 0.0) -> FloatArray:
@@ -71,7 +71,8 @@ class _PolicySystem:
         P_pi = policy_transition(mdp, pi)
         if not self.live.all():
             P_pi = P_pi[np.ix_(self.live, self.live)]
-        M = np.eye(P_pi.shape[0]) - gamma * P_pi
+        M = -gamma * P_pi
+        M.flat[:: M.shape[0] + 1] += 1.0  # I - γ P_π without an identity matrix
         with np.errstate(all="ignore"):
             self.lu = scipy.linalg.lu_factor(M, overwrite_a=True, check_finite=False)
         if not np.all(np.abs(np.diag(self.lu[0])) > 1e-12):
