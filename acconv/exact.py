@@ -263,12 +263,19 @@ def optimal_values(mdp: FiniteMDP) -> Solution:
 
 
 def soft_value_iteration(
-    mdp: FiniteMDP, tau: float, tol: float = 1e-10, max_iterations: int = 1_000_000
+    mdp: FiniteMDP,
+    tau: float,
+    tol: float = 1e-10,
+    max_iterations: int = 1_000_000,
+    polish_rounds: int = 4,
 ) -> Solution:
     """Entropy-regularised optimum: ``V(s) = τ log Σ_a exp(Q(s, a)/τ)``, ``Q = R + γ P V``.
 
     The soft-optimal policy is ``π*_τ(a|s) = exp((Q*_τ(s, a) - V*_τ(s))/τ)``; a contraction with
-    modulus ``γ`` (THEORY.md §5.1, Cen et al. 2022). Stops as :func:`value_iteration` does.
+    modulus ``γ`` (THEORY.md §5.1, Cen et al. 2022). Stops as :func:`value_iteration` does, then
+    runs ``polish_rounds`` rounds of soft policy iteration ``π ← softmax(Q/τ)``,
+    ``Q ← R + γ P Ṽ^π`` (exact solves; superlinear near the optimum), so that ``Q*_τ`` is
+    accurate to rounding and linear rates can be followed down to ~1e-12.
     """
     if tau <= 0:
         raise ValueError(f"tau is {tau}, expected > 0 (use value_iteration for tau = 0)")
@@ -282,7 +289,10 @@ def soft_value_iteration(
         V = V_next
         if done:
             Q = bellman_backup(mdp, V)
-            return Solution(V=V, Q=Q, policy=softmax_policy(Q / tau), iterations=k)
+            for _ in range(polish_rounds):
+                Q = action_values(mdp, softmax_policy(Q / tau), tau)
+            pi = softmax_policy(Q / tau)
+            return Solution(V=policy_evaluation(mdp, pi, tau), Q=Q, policy=pi, iterations=k)
     raise RuntimeError(f"soft value iteration did not reach tol={tol} in {max_iterations} steps")
 
 

@@ -42,3 +42,34 @@ def test_every_recorded_key_is_in_the_glossary(learner: object) -> None:
     recorded = {key for _, key, _ in recorder.rows}
     assert recorded, "the recorder logged nothing"
     assert recorded <= _documented_keys(), recorded - _documented_keys()
+
+
+def test_every_bound_tracker_key_is_in_the_glossary() -> None:
+    from acconv.instrument import BoundTracker
+    from acconv.mdp import from_gymnasium
+    from acconv.tabular import NPG, PolicyMirrorDescent, SoftmaxPG
+    from acconv.theory_checks import BOUNDS
+
+    mdp = from_gymnasium(gymnasium.make("FrozenLake-v1"), gamma=0.9)
+    # The learner each bound certifies (the envelopes watch a two-timescale actor-critic).
+    learners = {
+        "mei2020_thm4": SoftmaxPG(),
+        "mei2020_thm6": SoftmaxPG(tau=0.1),
+        "akm2021_npg": NPG(eta=1.0),
+        "cen2022_thm1": NPG(eta=0.5, tau=0.1),
+        "cen2022_thm1_policy": NPG(eta=0.5, tau=0.1),
+        "xiao2022_pmd": PolicyMirrorDescent(eta0=1.0),
+        "mp2006_fast": ActorCritic(),
+        "mp2006_slow": ActorCritic(),
+    }
+    documented = set(
+        re.findall(r"^\| `(bound/<id>/[a-z_]+)` \|", GLOSSARY.read_text(), re.MULTILINE)
+    )
+    episodic = acconv.discount_as_termination(mdp)
+    for bound in BOUNDS:
+        learner = learners[bound.id]
+        tracker = BoundTracker(bound)
+        model = episodic if isinstance(learner, ActorCritic) else mdp
+        train(learner, model, 2, np.random.default_rng(0), [tracker])  # type: ignore[arg-type]
+        seen = {key.replace(f"bound/{bound.id}/", "bound/<id>/") for _, key, _ in tracker.rows}
+        assert seen <= documented, (bound.id, seen - documented)

@@ -2,6 +2,11 @@
 theorems (THEORY.md §3)? Every check returns :class:`Verdict` objects (holds / violated /
 undecided / not_applicable, with the method, the working and the evidence)."""
 
+from acconv.theory_checks.bounds import BOUNDS, BoundNotApplicable, RateBound, bound_by_id
+from acconv.theory_checks.certificates import (
+    gradient_domination_certificate,
+    lojasiewicz_certificate,
+)
 from acconv.theory_checks.step_sizes import (
     Asymptotic,
     StepSizeReport,
@@ -13,13 +18,19 @@ from acconv.theory_checks.step_sizes import (
 from acconv.theory_checks.verdicts import Status, Verdict, combine_statuses
 
 __all__ = [
+    "BOUNDS",
     "Asymptotic",
+    "BoundNotApplicable",
+    "RateBound",
     "Status",
     "StepSizeReport",
     "Verdict",
     "asymptotic_form",
+    "bound_by_id",
     "check_step_sizes",
     "clocks",
     "combine_statuses",
+    "gradient_domination_certificate",
+    "lojasiewicz_certificate",
     "tail_exponent",
 ]
