@@ -9,7 +9,7 @@ import gymnasium
 import numpy as np
 import pytest
 
-import acconv  # noqa: F401  (registers the acconv/ environments)
+import acconv  # registers the acconv/ environments; also used below
 from acconv.instrument import Recorder
 from acconv.loop import train
 from acconv.tabular.actor_critic import ActorCritic
