@@ -73,3 +73,9 @@ def test_every_bound_tracker_key_is_in_the_glossary() -> None:
         train(learner, model, 2, np.random.default_rng(0), [tracker])  # type: ignore[arg-type]
         seen = {key.replace(f"bound/{bound.id}/", "bound/<id>/") for _, key, _ in tracker.rows}
         assert seen <= documented, (bound.id, seen - documented)
+
+
+def test_every_monitor_key_is_in_the_glossary() -> None:
+    from acconv.instrument.monitor import METRIC_KEYS
+
+    assert set(METRIC_KEYS) <= _documented_keys(), set(METRIC_KEYS) - _documented_keys()

@@ -2,6 +2,7 @@
 
 from acconv.instrument.bound_tracker import BoundTracker
 from acconv.instrument.events import EndEvent, Observer, StartEvent, UpdateEvent
+from acconv.instrument.monitor import TwoTimescaleMonitor
 from acconv.instrument.recorder import Recorder, log_spaced
 from acconv.instrument.solve import EpisodesToSolve, episodes_to_solve
 
@@ -12,6 +13,7 @@ __all__ = [
     "Observer",
     "Recorder",
     "StartEvent",
+    "TwoTimescaleMonitor",
     "UpdateEvent",
     "episodes_to_solve",
     "log_spaced",

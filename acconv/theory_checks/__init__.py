@@ -2,6 +2,7 @@
 theorems (THEORY.md §3)? Every check returns :class:`Verdict` objects (holds / violated /
 undecided / not_applicable, with the method, the working and the evidence)."""
 
+from acconv.theory_checks.assumptions import AssumptionReport, assumption_report
 from acconv.theory_checks.bounds import BOUNDS, BoundNotApplicable, RateBound, bound_by_id
 from acconv.theory_checks.certificates import (
     gradient_domination_certificate,
@@ -19,12 +20,14 @@ from acconv.theory_checks.verdicts import Status, Verdict, combine_statuses
 
 __all__ = [
     "BOUNDS",
+    "AssumptionReport",
     "Asymptotic",
     "BoundNotApplicable",
     "RateBound",
     "Status",
     "StepSizeReport",
     "Verdict",
+    "assumption_report",
     "asymptotic_form",
     "bound_by_id",
     "check_step_sizes",

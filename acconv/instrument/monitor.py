@@ -1,0 +1,416 @@
+"""The two-timescale monitor: does the critic track its equilibrium as the theory predicts?
+
+At log-spaced updates n (the Recorder's grid) the monitor records, after update n, with
+θ = θ_{n+1}, ω = ω_{n+1} and the learner's exact λ(θ) (``StartEvent.fast_equilibrium``):
+
+* ``track/error``: D_fast(n) = ‖ω - λ(θ)‖ on the support (the states, or RUDDER's pairs,
+  visited with positive probability; elsewhere λ is not unique), Borkar's tracking error
+  (THEORY.md §4.1, §6.4);
+* ``track/kappa``: κ(θ) = -max Re eig J_ω, J_ω = ∂ḡ/∂ω on the support (central differences of
+  the learner's expected-mode fast direction, exact for the affine tabular critics; MC critic:
+  J_ω = -diag(expected visits));
+* ``track/slow_field_norm``: ‖F(θ)‖, F(θ) = h̄(θ, λ(θ)) the slow field;
+* ``track/lambda_lipschitz``: L_λ = ‖Dλ(θ)·F‖/‖F‖, the rate at which λ moves along the slow
+  step (central differences of λ along F);
+* ``track/lag_envelope``: (b(n)·L_λ‖F‖ + ‖λ(θ, β_{n+2}) - λ(θ, β_{n+1})‖)/(a(n)·κ), the bias
+  floor of the tracking-lag heuristic (THEORY.md §4.5) plus the drift of λ caused by a moving
+  β (zero for a constant β);
+* ``track/noise_envelope``: sqrt(a(n)·tr Σ), Σ solving J_ω Σ + Σ J_ωᵀ + Q = 0 with
+  Q = E[M^c M^cᵀ] on the support estimated from the noise window (THEORY.md §4.5's
+  sqrt(a σ²/(2κ)) for a general Jacobian; Konda–Tsitsiklis 2004 / Mokkadem–Pelletier 2006);
+* ``track/transient_envelope``: E(n_0)·exp(-κ_min·(t_a(n+1) - t_a(n_0+1))), how much of the
+  first recorded error E(n_0) the fast iterate can still carry (it contracts at rate ≥ κ_min,
+  the smallest κ recorded so far, on its clock t_a = Σ a(k)); the tracking lemma's transient;
+* ``track/envelope``: noise + lag + transient envelope; ``track/support_size``: number of
+  support entries;
+* ``track/equilibrium_residual``: ‖ḡ(θ, λ(θ))‖ on the support (0 if λ is the field's zero);
+* ``track/affine_error``: ‖ḡ(θ, ω) - ḡ(θ, λ) - J_ω (ω - λ)‖/(1 + ‖ḡ(θ, ω)‖) on the support
+  (0 for a fast field affine in ω, which makes λ(θ) globally stable, A6');
+* ``noise/K``: mean ‖M‖² / mean (1 + ‖θ_k‖² + ‖ω_k‖²) over the noise window (A4),
+  ``noise/critic_second_moment`` mean ‖M^c‖², ``noise/actor_second_moment`` mean ‖M^a‖²,
+  ``noise/samples`` the window's size. M = sampled direction − expected direction at the same
+  pre-update state (θ_k, ω_k); the window is the ``noise_samples`` updates ending at n;
+* ``iterate/theta_norm`` (centred), ``iterate/omega_norm`` and ``policy/min_prob`` (p_min(n)
+  of π_n), exactly as the :class:`~acconv.instrument.recorder.Recorder` defines them.
+
+The mean fields come from the learner's *expected twin* (the learner rebuilt with
+``mode="expected"`` from ``StartEvent.learner`` and ``StartEvent.config``, or from the learner
+passed to the constructor): its update on a state is the exact mean of the sampled update. Without
+a twin (unknown learners) only the tracking error and the iterate norms are recorded, and the
+checks that need the mean field are ``undecided``.
+
+At the end :meth:`TwoTimescaleMonitor.verdicts` returns the tracking, A8, A1, A9, A6 and A4
+verdicts (:mod:`acconv.theory_checks.assumptions`), and :meth:`TwoTimescaleMonitor.trace` the
+:class:`~acconv.theory_checks.assumptions.RunTrace` that
+:func:`~acconv.theory_checks.assumptions.assumption_report` reads.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+import scipy.linalg
+from numpy.typing import NDArray
+
+from acconv.instrument.events import EndEvent, FastEquilibrium, StartEvent, UpdateEvent
+from acconv.instrument.recorder import log_spaced
+from acconv.policies import centred
+from acconv.theory_checks.assumptions import (
+    RunTrace,
+    Snapshot,
+    check_a1_policy,
+    check_a4_noise,
+    check_a6_fast,
+    check_a8_bounded,
+    check_a9_greediness,
+    check_tracking,
+    contraction_rate,
+    expected_twin,
+    fast_jacobian,
+    mean_field,
+)
+from acconv.theory_checks.step_sizes import StepSizeReport, check_step_sizes
+from acconv.theory_checks.verdicts import Verdict
+from acconv.updates import Task, UpdateInfo
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+__all__ = ["METRIC_KEYS", "TwoTimescaleMonitor"]
+
+METRIC_KEYS = (
+    "track/error",
+    "track/support_size",
+    "track/kappa",
+    "track/slow_field_norm",
+    "track/lambda_lipschitz",
+    "track/lag_envelope",
+    "track/noise_envelope",
+    "track/transient_envelope",
+    "track/envelope",
+    "track/equilibrium_residual",
+    "track/affine_error",
+    "noise/K",
+    "noise/critic_second_moment",
+    "noise/actor_second_moment",
+    "noise/samples",
+    "iterate/theta_norm",
+    "iterate/omega_norm",
+    "policy/min_prob",
+)
+"""Every key the monitor can write (the iterate/policy keys are the Recorder's)."""
+
+_FD_LAMBDA = 1e-5  # central step of λ along the unit slow direction
+
+
+class TwoTimescaleMonitor:
+    """Observer that measures the two-timescale hypotheses and conclusions along a run.
+
+    Args:
+        points_per_decade: density of the log-spaced recorded updates (as the Recorder).
+        learner: the learner being run (optional): its expected twin gives the mean fields.
+            Without it the twin is rebuilt from the start event's learner name and config.
+        noise_samples: updates per recorded point at which the noise M is measured (the
+            window ending at the recorded update; each costs one expected-mode update).
+        trajectory_points_per_decade: density of the log grid on which the actor's θ and its
+            clock t_b are kept for ODE shadowing (A7).
+        envelope_factor: ``c`` of the tracking verdict (error ≤ c·envelope).
+    """
+
+    def __init__(
+        self,
+        points_per_decade: int = 10,
+        *,
+        learner: Any = None,
+        noise_samples: int = 8,
+        trajectory_points_per_decade: int = 40,
+        envelope_factor: float = 3.0,
+    ) -> None:
+        self.points_per_decade = points_per_decade
+        self.learner = learner
+        self.noise_samples = noise_samples
+        self.trajectory_points_per_decade = trajectory_points_per_decade
+        self.envelope_factor = envelope_factor
+        self.rows: list[tuple[int, str, float]] = []
+        self._reset()
+
+    def _reset(self) -> None:
+        self._start: StartEvent | None = None
+        self._due: set[int] = set()
+        self._noise_due: dict[int, int] = {}
+        self._trajectory_due: set[int] = set()
+        self._twin: Any = None
+        self._twin_reason = ""
+        self._previous: UpdateInfo | None = None
+        self._last: UpdateEvent | None = None
+        self._last_recorded = -1
+        self._clock = 0.0
+        self._fast_clock = 0.0
+        self._first_error: tuple[float, float] | None = None  # (E(n_0), t_a at n_0)
+        self._kappa_min = math.inf
+        self._noise: dict[int, list[tuple[FloatArray, float, float]]] = defaultdict(list)
+        self._snapshots: list[Snapshot] = []
+        self._trajectory: list[tuple[int, FloatArray, float]] = []
+        self._step_report: StepSizeReport | None = None
+        self._jacobian: FloatArray | None = None
+        self._mask: NDArray[np.bool_] | None = None
+
+    # -- observer hooks ------------------------------------------------------------------------
+
+    def on_start(self, event: StartEvent) -> None:
+        """Plan the recorded updates and build the expected twin."""
+        self.rows = []
+        self._reset()
+        self._start = event
+        due = log_spaced(event.n_updates, self.points_per_decade).tolist()
+        self._due = set(due)
+        for point in due:
+            for k in range(point, max(point - self.noise_samples, 0), -1):
+                self._noise_due.setdefault(k, point)
+        self._trajectory_due = set(
+            log_spaced(event.n_updates, self.trajectory_points_per_decade).tolist()
+        )
+        if self.learner is not None:
+            self._twin, self._twin_reason = expected_twin(self.learner)
+        else:
+            self._twin, self._twin_reason = expected_twin(event.learner, event.config)
+        if event.task.mdp is None:
+            self._twin, self._twin_reason = None, "no exact model (task.mdp is None)"
+
+    def on_update(self, event: UpdateEvent) -> None:
+        """Measure the noise in the window, keep the trajectory, record at log-spaced n."""
+        info = event.info
+        self._clock += info.b_n
+        self._fast_clock += info.a_n
+        previous = self._previous
+        if (
+            self._twin is not None
+            and previous is not None
+            and previous.n == info.n - 1
+            and info.n in self._noise_due
+        ):
+            self._noise[self._noise_due[info.n]].append(self._noise_sample(previous, info))
+        if info.n in self._trajectory_due:
+            self._trajectory.append((info.n, np.array(info.theta), self._clock))
+        if info.n in self._due:
+            self._record(event)
+        self._previous = info
+        self._last = event
+
+    def on_end(self, event: EndEvent) -> None:
+        """Record the last update too when a stopping rule ended the run early."""
+        last = self._last
+        if last is not None and last.info.n != self._last_recorded:
+            self._record(last)
+            if not self._trajectory or self._trajectory[-1][0] != last.info.n:
+                self._trajectory.append((last.info.n, np.array(last.info.theta), self._clock))
+
+    # -- measurements --------------------------------------------------------------------------
+
+    @property
+    def _task(self) -> Task:
+        assert self._start is not None
+        return self._start.task
+
+    def _noise_sample(
+        self, previous: UpdateInfo, info: UpdateInfo
+    ) -> tuple[FloatArray, float, float]:
+        """``(M^c, ‖M^a‖², 1 + ‖θ_k‖² + ‖ω_k‖²)`` at update k = info.n, from the pre-update
+        state (the previous update's result)."""
+        theta, omega = np.asarray(previous.theta), np.asarray(previous.omega)
+        value = previous.extra_params.get("value")
+        critic, actor = mean_field(self._twin, self._task, theta, omega, info.n, value)
+        sampled_critic = (info.omega - omega) / info.a_n if info.a_n else np.nan * omega
+        sampled_actor = (info.theta - theta) / info.b_n if info.b_n else np.nan * theta
+        m_critic = np.asarray(sampled_critic - critic, dtype=np.float64)
+        m_actor = float(np.sum((sampled_actor - actor) ** 2))
+        scale = 1.0 + float(np.sum(centred(theta) ** 2)) + float(np.sum(omega**2))
+        return m_critic, m_actor, scale
+
+    def _record(self, event: UpdateEvent) -> None:
+        info = event.info
+        self._last_recorded = info.n
+        theta, omega = np.asarray(info.theta), np.asarray(info.omega)
+        m = info.n + 1  # the iterates after update n are those of update index n + 1
+        values: dict[str, float] = {
+            "iterate/theta_norm": float(np.linalg.norm(centred(theta))),
+            "iterate/omega_norm": float(np.linalg.norm(omega)),
+            "policy/min_prob": float(event.policy.min()),
+        }
+        assert self._start is not None
+        equilibrium = self._start.fast_equilibrium
+        self._jacobian, self._mask = None, None
+        if equilibrium is not None:
+            values.update(self._tracking(equilibrium, info, theta, omega, m))
+        values.update(self._noise_statistics(info.n, values.get("track/kappa"), info.a_n))
+        if "track/error" in values:
+            if self._first_error is None:
+                self._first_error = (values["track/error"], self._fast_clock)
+            kappa = values.get("track/kappa", math.nan)
+            if math.isfinite(kappa):
+                self._kappa_min = min(self._kappa_min, kappa)
+            if math.isfinite(self._kappa_min) and self._kappa_min > 0:
+                error0, clock0 = self._first_error
+                decay = math.exp(-self._kappa_min * (self._fast_clock - clock0))
+                values["track/transient_envelope"] = error0 * decay
+        parts = ("track/noise_envelope", "track/lag_envelope", "track/transient_envelope")
+        if all(key in values for key in parts):
+            values["track/envelope"] = sum(values[key] for key in parts)
+        self.rows.extend((info.n, key, float(value)) for key, value in values.items())
+        self._snapshots.append(
+            Snapshot(
+                n=info.n,
+                theta=np.array(theta),
+                omega=np.array(omega),
+                policy=np.array(event.policy),
+                a_n=info.a_n,
+                b_n=info.b_n,
+                beta_n=info.beta_n,
+                diagnostics=dict(info.diagnostics),
+                metrics=values,
+            )
+        )
+
+    def _tracking(
+        self,
+        equilibrium: FastEquilibrium,
+        info: UpdateInfo,
+        theta: FloatArray,
+        omega: FloatArray,
+        m: int,
+    ) -> dict[str, float]:
+        lam, mask = equilibrium(theta, m)
+        mask = np.asarray(mask, dtype=bool)
+        values = {
+            "track/error": float(np.linalg.norm((omega - lam)[mask])),
+            "track/support_size": float(mask.sum()),
+        }
+        twin = self._twin
+        if twin is None:
+            return values
+        task = self._task
+        jacobian = fast_jacobian(twin, task, theta, omega, m, mask)
+        self._jacobian = jacobian
+        kappa = contraction_rate(jacobian)
+        at_lambda, F = mean_field(twin, task, theta, lam, m)
+        at_omega, _ = mean_field(twin, task, theta, omega, m)
+        predicted = at_lambda[mask] + jacobian @ (omega - lam)[mask]
+        affine = float(np.linalg.norm(at_omega[mask] - predicted)) / (
+            1.0 + float(np.linalg.norm(at_omega[mask]))
+        )
+        F_norm = float(np.linalg.norm(F))
+        if F_norm > 0:
+            direction = F / F_norm
+            plus, _ = equilibrium(theta + _FD_LAMBDA * direction, m)
+            minus, _ = equilibrium(theta - _FD_LAMBDA * direction, m)
+            lipschitz = float(np.linalg.norm(((plus - minus) / (2 * _FD_LAMBDA))[mask]))
+        else:
+            lipschitz = 0.0
+        next_lam, _ = equilibrium(theta, m + 1)
+        beta_drift = float(np.linalg.norm((next_lam - lam)[mask]))
+        lag = (
+            (info.b_n * lipschitz * F_norm + beta_drift) / (info.a_n * kappa)
+            if kappa > 0 and info.a_n > 0
+            else math.inf
+        )
+        values.update(
+            {
+                "track/kappa": kappa,
+                "track/slow_field_norm": F_norm,
+                "track/lambda_lipschitz": lipschitz,
+                "track/lag_envelope": lag,
+                "track/equilibrium_residual": float(np.linalg.norm(at_lambda[mask])),
+                "track/affine_error": affine,
+            }
+        )
+        self._mask = mask
+        return values
+
+    def _noise_statistics(self, n: int, kappa: float | None, a_n: float) -> dict[str, float]:
+        samples = self._noise.get(n, [])
+        if not samples:
+            if self._start is not None and self._start.config.get("mode") == "expected":
+                return {"track/noise_envelope": 0.0}
+            return {}
+        critic = np.array([s[0].ravel() for s in samples])
+        actor = np.array([s[1] for s in samples])
+        scale = np.array([s[2] for s in samples])
+        total = np.sum(critic**2, axis=1) + actor
+        values = {
+            "noise/K": float(total.mean() / scale.mean()),
+            "noise/critic_second_moment": float(np.mean(np.sum(critic**2, axis=1))),
+            "noise/actor_second_moment": float(actor.mean()),
+            "noise/samples": float(len(samples)),
+        }
+        jacobian, mask = self._jacobian, self._mask
+        if jacobian is not None and mask is not None and kappa is not None and kappa > 0:
+            restricted = critic[:, np.asarray(mask).ravel()]
+            Q = restricted.T @ restricted / len(samples)
+            sigma = scipy.linalg.solve_continuous_lyapunov(jacobian, -Q)
+            values["track/noise_envelope"] = math.sqrt(max(a_n * float(np.trace(sigma)), 0.0))
+        return values
+
+    # -- results -------------------------------------------------------------------------------
+
+    def series(self) -> dict[str, tuple[IntArray, FloatArray]]:
+        """``{metric: (n, values)}`` in update order (as the Recorder's)."""
+        grouped: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for n, key, value in self.rows:
+            grouped[key].append((n, value))
+        return {
+            key: (np.array([n for n, _ in pairs]), np.array([v for _, v in pairs]))
+            for key, pairs in grouped.items()
+        }
+
+    def last(self, metric: str) -> float:
+        """The most recent recorded value of ``metric``."""
+        return float(self.series()[metric][1][-1])
+
+    def trace(self) -> RunTrace:
+        """What the run left behind, for :func:`~acconv.theory_checks.assumptions.
+        assumption_report` and the individual checks."""
+        if self._start is None:
+            raise RuntimeError("the monitor has not seen a run yet (on_start was not called)")
+        start = self._start
+        n_updates = self._last.info.n + 1 if self._last is not None else 0
+        shape = (start.task.n_states, start.task.n_actions)
+        return RunTrace(
+            learner=start.learner,
+            config=dict(start.config),
+            task=start.task,
+            n_updates=n_updates,
+            snapshots=tuple(self._snapshots),
+            trajectory_n=np.array([t[0] for t in self._trajectory], dtype=np.int64),
+            trajectory_theta=(np.array([t[1] for t in self._trajectory]).reshape(-1, *shape)),
+            trajectory_clock=np.array([t[2] for t in self._trajectory], dtype=np.float64),
+            fast_equilibrium=start.fast_equilibrium,
+            twin=self._twin,
+            twin_reason=self._twin_reason,
+        )
+
+    def step_sizes(self) -> StepSizeReport:
+        """S1-S7 of the run's schedules (computed once; SymPy cross-checks in subprocesses)."""
+        if self._step_report is None:
+            assert self._start is not None
+            config = self._start.config
+            self._step_report = check_step_sizes(
+                config.get("critic_lr", "1"), config.get("actor_lr", "1")
+            )
+        return self._step_report
+
+    def verdicts(self) -> list[Verdict]:
+        """Tracking, bounded iterates (A8), greediness (A1, A9), fast Hurwitz (A6) and noise
+        (A4) verdicts of the run (:mod:`acconv.theory_checks.assumptions`)."""
+        trace = self.trace()
+        s4 = self.step_sizes()["S4"].status
+        return [
+            check_tracking(trace, factor=self.envelope_factor, s4=s4),
+            check_a8_bounded(trace),
+            check_a1_policy(trace),
+            check_a9_greediness(trace.config.get("beta", 1.0)),
+            check_a6_fast(trace),
+            check_a4_noise(trace),
+        ]
