@@ -146,6 +146,22 @@ def expected_visits(mdp: FiniteMDP, pi: FloatArray, mu: FloatArray | None = None
     return _PolicySystem(mdp, pi, gamma=1.0).solve(mu, transpose=True)
 
 
+def expected_discounted_sum(
+    mdp: FiniteMDP, pi: FloatArray, x: FloatArray, discount: float
+) -> FloatArray:
+    """``Y(s, a) = E[Σ_{k≥0} discount^k x(s_{t+k}, a_{t+k}) | s_t = s, a_t = a]`` over the
+    decision steps of an episode under ``π`` (``x`` is ``(S, A)``, 0 at terminal states).
+
+    ``Y = x + discount · P U`` with ``U = (I - discount · P_π)^{-1} Σ_a π x`` (a Q-evaluation of
+    the reward ``x``; terminal states end the sum).
+    """
+    x = np.where(mdp.terminal[:, None], 0.0, x)
+    if discount == 0.0:
+        return x
+    U = _PolicySystem(mdp, pi, gamma=discount).solve(np.einsum("sa,sa->s", pi, x))
+    return np.asarray(x + discount * (mdp.P @ U))
+
+
 def expected_gae_advantage(
     mdp: FiniteMDP,
     pi: FloatArray,
@@ -155,21 +171,14 @@ def expected_gae_advantage(
 ) -> FloatArray:
     """``E[Â_t | s_t = s, a_t = a]`` of GAE(λ) with critic values ``V`` (0 at terminal states).
 
-    With ``δ̄(s) = Σ_a π(a|s) (r(s, a) + γ P V(s, a)) - V(s)`` (the mean TD error under ``π``) and
-    ``u = (I - γλ P_π)^{-1} δ̄`` (so ``u(s) = E[Â_t | s_t = s]``):
-    ``E[Â_t | s, a] = r(s, a) + γ P V(s, a) - V(s) + γλ Σ_{s'} P[s, a, s'] u(s')``.
-    ``λ = 1`` gives ``Q^π - V``, ``λ = 0`` the mean TD error. ``reward`` defaults to ``R``.
+    ``Â_t = Σ_k (γλ)^k δ_{t+k}`` and ``E[δ_u | s_u, a_u] = r(s, a) + γ P V(s, a) - V(s)``, so this is
+    :func:`expected_discounted_sum` of the mean TD error with discount ``γλ``. ``λ = 1`` gives
+    ``Q^π - V``, ``λ = 0`` the mean TD error. ``reward`` defaults to ``R``.
     """
     r = mdp.R if reward is None else reward
     V = np.where(mdp.terminal, 0.0, values)
     one_step = r + mdp.gamma * (mdp.P @ V) - V[:, None]
-    delta_bar = np.where(mdp.terminal, 0.0, np.einsum("sa,sa->s", pi, one_step))
-    if lam == 0.0:
-        u = np.zeros(mdp.n_states)
-    else:
-        u = _PolicySystem(mdp, pi, gamma=mdp.gamma * lam).solve(delta_bar)
-    advantage = one_step + mdp.gamma * lam * (mdp.P @ u)
-    return np.where(mdp.terminal[:, None], 0.0, advantage)
+    return expected_discounted_sum(mdp, pi, one_step, mdp.gamma * lam)
 
 
 def discounted_visitation(

@@ -395,7 +395,7 @@ def test_static_checks_on_configurations_alone() -> None:
 def test_learners_without_an_expected_twin_leave_the_mean_field_checks_undecided() -> None:
     twin, reason = expected_twin("SomeNeuralLearner", {})
     assert twin is None and "no exact mean field" in reason
-    twin, reason = expected_twin(RUDDER(coupling="replace_reward"))
+    twin, reason = expected_twin(RUDDER(residual="uniform"))
     assert twin is None and "expected mode" in reason
 
 

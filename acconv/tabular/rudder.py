@@ -28,8 +28,8 @@ RUDDER's theory has ``γ = 1`` and a finite horizon; the learner requires ``γ =
 episode can end at random after ``(s_t, a_t)`` (``0 < p_end < 1``), the main loss at the last
 step conditions on the future, so the model's equilibrium is not ``Q^π`` there and residual
 ``"terminal"`` biases the actor; on fixed-horizon tasks both are exact.
-``mode="expected"`` (coupling ``immediate_pg``, residual ``none`` or ``terminal``) replaces
-steps 2-6 by exact expectations: with ``p_end(s, a)`` the probability that the step ends the
+``mode="expected"`` (every coupling; residual ``none`` or ``terminal``) replaces steps 2-6 by
+exact expectations: with ``p_end(s, a)`` the probability that the step ends the
 episode and ``r_end(s, a)`` the expected reward of such a step, the model's field is
 ``η1(s) π(a|s) [c_aux (Q^π - ω) + (1 - c_aux)(r_end - p_end ω)](s, a)``.
 """
@@ -43,9 +43,15 @@ import numpy as np
 
 from acconv._validate import check_choice, check_float
 from acconv.estimators import gae
-from acconv.exact import action_values, expected_visits, policy_evaluation
+from acconv.exact import (
+    action_values,
+    expected_discounted_sum,
+    expected_gae_advantage,
+    expected_visits,
+    policy_evaluation,
+)
 from acconv.mdp import FiniteMDP
-from acconv.policies import score_gradient, softmax_policy
+from acconv.policies import entropy_gradient, score_gradient, softmax_policy
 from acconv.sampling import EpisodeBatch
 from acconv.tabular._common import (
     BoolArray,
@@ -103,6 +109,8 @@ class RUDDER(TabularLearner):
         gae_lambda: λ of GAE (replace_reward) and of the redistributed-reward trace (mix).
         mix_coef: ``c``, the environment advantage's share in ``mix_advantage`` (0.5 in the
             2018 code, ``vf_contrib``).
+        entropy_coef: ``c_H``, weight of an entropy bonus on the actor (PPO's form:
+            ``c_H Σ_t ∇_θ H(π(·|s_t))`` over the visited states).
         mode: ``"sampled"`` or ``"expected"``.
     """
 
@@ -116,6 +124,7 @@ class RUDDER(TabularLearner):
         coupling: Coupling = "immediate_pg",
         gae_lambda: float = 0.95,
         mix_coef: float = 0.5,
+        entropy_coef: float = 0.0,
         mode: Mode = "sampled",
     ) -> None:
         super().__init__(critic_lr, actor_lr, beta, mode)
@@ -124,10 +133,11 @@ class RUDDER(TabularLearner):
         check_choice(coupling, "coupling", ("immediate_pg", "replace_reward", "mix_advantage"))
         check_float(gae_lambda, "gae_lambda", 0.0, 1.0)
         check_float(mix_coef, "mix_coef", 0.0, 1.0)
-        if mode == "expected" and (coupling != "immediate_pg" or residual == "uniform"):
+        self.entropy_coef = check_float(entropy_coef, "entropy_coef", 0.0)
+        if mode == "expected" and residual == "uniform":
             raise ValueError(
-                f"mode 'expected' with coupling {coupling!r} and residual {residual!r} is not "
-                "available; expected mode supports coupling 'immediate_pg' with residual "
+                "mode 'expected' with residual 'uniform' is not available: the share G_0/T "
+                "depends on the random episode length; expected mode supports residual "
                 "'none' or 'terminal'"
             )
         self.aux_weight = float(aux_weight)
@@ -141,6 +151,7 @@ class RUDDER(TabularLearner):
             coupling=coupling,
             gae_lambda=self.gae_lambda,
             mix_coef=self.mix_coef,
+            entropy_coef=self.entropy_coef,
         )
 
     def init(self, task: Task, rng: np.random.Generator) -> TabularState:
@@ -162,9 +173,10 @@ class RUDDER(TabularLearner):
         # 1. step sizes and the policy that sampled the batch
         a_n, b_n, beta_n = self.schedules.at(state.n)
         pi = self.policy(state)
-        value_dir = None
         if self.mode == "expected":
-            model_dir, actor_table, model_loss, diagnostics, mean_return = self._expected(state, pi)
+            model_dir, actor_table, value_dir, model_loss, diagnostics, mean_return = (
+                self._expected(state, pi)
+            )
         else:
             assert batch is not None, "sampled mode needs a batch"
             model_dir, actor_table, value_dir, model_loss, diagnostics = self._sampled(
@@ -176,8 +188,16 @@ class RUDDER(TabularLearner):
         value = state.value
         if value is not None and value_dir is not None:
             value = value + a_n * value_dir
-        # 6. actor, slow timescale
+        # 6. actor, slow timescale (plus c_H Σ_t ∇H(π(·|s_t)), PPO's entropy bonus)
         actor_dir = score_gradient(pi, actor_table, beta_n)
+        if self.entropy_coef:
+            if batch is None:
+                visits = expected_visits(require_model(state.task, "RUDDER"), pi)
+            else:
+                visits = state_sums(batch, np.ones(batch.rewards.shape), state.task.n_states)
+            actor_dir = actor_dir + self.entropy_coef * visits[:, None] * entropy_gradient(
+                pi, beta_n
+            )
         theta = state.theta + b_n * actor_dir
         return finish_update(
             state,
@@ -255,29 +275,61 @@ class RUDDER(TabularLearner):
 
     def _expected(
         self, state: TabularState, pi: FloatArray
-    ) -> tuple[FloatArray, FloatArray, float, dict[str, float], float]:
+    ) -> tuple[FloatArray, FloatArray, FloatArray | None, float, dict[str, float], float]:
         mdp = require_model(state.task, "RUDDER")
         q = action_values(mdp, pi)
         p_end, r_end = ending_steps(mdp)
         omega = state.omega
-        visits = expected_visits(mdp, pi)[:, None] * pi
+        eta = expected_visits(mdp, pi)
+        visits = eta[:, None] * pi
+        live = ~mdp.terminal[:, None]
         model_error = self.aux_weight * (q - omega) + (1.0 - self.aux_weight) * (
             r_end - p_end * omega
         )
-        model_dir = np.where(mdp.terminal[:, None], 0.0, visits * model_error)
-        advantage = omega - (pi * omega).sum(axis=1, keepdims=True)
-        if self.residual == "terminal":
-            advantage = advantage + r_end - p_end * omega
-        actor_table = np.where(mdp.terminal[:, None], 0.0, visits * advantage)
+        model_dir = np.where(live, visits * model_error, 0.0)
+        # The residual G_0 - g_{T-1} = r_T - ω(s_{T-1}, a_{T-1}) lands on the last step.
+        residual = r_end - p_end * omega if self.residual == "terminal" else 0.0
+        value_dir = None
+        if self.coupling == "immediate_pg":
+            advantage = omega - (pi * omega).sum(axis=1, keepdims=True) + residual
+        else:
+            # r̃_{t+1} = ω(s_t, a_t) - c_t, c_t = ω(s_{t-1}, a_{t-1}) - r_t. Moving each c_{u+1}
+            # onto step u gives a Markov per-step term x(s, a) whose λ-sums are exact; the
+            # left-over c_t depends only on the past, so it cancels in the actor's score but
+            # not in the value critic (RUDDER.md §1.6, module docstring).
+            carry = self.gae_lambda * ((1.0 - p_end) * omega - (mdp.R - r_end))
+            x_redistributed = omega - carry + residual
+            assert state.value is not None, "replace_reward and mix_advantage keep a critic"
+            value = np.where(mdp.terminal, 0.0, state.value)
+            if self.coupling == "replace_reward":
+                td = (mdp.P @ value) - value[:, None]
+                advantage = expected_discounted_sum(mdp, pi, x_redistributed + td, self.gae_lambda)
+                value_dir = eta * (pi * advantage).sum(axis=1) - _expected_carry_in(
+                    mdp, visits, omega
+                )
+            else:
+                env_advantage = expected_gae_advantage(mdp, pi, value, self.gae_lambda)
+                trace = expected_discounted_sum(mdp, pi, x_redistributed, self.gae_lambda)
+                advantage = self.mix_coef * env_advantage + (1.0 - self.mix_coef) * trace
+                value_dir = eta * (pi * env_advantage).sum(axis=1)
+        actor_table = np.where(live, visits * advantage, 0.0)
         model_loss = 0.5 * float(np.sum(visits * (q - omega) ** 2))
         diagnostics = {"model_error_max": float(np.abs(np.where(visits > 0, q - omega, 0)).max())}
-        return (
-            model_dir,
-            actor_table,
-            model_loss,
-            diagnostics,
-            float(mdp.rho @ policy_evaluation(mdp, pi)),
-        )
+        mean_return = float(mdp.rho @ policy_evaluation(mdp, pi))
+        return model_dir, actor_table, value_dir, model_loss, diagnostics, mean_return
+
+
+def _expected_carry_in(mdp: FiniteMDP, visits: FloatArray, omega: FloatArray) -> FloatArray:
+    """``E[Σ_t 1{s_t = s} c_t]`` with ``c_t = ω(s_{t-1}, a_{t-1}) - r_t`` and ``c_0 = 0``:
+    ``Σ_{s', a'} η1(s') π(a'|s') P[s', a', s] (ω(s', a') - r(s', a', s))`` on live ``s``, where
+    ``visits = η1 π`` and ``r(s', a', s)`` is ``R_next`` (or ``R`` without it)."""
+    r_next = (
+        mdp.R_next if mdp.R_next is not None else np.broadcast_to(mdp.R[:, :, None], mdp.P.shape)
+    )
+    inflow = np.einsum("ta,tas->s", visits * omega, mdp.P) - np.einsum(
+        "ta,tas->s", visits, mdp.P * r_next
+    )
+    return np.where(mdp.terminal, 0.0, inflow)
 
 
 def ending_steps(mdp: FiniteMDP) -> tuple[FloatArray, FloatArray]:
