@@ -171,9 +171,9 @@ def expected_gae_advantage(
 ) -> FloatArray:
     """``E[Â_t | s_t = s, a_t = a]`` of GAE(λ) with critic values ``V`` (0 at terminal states).
 
-    ``Â_t = Σ_k (γλ)^k δ_{t+k}`` and ``E[δ_u | s_u, a_u] = r(s, a) + γ P V(s, a) - V(s)``, so this is
-    :func:`expected_discounted_sum` of the mean TD error with discount ``γλ``. ``λ = 1`` gives
-    ``Q^π - V``, ``λ = 0`` the mean TD error. ``reward`` defaults to ``R``.
+    ``Â_t = Σ_k (γλ)^k δ_{t+k}`` and ``E[δ_u | s_u, a_u] = r(s, a) + γ P V(s, a) - V(s)``, so
+    this is :func:`expected_discounted_sum` of the mean TD error with discount ``γλ``.
+    ``λ = 1`` gives ``Q^π - V``, ``λ = 0`` the mean TD error. ``reward`` defaults to ``R``.
     """
     r = mdp.R if reward is None else reward
     V = np.where(mdp.terminal, 0.0, values)
