@@ -56,7 +56,7 @@ import scipy.linalg
 from numpy.typing import NDArray
 
 from acconv.instrument.events import EndEvent, FastEquilibrium, StartEvent, UpdateEvent
-from acconv.instrument.recorder import log_spaced
+from acconv.instrument.recorder import TidyRows, log_spaced
 from acconv.policies import centred
 from acconv.theory_checks.assumptions import (
     RunTrace,
@@ -106,7 +106,7 @@ METRIC_KEYS = (
 _FD_LAMBDA = 1e-5  # central step of λ along the unit slow direction
 
 
-class TwoTimescaleMonitor:
+class TwoTimescaleMonitor(TidyRows):
     """Observer that measures the two-timescale hypotheses and conclusions along a run.
 
     Args:
@@ -354,20 +354,6 @@ class TwoTimescaleMonitor:
         return values
 
     # -- results -------------------------------------------------------------------------------
-
-    def series(self) -> dict[str, tuple[IntArray, FloatArray]]:
-        """``{metric: (n, values)}`` in update order (as the Recorder's)."""
-        grouped: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        for n, key, value in self.rows:
-            grouped[key].append((n, value))
-        return {
-            key: (np.array([n for n, _ in pairs]), np.array([v for _, v in pairs]))
-            for key, pairs in grouped.items()
-        }
-
-    def last(self, metric: str) -> float:
-        """The most recent recorded value of ``metric``."""
-        return float(self.series()[metric][1][-1])
 
     def trace(self) -> RunTrace:
         """What the run left behind, for :func:`~acconv.theory_checks.assumptions.

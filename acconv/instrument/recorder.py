@@ -29,7 +29,27 @@ def log_spaced(n_updates: int, points_per_decade: int = 10) -> IntArray:
     return points[(points >= 0) & (points < n_updates)]
 
 
-class Recorder:
+class TidyRows:
+    """Tidy ``(n, metric, value)`` rows and the two views of them every observer offers."""
+
+    rows: list[tuple[int, str, float]]
+
+    def series(self) -> dict[str, tuple[IntArray, FloatArray]]:
+        """``{metric: (n, values)}`` in update order."""
+        grouped: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for n, key, value in self.rows:
+            grouped[key].append((n, value))
+        return {
+            key: (np.array([n for n, _ in pairs]), np.array([v for _, v in pairs]))
+            for key, pairs in grouped.items()
+        }
+
+    def last(self, metric: str) -> float:
+        """The most recent recorded value of ``metric``."""
+        return float(self.series()[metric][1][-1])
+
+
+class Recorder(TidyRows):
     """Keeps tidy ``(n, metric, value)`` rows at log-spaced updates (and the last one).
 
     With an exact model it also records the exact objective ``J(π_n) = ρᵀ V^{π_n}`` of the
@@ -85,16 +105,3 @@ class Recorder:
         values.update({f"diag/{key}": value for key, value in info.diagnostics.items()})
         self.rows.extend((info.n, key, float(value)) for key, value in values.items())
 
-    def series(self) -> dict[str, tuple[IntArray, FloatArray]]:
-        """``{metric: (n, values)}`` in update order."""
-        grouped: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        for n, key, value in self.rows:
-            grouped[key].append((n, value))
-        return {
-            key: (np.array([n for n, _ in pairs]), np.array([v for _, v in pairs]))
-            for key, pairs in grouped.items()
-        }
-
-    def last(self, metric: str) -> float:
-        """The most recent recorded value of ``metric``."""
-        return float(self.series()[metric][1][-1])
