@@ -271,6 +271,27 @@ def test_unregularised_softmax_reaches_j_star_while_bounded_iterates_fail(mdp: F
     }
 
 
+def test_unregularised_softmax_with_growing_beta_reaches_j_star_while_bounded_iterates_fail(
+    mdp: FiniteMDP,
+) -> None:
+    # Issue 4's greedy-limit demonstration: β_n = 1 + 0.05 log(n+1) grows without bound (A9),
+    # the unregularised actor still finds the optimum, and ‖θ_n‖ grows (A8): an explained
+    # outcome, not a crash.
+    learner = ActorCritic(
+        critic_lr=CRITIC_LR, actor_lr="10/(n+100)**0.7", beta="1 + 0.05*log(n+1)"
+    )
+    monitor = _run(learner, mdp, N_UPDATES)
+    # J* - J(π_n) measured 0.0050 at n = 2999 (with constant β the same run reaches 0.0152).
+    v_star = float(mdp.rho @ optimal_values(mdp).V)
+    policy = monitor.trace().snapshots[-1].policy
+    assert v_star - float(mdp.rho @ policy_evaluation(mdp, policy)) < 0.02
+    verdicts = {v.id: v for v in monitor.verdicts()}
+    # ‖θ_n‖ measured 9.01 → 12.2 on n ∈ [60, 2999], +0.83 per e-fold of n.
+    assert verdicts["A8"].status == "violated" and verdicts["A8"].method == "estimated"
+    assert verdicts["A8"].evidence["theta_slope_per_efold"] > 0.3
+    assert verdicts["A9"].status == "violated" and verdicts["A1"].status == "violated"
+
+
 def test_growing_beta_violates_greediness_lipschitz_and_positivity(mdp: FiniteMDP) -> None:
     learner = ActorCritic(critic_lr=CRITIC_LR, actor_lr=ACTOR_LR, beta="1 + log(n+1)")
     monitor = _run(learner, mdp, 1000)
