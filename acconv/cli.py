@@ -149,6 +149,66 @@ def check_schedule(
     )
 
 
+@app.command()
+def run(
+    spec_path: Annotated[str, typer.Argument(metavar="SPEC", help="An experiment spec (TOML).")],
+    seeds: Annotated[
+        int | None, typer.Option("--seeds", help="Number of seeds (overrides seeds.count).")
+    ] = None,
+    out: Annotated[
+        str | None, typer.Option("--out", help="Output folder; default: results/<spec name>.")
+    ] = None,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", help="Override a spec key, e.g. --set budget.n_updates=200 (repeatable)."
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", help="Worker processes (default: one per CPU; 1: in-process)."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+) -> int:
+    """Run an experiment spec: every sweep point × seed, resuming an interrupted sweep."""
+    from acconv.runner import ResultsConflictError, run_spec
+    from acconv.spec import SpecError, load_spec
+
+    settings = list(overrides or [])
+    if seeds is not None:
+        if seeds < 1:
+            raise UserError(f"--seeds is {seeds}, expected an integer >= 1")
+        settings.append(f"seeds.count={seeds}")
+    if workers is not None and workers < 1:
+        raise UserError(f"--workers is {workers}, expected an integer >= 1")
+    try:
+        spec = load_spec(spec_path, settings)
+    except SpecError as error:
+        raise UserError(str(error)) from None
+    out_dir = out if out is not None else f"results/{spec.name}"
+    try:
+        summary = run_spec(spec, out_dir, workers=workers, progress=not quiet)
+    except (ResultsConflictError, SpecError) as error:
+        raise UserError(" ".join(str(error).split())) from None
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=escape(f"{spec.name}: {summary.total} runs"), show_header=False)
+    table.add_row("done now", str(len(summary.done)))
+    table.add_row("already complete (skipped)", str(len(summary.skipped)))
+    table.add_row("redone (incomplete or corrupt)", str(len(summary.redone)))
+    table.add_row("failed", str(len(summary.failed)))
+    table.add_row("output folder", escape(str(summary.out_dir)))
+    console = Console()
+    console.print(table)
+    for run_id, reason in summary.redone:
+        console.print(escape(f"redone {run_id}: {reason}"), highlight=False)
+    for run_id, message in summary.failed:
+        typer.echo(f"acconv: run {run_id} failed: {message}", err=True)
+    return 1 if summary.failed else 0
+
+
 def _parse_json_object(text: str, option: str) -> dict[str, Any]:
     try:
         value = json.loads(text)

@@ -1,0 +1,378 @@
+"""The runner: a validated spec becomes seeded runs, run in parallel, written to disk once each.
+
+Three steps:
+
+1. :func:`expand` turns a spec into :class:`RunConfig` s, the sweep product times the seeds. Each
+   has a stable id ``<name>/<sweep point>/seed-<k>`` and the seed ``SeedSequence(root,
+   spawn_key=(k,))``: the ``k``-th child of ``SeedSequence(root).spawn(count)``, the same for
+   every sweep point (common random numbers) and for every ``count > k``.
+2. :func:`execute` runs one config: the step-size checks S1–S7 before the first update, then
+   :func:`acconv.loop.train` with a :class:`~acconv.instrument.Recorder` (and the monitor and
+   bound trackers the spec asks for), and collects tidy rows and verdicts.
+3. :func:`run_spec` skips the runs whose folders are complete, runs the rest on a local process
+   pool (``workers = 1``: in this process) and writes each run's folder atomically
+   (:mod:`acconv.results`). Interrupted sweeps resume by running the same command again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import re
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from acconv.results import (
+    incomplete_reason,
+    read_manifest,
+    remove_stale_temporaries,
+    write_run,
+)
+from acconv.spec import (
+    TWO_TIMESCALE_KINDS,
+    ExperimentSpec,
+    Scalar,
+    apply_point,
+    build_learner,
+    build_mdp,
+    sweep_points,
+)
+
+__all__ = [
+    "ResultsConflictError",
+    "RunConfig",
+    "RunResult",
+    "RunSummary",
+    "execute",
+    "expand",
+    "run_spec",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class ResultsConflictError(ValueError):
+    """A complete run folder holds a run of a different config than the spec asks for."""
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """One run: a resolved spec (no sweep), its sweep point and its seed.
+
+    Attributes:
+        run_id: ``<name>/<sweep point slug>/seed-<k>``; also the run's folder below the output
+            folder (without the leading ``<name>/``).
+        spec: the spec with the sweep point applied.
+        point: the sweep point, ``{dotted key: value}`` (empty without a sweep).
+        seed: ``k``, the index of the seed.
+        root: the root entropy; the run's generator is ``SeedSequence(root, spawn_key=(k,))``.
+    """
+
+    run_id: str
+    spec: ExperimentSpec
+    point: Mapping[str, Scalar]
+    seed: int
+    root: int
+
+    @property
+    def folder(self) -> str:
+        """The run folder relative to the output folder: ``<sweep point slug>/seed-<k>``."""
+        return self.run_id.split("/", 1)[1]
+
+    def seed_sequence(self) -> np.random.SeedSequence:
+        """The run's seed: child ``k`` of ``SeedSequence(root)``."""
+        return np.random.SeedSequence(self.root, spawn_key=(self.seed,))
+
+    def config(self) -> dict[str, Any]:
+        """The resolved config recorded in the manifest and compared when a sweep resumes.
+
+        The seed count and the description are left out: they do not change this run.
+        """
+        dumped = self.spec.model_dump(mode="json", exclude={"seeds", "sweep", "description"})
+        dumped["sweep_point"] = dict(self.point)
+        dumped["seed"] = {"index": self.seed, "root": self.root}
+        # A JSON round trip makes it compare equal with what a manifest reads back.
+        return dict(json.loads(json.dumps(dumped, sort_keys=True)))
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one run produced: tidy ``(n, metric, value)`` rows and a JSON-ready verdict dict."""
+
+    run_id: str
+    seed: int
+    rows: list[tuple[int, str, float]]
+    verdicts: dict[str, Any]
+
+
+@dataclass
+class RunSummary:
+    """What :func:`run_spec` did: runs done now, skipped (already complete), redone, failed."""
+
+    out_dir: Path
+    total: int
+    done: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    redone: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    removed_temporaries: list[Path] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------------------------
+# 1. expand
+# ------------------------------------------------------------------------------------------------
+
+
+def _slug(point: Mapping[str, Scalar]) -> str:
+    """A folder name for a sweep point: readable, and unique through a hash of the exact values."""
+    if not point:
+        return "base"
+    readable = "_".join(f"{key.rsplit('.', 1)[-1]}={value}" for key, value in point.items())
+    readable = re.sub(r"[^A-Za-z0-9.=+-]+", "_", readable).strip("_.")[:60]
+    exact = json.dumps(dict(point), sort_keys=True).encode()
+    return f"{readable}-{hashlib.sha256(exact).hexdigest()[:8]}"
+
+
+def expand(spec: ExperimentSpec) -> list[RunConfig]:
+    """The runs of a spec: every sweep point (in file order) times seeds ``0..count-1``."""
+    runs: list[RunConfig] = []
+    for point in sweep_points(spec):
+        resolved = apply_point(spec, point)
+        slug = _slug(point)
+        for k in range(spec.seeds.count):
+            run_id = f"{spec.name}/{slug}/seed-{k}"
+            runs.append(RunConfig(run_id, resolved, point, k, spec.seeds.root))
+    return runs
+
+
+# ------------------------------------------------------------------------------------------------
+# 2. execute
+# ------------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=64)
+def _step_size_report(critic: str | float, actor: str | float) -> dict[str, Any]:
+    from acconv.schedules import as_schedule
+    from acconv.theory_checks.step_sizes import check_step_sizes
+
+    return dict(check_step_sizes(as_schedule(critic), as_schedule(actor)).to_dict())
+
+
+def execute(run: RunConfig) -> RunResult:
+    """Run one config: step-size verdicts first, then the training loop under its observers."""
+    from acconv.instrument import BoundTracker, Recorder, TwoTimescaleMonitor
+    from acconv.loop import train
+    from acconv.theory_checks.bounds import bound_by_id
+
+    spec = run.spec
+    learner_spec = spec.learner
+    verdicts: dict[str, Any] = {"run_id": run.run_id}
+    # Step 1: S1–S7 of the schedules, decided before any update.
+    if not spec.checks.step_sizes:
+        verdicts["step_sizes"] = None
+    elif learner_spec.kind not in TWO_TIMESCALE_KINDS:
+        verdicts["step_sizes"] = {"not_applicable": f"{learner_spec.kind} has no schedules"}
+    else:
+        assert learner_spec.critic_lr is not None and learner_spec.actor_lr is not None
+        verdicts["step_sizes"] = _step_size_report(learner_spec.critic_lr, learner_spec.actor_lr)
+    # Step 2: model, learner, observers.
+    mdp = build_mdp(spec.env)
+    learner = build_learner(learner_spec)
+    recorder = Recorder()
+    monitor = TwoTimescaleMonitor(learner=learner) if spec.checks.monitor else None
+    trackers = [BoundTracker(bound_by_id(bound_id)) for bound_id in spec.checks.bounds]
+    observers: list[Any] = [recorder, *([monitor] if monitor else []), *trackers]
+    # Step 3: train.
+    train(
+        learner,
+        mdp,
+        spec.budget.n_updates,
+        np.random.default_rng(run.seed_sequence()),
+        observers,
+        episodes_per_update=spec.budget.episodes_per_update,
+        max_steps=spec.budget.max_steps,
+    )
+    # Step 4: rows (first writer of an (n, metric) pair wins) and verdicts.
+    rows: dict[tuple[int, str], float] = {}
+    for observer in observers:
+        for n, metric, value in observer.rows:
+            rows.setdefault((int(n), str(metric)), float(value))
+    observer_verdicts = [] if monitor is None else [v.to_dict() for v in monitor.verdicts()]
+    observer_verdicts += [tracker.verdict().to_dict() for tracker in trackers]
+    verdicts["observers"] = observer_verdicts
+    ordered = [(n, metric, value) for (n, metric), value in sorted(rows.items())]
+    return RunResult(run.run_id, run.seed, ordered, verdicts)
+
+
+def _manifest(run: RunConfig) -> dict[str, Any]:
+    from acconv.results import environment_info
+
+    sequence = run.seed_sequence()
+    return {
+        "config": run.config(),
+        "seed_entropy": {"entropy": sequence.entropy, "spawn_key": list(sequence.spawn_key)},
+        "environment": environment_info(),
+    }
+
+
+def _run_and_write(run: RunConfig, out_dir: str) -> str:
+    """Execute one run and write its folder atomically (the unit of work of a pool worker)."""
+    result = execute(run)
+    write_run(
+        Path(out_dir) / run.folder,
+        run_id=run.run_id,
+        seed=run.seed,
+        rows=result.rows,
+        verdicts=result.verdicts,
+        manifest=_manifest(run),
+    )
+    return run.run_id
+
+
+# ------------------------------------------------------------------------------------------------
+# 3. run_spec
+# ------------------------------------------------------------------------------------------------
+
+
+def _pending(runs: list[RunConfig], out_dir: Path, summary: RunSummary) -> list[RunConfig]:
+    """The runs still to do; complete folders of other configs are a conflict, not a resume."""
+    pending: list[RunConfig] = []
+    for run in runs:
+        folder = out_dir / run.folder
+        reason = incomplete_reason(folder)
+        if reason is None:
+            manifest = read_manifest(folder)
+            assert manifest is not None
+            if manifest.get("config") != run.config():
+                raise ResultsConflictError(
+                    f"{folder} holds a run of a different config than the spec asks for; "
+                    "expected a new --out folder (or remove the old results)"
+                )
+            summary.skipped.append(run.run_id)
+            continue
+        if reason != "missing":
+            logger.warning("%s is incomplete (%s); redoing it", folder, reason)
+            summary.redone.append((run.run_id, reason))
+        pending.append(run)
+    return pending
+
+
+def run_spec(
+    spec: ExperimentSpec,
+    out_dir: str | Path,
+    workers: int | None = None,
+    progress: bool = True,
+    on_progress: Callable[[str], None] | None = None,
+) -> RunSummary:
+    """Run every missing run of ``spec`` into ``out_dir``; return what was done and skipped.
+
+    ``workers``: processes of the local pool (default: one per CPU, at most one per run);
+    ``1`` runs in this process. A run that raises is reported in ``summary.failed`` and leaves
+    no folder, so the next invocation retries it. ``on_progress`` is called with each finished
+    run id.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    runs = expand(spec)
+    summary = RunSummary(out_dir=out_dir, total=len(runs))
+    summary.removed_temporaries = remove_stale_temporaries(out_dir)
+    for path in summary.removed_temporaries:
+        logger.warning("removed %s, a half-written run folder of an interrupted sweep", path)
+    pending = _pending(runs, out_dir, summary)
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers is {workers}, expected an integer >= 1")
+    n_workers = min(workers or os.cpu_count() or 1, max(len(pending), 1))
+
+    def finished(run_id: str, error: BaseException | None) -> None:
+        if error is None:
+            summary.done.append(run_id)
+        else:
+            message = " ".join(f"{type(error).__name__}: {error}".split())
+            logger.error("run %s failed: %s", run_id, message)
+            summary.failed.append((run_id, message))
+        if on_progress is not None:
+            on_progress(run_id)
+
+    with _progress_bar(progress, spec.name, len(runs), len(runs) - len(pending)) as advance:
+        if n_workers == 1:
+            for run in pending:
+                try:
+                    _run_and_write(run, str(out_dir))
+                except Exception as error:
+                    finished(run.run_id, error)
+                else:
+                    finished(run.run_id, None)
+                advance()
+        elif pending:
+            _run_pool(pending, out_dir, n_workers, finished, advance)
+    return summary
+
+
+def _run_pool(
+    pending: list[RunConfig],
+    out_dir: Path,
+    n_workers: int,
+    finished: Callable[[str, BaseException | None], None],
+    advance: Callable[[], None],
+) -> None:
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    executor = ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context(method))
+    try:
+        futures: dict[Future[str], str] = {
+            executor.submit(_run_and_write, run, str(out_dir)): run.run_id for run in pending
+        }
+        remaining = set(futures)
+        while remaining:
+            done, remaining = wait(remaining, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: futures[f]):
+                finished(futures[future], future.exception())
+                advance()
+    except BaseException:
+        executor.shutdown(wait=False, cancel_futures=True)
+        raise
+    executor.shutdown(wait=True)
+
+
+class _progress_bar:
+    """A rich progress bar on stderr over all runs, or a no-op when ``enabled`` is false."""
+
+    def __init__(self, enabled: bool, name: str, total: int, completed: int) -> None:
+        self.enabled = enabled
+        self.name, self.total, self.completed = name, total, completed
+        self._progress: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> Callable[[], None]:
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+            self._progress = Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+            )
+            self._progress.start()
+            self._task = self._progress.add_task(
+                f"{self.name}: runs", total=self.total, completed=self.completed
+            )
+        return self.advance
+
+    def advance(self) -> None:
+        if self._progress is not None:
+            self._progress.advance(self._task)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()

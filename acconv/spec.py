@@ -1,0 +1,516 @@
+"""Experiment specs: one TOML file per experiment, validated once at the boundary (DESIGN.md §4).
+
+A spec names an environment, a learner with its step-size schedules, the budget, the seeds, the
+checks to run and an optional sweep grid::
+
+    name = "example"
+
+    [env]
+    id = "acconv/Garnet-v0"
+    episodic = true              # γ < 1 becomes a per-step termination probability
+
+    [learner]
+    kind = "actor_critic"        # actor_critic, ppo, rudder, softmax_pg, npg, pmd
+    critic_lr = "0.5/(n+1)**0.6" # schedules are acconv.schedules expressions, never code
+    actor_lr = "0.1/(n+1)"
+    params = { critic_target = "td0" }
+
+    [budget]
+    n_updates = 100
+
+    [seeds]
+    count = 2
+
+    [sweep]
+    "learner.actor_lr" = ["0.1/(n+1)", "0.3/(n+1)"]
+
+Every mistake is a :class:`SpecError` whose message is one line naming the file, the key, the bad
+value and what was expected, e.g. ``spec.toml: learner.kind is 'foo', expected one of
+actor_critic, ppo, rudder, softmax_pg, npg, pmd``. Everything that can be checked without running
+(the environment id and its keyword arguments, the schedules, the learner's parameters, every
+sweep point) is checked by :func:`load_spec`, so errors come before the first run.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import itertools
+import json
+import re
+import sys
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    NonNegativeInt,
+    PositiveInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = [
+    "LEARNER_KINDS",
+    "BudgetSpec",
+    "ChecksSpec",
+    "EnvSpec",
+    "ExperimentSpec",
+    "LearnerSpec",
+    "SeedSpec",
+    "SpecError",
+    "apply_point",
+    "build_learner",
+    "load_spec",
+    "parse_spec",
+    "sweep_points",
+]
+
+LearnerKind = Literal["actor_critic", "ppo", "rudder", "softmax_pg", "npg", "pmd"]
+LEARNER_KINDS: tuple[str, ...] = ("actor_critic", "ppo", "rudder", "softmax_pg", "npg", "pmd")
+TWO_TIMESCALE_KINDS: tuple[str, ...] = ("actor_critic", "ppo", "rudder")
+"""Learners with a fast critic ``a(n)`` and a slow actor ``b(n)``; the others are exact methods
+whose step is a constant in ``learner.params`` (``eta``, ``eta0``)."""
+
+Scalar = str | int | float | bool
+
+
+class SpecError(ValueError):
+    """A mistake in an experiment spec; the message is one line."""
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _schedule_text(value: object, key: str) -> str | float:
+    """A schedule as given (text or number), after checking that acconv.schedules accepts it."""
+    from acconv.schedules import ScheduleError, as_schedule
+
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError(
+            "expected a schedule expression in n (a string like '0.5/(n+1)**0.6') or a number"
+        )
+    try:
+        as_schedule(value)
+    except ScheduleError as error:
+        raise ValueError(_one_line(str(error))) from None
+    return value if isinstance(value, str) else float(value)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class EnvSpec(_Model):
+    """The environment: a registered id, its keyword arguments and the discount.
+
+    ``gamma`` overrides the model's own discount. ``episodic = true`` turns a discount ``γ < 1``
+    into a per-step termination probability (:func:`acconv.mdp.discount_as_termination`), so
+    sampled episodes end and undiscounted returns estimate ``V_γ`` without truncation.
+    """
+
+    id: str
+    kwargs: dict[str, Any] = {}
+    gamma: float | None = None
+    episodic: bool = True
+
+    @field_validator("gamma")
+    @classmethod
+    def _gamma_in_range(cls, value: float | None) -> float | None:
+        if value is not None and not 0.0 < value <= 1.0:
+            raise ValueError("expected a discount in (0, 1]")
+        return value
+
+
+class LearnerSpec(_Model):
+    """The learner: its kind, mode, step-size schedules and constructor parameters.
+
+    ``critic_lr`` (fast, ``a(n)``), ``actor_lr`` (slow, ``b(n)``) and ``beta`` (inverse
+    temperature) are :mod:`acconv.schedules` expressions or numbers; they are required by the
+    two-timescale learners and not accepted by the exact methods (``softmax_pg``, ``npg``,
+    ``pmd``), whose step sizes are ``params`` (``eta``, ``eta0``). ``params`` go to the learner's
+    constructor unchanged.
+    """
+
+    kind: LearnerKind
+    mode: Literal["sampled", "expected"] | None = None
+    critic_lr: str | float | None = None
+    actor_lr: str | float | None = None
+    beta: str | float | None = None
+    params: dict[str, Any] = {}
+
+    @field_validator("critic_lr", "actor_lr", "beta", mode="before")
+    @classmethod
+    def _parse_schedule(cls, value: object) -> str | float | None:
+        if value is None:
+            return None
+        return _schedule_text(value, "")
+
+    @model_validator(mode="after")
+    def _schedules_fit_kind(self) -> LearnerSpec:
+        if self.kind in TWO_TIMESCALE_KINDS:
+            for key in ("critic_lr", "actor_lr"):
+                if getattr(self, key) is None:
+                    raise SpecError(
+                        f"learner.{key} is missing, expected a schedule for {self.kind} "
+                        "(e.g. '0.5/(n+1)**0.6')"
+                    )
+        else:
+            for key in ("critic_lr", "actor_lr", "beta"):
+                if getattr(self, key) is not None:
+                    raise SpecError(
+                        f"learner.{key} is {getattr(self, key)!r}, expected no schedule for "
+                        f"{self.kind} (an exact method: its step is learner.params.eta/eta0)"
+                    )
+            if self.mode == "sampled":
+                raise SpecError(
+                    f"learner.mode is 'sampled', expected 'expected' (or no mode) for "
+                    f"{self.kind}, an exact-gradient method"
+                )
+        return self
+
+
+class BudgetSpec(_Model):
+    """How long each run is: updates, episodes per update and an optional episode step cap."""
+
+    n_updates: PositiveInt
+    episodes_per_update: PositiveInt = 16
+    max_steps: PositiveInt | None = None
+
+
+class SeedSpec(_Model):
+    """``count`` seeds spawned from ``SeedSequence(root)``: seed ``k`` has spawn key ``(k,)``."""
+
+    count: PositiveInt = 3
+    root: NonNegativeInt = 0
+
+
+class ChecksSpec(_Model):
+    """What to check: S1–S7 before the first update, the two-timescale monitor, rate bounds."""
+
+    step_sizes: bool = True
+    monitor: bool = False
+    bounds: list[str] = []
+
+    @field_validator("bounds")
+    @classmethod
+    def _known_bounds(cls, value: list[str]) -> list[str]:
+        from acconv.theory_checks.bounds import BOUNDS
+
+        known = [bound.id for bound in BOUNDS]
+        for bound_id in value:
+            if bound_id not in known:
+                known_text = ", ".join(known)
+                raise ValueError(f"bound {bound_id!r} is unknown; expected one of {known_text}")
+        return value
+
+
+class ExperimentSpec(_Model):
+    """One experiment: what to run, how long, with which seeds and checks, over which grid.
+
+    ``sweep`` maps dotted keys (``"learner.actor_lr"``, ``"learner.params.tau"``,
+    ``"env.kwargs.n_states"``) to lists of values; the runs are the product of all lists, times
+    the seeds.
+    """
+
+    name: str
+    description: str = ""
+    env: EnvSpec
+    learner: LearnerSpec
+    budget: BudgetSpec
+    seeds: SeedSpec = SeedSpec()
+    checks: ChecksSpec = ChecksSpec()
+    sweep: dict[str, list[Any]] = {}
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_a_folder_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", value):
+            raise ValueError("expected letters, digits, '.', '_' or '-' (it names folders)")
+        return value
+
+    @field_validator("sweep")
+    @classmethod
+    def _sweep_is_a_grid(cls, value: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        for key, values in value.items():
+            _check_key(key, sweepable=True)
+            if not values:
+                raise ValueError(f"sweep key {key!r} has no values; expected a non-empty list")
+            for item in values:
+                if not isinstance(item, (str, int, float, bool)):
+                    raise ValueError(
+                        f"sweep key {key!r} has value {item!r}; expected strings, numbers or "
+                        "booleans"
+                    )
+        return value
+
+
+# ------------------------------------------------------------------------------------------------
+# dotted keys
+# ------------------------------------------------------------------------------------------------
+
+_SECTIONS: dict[str, type[BaseModel]] = {
+    "env": EnvSpec,
+    "learner": LearnerSpec,
+    "budget": BudgetSpec,
+    "seeds": SeedSpec,
+    "checks": ChecksSpec,
+}
+_FREE_DICTS = {("env", "kwargs"), ("learner", "params")}
+
+
+def _check_key(key: str, *, sweepable: bool = False) -> list[str]:
+    """The parts of a dotted key if it names a spec field, else a ValueError (one line)."""
+    parts = key.split(".")
+    top = [name for name in ExperimentSpec.model_fields if name != "sweep"]
+    if parts[0] in ("name", "description") and len(parts) == 1 and not sweepable:
+        return parts
+    if parts[0] not in _SECTIONS or len(parts) < 2 or any(not part for part in parts):
+        expected = "a dotted key like learner.actor_lr or learner.params.tau"
+        sections = ", ".join(top)
+        raise ValueError(f"key {key!r} is unknown; expected {expected} (sections: {sections})")
+    if sweepable and parts[0] == "seeds":
+        raise ValueError(f"key {key!r} cannot be swept; expected a key outside [seeds]")
+    section = _SECTIONS[parts[0]]
+    if parts[1] not in section.model_fields:
+        known = ", ".join(section.model_fields)
+        raise ValueError(f"key {key!r} is unknown; expected {parts[0]}.<one of {known}>")
+    if (parts[0], parts[1]) in _FREE_DICTS:
+        if len(parts) != 3:
+            raise ValueError(f"key {key!r} is unknown; expected {parts[0]}.{parts[1]}.<name>")
+    elif len(parts) != 2:
+        raise ValueError(f"key {key!r} is unknown; {parts[0]}.{parts[1]} has no sub-keys")
+    return parts
+
+
+def _set_key(raw: dict[str, Any], parts: list[str], value: Any) -> None:
+    node = raw
+    for part in parts[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = {}
+            node[part] = child
+        node = child
+    node[parts[-1]] = value
+
+
+def _parse_override(text: str) -> tuple[str, Any]:
+    """``key=value`` with the value read as a TOML scalar (bare text if it is not TOML)."""
+    key, sep, value_text = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise SpecError(f"--set {text!r} is not key=value; expected e.g. budget.n_updates=200")
+    try:
+        value = tomllib.loads(f"v = {value_text.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = value_text.strip()  # e.g. --set learner.actor_lr=0.1/(n+1)
+    return key, value
+
+
+# ------------------------------------------------------------------------------------------------
+# loading
+# ------------------------------------------------------------------------------------------------
+
+
+def _describe(error: ValidationError, source: str) -> str:
+    """The first error of a pydantic ValidationError as one line naming key, value, expectation."""
+    first = error.errors()[0]
+    loc = ".".join(str(part) for part in first["loc"])
+    kind = first["type"]
+    message = first["msg"]
+    value = first.get("input")
+    where = f"{source}: " if source else ""
+    if kind == "missing":
+        return f"{where}{loc} is missing"
+    if kind == "extra_forbidden":
+        parent = loc.rpartition(".")[0]
+        return f"{where}{loc} is not a known key (in [{parent or 'top level'}]); check its spelling"
+    if kind == "literal_error":
+        expected = str(first.get("ctx", {}).get("expected", ""))
+        expected = "one of " + expected.replace("'", "").replace(" or ", ", ")
+    elif kind == "value_error":
+        cause = first.get("ctx", {}).get("error")
+        if isinstance(cause, SpecError):
+            return f"{where}{_one_line(str(cause))}"
+        expected = message.removeprefix("Value error, ")
+        if not expected.startswith("expected"):
+            return f"{where}{loc}: {_one_line(expected)}" if loc else f"{where}{expected}"
+        expected = expected.removeprefix("expected ")
+    elif message.startswith("Input should be "):
+        expected = message.removeprefix("Input should be ")
+        if expected.startswith(("greater", "less")):
+            expected = "a number " + expected
+    else:
+        expected = message
+    shown = _short_repr(value)
+    return _one_line(f"{where}{loc} is {shown}, expected {expected}" if loc else message)
+
+
+def _short_repr(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def parse_spec(raw: Mapping[str, Any], source: str = "spec") -> ExperimentSpec:
+    """Validate a spec given as a dict (a parsed TOML file), including every sweep point."""
+    try:
+        spec = ExperimentSpec.model_validate(dict(raw))
+    except ValidationError as error:
+        raise SpecError(_describe(error, source)) from None
+    except SpecError as error:
+        raise SpecError(f"{source}: {error}") from None
+    for point in sweep_points(spec):
+        try:
+            resolved = apply_point(spec, point)
+        except ValidationError as error:
+            where = ", ".join(f"{key} = {value!r}" for key, value in point.items())
+            raise SpecError(f"{_describe(error, source)} (sweep point {where})") from None
+        try:
+            _check_runnable(resolved)
+        except SpecError as error:
+            # Name the sweep values only when they are in the section the error is about.
+            section = str(error).split(" ", 1)[0].split(".", 1)[0]
+            related = {k: v for k, v in point.items() if k.split(".", 1)[0] == section}
+            suffix = ""
+            if related:
+                suffix = " (sweep point " + ", ".join(f"{k} = {v!r}" for k, v in related.items())
+                suffix += ")"
+            raise SpecError(f"{source}: {error}{suffix}") from None
+    return spec
+
+
+def load_spec(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> ExperimentSpec:
+    """Read, override (``key=value`` strings, values as TOML scalars) and validate a spec file."""
+    path = Path(path)
+    source = path.name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise SpecError(f"{path}: cannot read the spec ({error.strerror or error})") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise SpecError(f"{source}: not valid TOML ({_one_line(str(error))})") from None
+    for override in overrides:
+        key, value = _parse_override(override)
+        try:
+            parts = _check_key(key)
+        except ValueError as error:
+            raise SpecError(f"--set {_one_line(str(error))}") from None
+        _set_key(raw, parts, value)
+    return parse_spec(raw, source)
+
+
+# ------------------------------------------------------------------------------------------------
+# sweep points and learners
+# ------------------------------------------------------------------------------------------------
+
+
+def sweep_points(spec: ExperimentSpec) -> Iterator[dict[str, Scalar]]:
+    """The sweep grid in file order (the last key varies fastest); one empty point if no sweep."""
+    keys = list(spec.sweep)
+    for values in itertools.product(*(spec.sweep[key] for key in keys)):
+        yield dict(zip(keys, values, strict=True))
+
+
+def apply_point(spec: ExperimentSpec, point: Mapping[str, Scalar]) -> ExperimentSpec:
+    """The spec with the sweep point's values set and no sweep (raises ValidationError)."""
+    raw = spec.model_dump(mode="python")
+    raw["sweep"] = {}
+    for key, value in point.items():
+        _set_key(raw, key.split("."), copy.deepcopy(value))
+    return ExperimentSpec.model_validate(raw)
+
+
+_SHELL_ARGS = ("critic_lr", "actor_lr", "beta", "mode")
+"""Constructor arguments set by ``learner.*`` keys, not by ``learner.params``."""
+
+_LEARNER_CLASSES = {
+    "actor_critic": "ActorCritic",
+    "ppo": "PPO",
+    "rudder": "RUDDER",
+    "softmax_pg": "SoftmaxPG",
+    "npg": "NPG",
+    "pmd": "PolicyMirrorDescent",
+}
+
+
+def build_learner(learner: LearnerSpec) -> Any:
+    """The learner object a spec describes; ``SpecError`` names the bad ``learner.*`` key."""
+    import acconv.tabular as tabular
+
+    cls = getattr(tabular, _LEARNER_CLASSES[learner.kind])
+    accepted = [name for name in inspect.signature(cls).parameters if name != "self"]
+    kwargs: dict[str, Any] = {}
+    for key in _SHELL_ARGS:
+        value = getattr(learner, key)
+        if value is not None and key in accepted:
+            kwargs[key] = value
+    for key, value in learner.params.items():
+        if key not in accepted or key in _SHELL_ARGS:
+            own = [name for name in accepted if name not in _SHELL_ARGS]
+            raise SpecError(
+                f"learner.params.{key} is not a parameter of {cls.__name__}; expected one of "
+                f"{', '.join(own) or '(none)'}"
+            )
+        kwargs[key] = value
+    try:
+        return cls(**kwargs)
+    except (ValueError, TypeError) as error:
+        message = _one_line(str(error))
+        for key in learner.params:
+            if message.startswith(f"{key} "):
+                raise SpecError(f"learner.params.{message}") from None
+        for key in ("critic_lr", "actor_lr", "beta"):
+            if message.startswith(f"{key} "):
+                raise SpecError(f"learner.{message}") from None
+        raise SpecError(f"learner ({learner.kind}): {message}") from None
+
+
+@lru_cache(maxsize=64)
+def _model(env_id: str, kwargs_json: str, gamma: float | None, episodic: bool) -> Any:
+    from acconv.mdp import discount_as_termination, model_of
+
+    mdp = model_of(env_id, json.loads(kwargs_json), gamma)
+    if episodic and mdp.gamma < 1.0:
+        mdp = discount_as_termination(mdp)
+    return mdp
+
+
+def build_mdp(env: EnvSpec) -> Any:
+    """The exact model (a :class:`~acconv.mdp.FiniteMDP`) of the spec's environment."""
+    try:
+        return _model(env.id, json.dumps(env.kwargs, sort_keys=True), env.gamma, env.episodic)
+    except ValueError as error:
+        message = _one_line(str(error))
+        if "not registered" in message:
+            raise SpecError(
+                f"env.id is {env.id!r}, expected a registered environment id with a model "
+                "(e.g. acconv/Garnet-v0, FrozenLake-v1)"
+            ) from None
+        raise SpecError(f"env ({env.id}): {message}") from None
+
+
+def _check_runnable(spec: ExperimentSpec) -> None:
+    """Build the model and the learner, and let the learner accept the task (no update runs)."""
+    import numpy as np
+
+    from acconv.updates import Task
+
+    mdp = build_mdp(spec.env)
+    learner = build_learner(spec.learner)
+    try:
+        learner.init(Task.from_mdp(mdp), np.random.default_rng(0))
+    except ValueError as error:
+        message = _one_line(str(error))
+        raise SpecError(f"learner ({spec.learner.kind}) on {spec.env.id}: {message}") from None
