@@ -38,8 +38,8 @@ def gae(
     episode was truncated); with ``λ = 0`` it is the TD error ``δ_t``. ``Â_t + V(s_t)`` is the
     λ-return, the TD(λ) target.
     """
-    r, v, m = _as_batch(rewards, values, mask)
-    delta = np.where(m, r + gamma * v[:, 1:] - v[:, :-1], 0.0)
+    _, _, m = _as_batch(rewards, values, mask)
+    delta = np.atleast_2d(td_errors(rewards, values, gamma, mask))
     advantages = np.zeros_like(delta)
     running = np.zeros(delta.shape[0])
     for t in range(delta.shape[1] - 1, -1, -1):
@@ -52,9 +52,7 @@ def discounted_returns(
     rewards: FloatArray, gamma: float, mask: BoolArray | None = None
 ) -> FloatArray:
     """``G_t = Σ_{k≥t} γ^{k-t} r_{k+1}`` within each episode (no bootstrap)."""
-    r = np.atleast_2d(np.asarray(rewards, dtype=np.float64))
-    zeros = np.zeros((r.shape[0], r.shape[1] + 1))
-    return gae(rewards, zeros.reshape(_values_shape(rewards)), gamma, 1.0, mask)
+    return gae(rewards, np.zeros(_values_shape(rewards)), gamma, 1.0, mask)
 
 
 def clipped_surrogate(ratio: FloatArray, advantage: FloatArray, clip_eps: float) -> FloatArray:
