@@ -175,23 +175,22 @@ def lojasiewicz_certificate(
 ) -> Verdict:
     """Mei et al.'s non-uniform Łojasiewicz inequality at ``π``: holds / violated / undecided."""
     _, ev = _lojasiewicz(mdp, pi, *_defaults(mdp, mu, rho, optimum))
-    name = "‖∇V‖ sqrt|S| ‖d_ρ^{π*}/d_μ^π‖_∞ ≥ min_s π(a*(s)|s) (V*(ρ) - V^π(ρ))"
-    theorems = ("Mei, Xiao, Szepesvári, Schuurmans 2020, Lemma 8",)
+    undefined = None
     if ev["gap"] <= ev["gap_atol"]:
-        return Verdict(
-            "cert/lojasiewicz", name, "undecided", "exact",
-            f"gap V*(ρ) - V^π(ρ) = {ev['gap']:.3g} is at rounding level: the ratio is undefined",
-            ev, theorems,
-        )
-    holds = ev["lhs"] >= ev["rhs"] * (1.0 - REL_TOL) - ev["c"] * ev["gap_atol"]
-    detail = (
-        f"ratio {ev['ratio']:.6g} ≥ 1: ‖∇V‖ = {ev['grad_norm']:.6g}, mismatch "
-        f"{ev['mismatch']:.6g}, c = {ev['c']:.6g}, gap {ev['gap']:.6g}"
+        undefined = f"gap V*(ρ) - V^π(ρ) = {ev['gap']:.3g} is at rounding level"
+    return _certificate(
+        "cert/lojasiewicz",
+        "‖∇V‖ sqrt|S| ‖d_ρ^{π*}/d_μ^π‖_∞ ≥ min_s π(a*(s)|s) (V*(ρ) - V^π(ρ))",
+        ("Mei, Xiao, Szepesvári, Schuurmans 2020, Lemma 8",),
+        ev,
+        undefined,
+        holds=ev["lhs"] >= ev["rhs"] * (1.0 - REL_TOL) - ev["c"] * ev["gap_atol"],
+        detail=(
+            f"ratio {ev['ratio']:.6g} ≥ 1: ‖∇V‖ = {ev['grad_norm']:.6g}, mismatch "
+            f"{ev['mismatch']:.6g}, c = {ev['c']:.6g}, gap {ev['gap']:.6g}"
+        ),
+        failed=("≥ 1", "< 1"),
     )
-    if holds:
-        return Verdict("cert/lojasiewicz", name, "holds", "exact", detail, ev, theorems)
-    detail = detail.replace("≥ 1", "< 1") + f"; {_BUG}"
-    return Verdict("cert/lojasiewicz", name, "violated", "exact", detail, ev, theorems)
 
 
 def gradient_domination_certificate(
@@ -203,25 +202,48 @@ def gradient_domination_certificate(
 ) -> Verdict:
     """Agarwal et al.'s gradient domination at ``π``: holds / violated / undecided."""
     _, ev = _gradient_domination(mdp, pi, *_defaults(mdp, mu, rho, optimum))
-    name = "V*(ρ) - V^π(ρ) ≤ ‖d_ρ^{π*}/d_μ^π‖_∞ max_π̄ (π̄ - π)ᵀ ∇_π V^π(μ)"
-    theorems = ("Agarwal, Kakade, Lee, Mahajan 2021, Lemma 4.1",)
-    if ev["gap"] <= ev["gap_atol"] or math.isnan(ev["rhs"]):
-        why = (
-            f"gap V*(ρ) - V^π(ρ) = {ev['gap']:.3g} is at rounding level"
-            if ev["gap"] <= ev["gap_atol"]
-            else "the right side is ∞·0 (μ never reaches a state π* visits, and π is greedy "
+    undefined = None
+    if ev["gap"] <= ev["gap_atol"]:
+        undefined = f"gap V*(ρ) - V^π(ρ) = {ev['gap']:.3g} is at rounding level"
+    elif math.isnan(ev["rhs"]):
+        undefined = (
+            "the right side is ∞·0 (μ never reaches a state π* visits, and π is greedy "
             "where μ reaches)"
         )
-        return Verdict(
-            "cert/gradient_domination", name, "undecided", "exact",
-            f"{why}: the ratio is undefined", ev, theorems,
-        )
-    holds = ev["lhs"] <= ev["rhs"] * (1.0 + REL_TOL) + ev["gap_atol"]
-    detail = (
-        f"ratio {ev['ratio']:.6g} ≤ 1: gap {ev['gap']:.6g}, mismatch {ev['mismatch']:.6g}, "
-        f"max_π̄ (π̄ - π)ᵀ∇V = {ev['best_direction']:.6g}"
+    return _certificate(
+        "cert/gradient_domination",
+        "V*(ρ) - V^π(ρ) ≤ ‖d_ρ^{π*}/d_μ^π‖_∞ max_π̄ (π̄ - π)ᵀ ∇_π V^π(μ)",
+        ("Agarwal, Kakade, Lee, Mahajan 2021, Lemma 4.1",),
+        ev,
+        undefined,
+        holds=ev["lhs"] <= ev["rhs"] * (1.0 + REL_TOL) + ev["gap_atol"],
+        detail=(
+            f"ratio {ev['ratio']:.6g} ≤ 1: gap {ev['gap']:.6g}, mismatch {ev['mismatch']:.6g}, "
+            f"max_π̄ (π̄ - π)ᵀ∇V = {ev['best_direction']:.6g}"
+        ),
+        failed=("≤ 1", "> 1"),
     )
+
+
+def _certificate(
+    id_: str,
+    name: str,
+    theorems: tuple[str, ...],
+    evidence: dict[str, float],
+    undefined: str | None,
+    *,
+    holds: bool,
+    detail: str,
+    failed: tuple[str, str],
+) -> Verdict:
+    """The verdict of a proven inequality: undecided where the ratio is undefined, holds, or
+    violated — which can only be a bug in acconv, and the detail says so."""
+    if undefined is not None:
+        return Verdict(
+            id_, name, "undecided", "exact", f"{undefined}: the ratio is undefined", evidence,
+            theorems,
+        )
     if holds:
-        return Verdict("cert/gradient_domination", name, "holds", "exact", detail, ev, theorems)
-    detail = detail.replace("≤ 1", "> 1") + f"; {_BUG}"
-    return Verdict("cert/gradient_domination", name, "violated", "exact", detail, ev, theorems)
+        return Verdict(id_, name, "holds", "exact", detail, evidence, theorems)
+    detail = detail.replace(*failed) + f"; {_BUG}"
+    return Verdict(id_, name, "violated", "exact", detail, evidence, theorems)
