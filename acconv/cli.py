@@ -209,6 +209,26 @@ def run(
     return 1 if summary.failed else 0
 
 
+@app.command()
+def report(
+    run_dir: Annotated[
+        str, typer.Argument(metavar="RUN_DIR", help="A results folder written by acconv run.")
+    ],
+    out: Annotated[
+        str | None, typer.Option("--out", help="Folder for the report; default: RUN_DIR.")
+    ] = None,
+) -> None:
+    """Write report.html (self-contained) and summary.md for the runs in RUN_DIR."""
+    from acconv.report import ReportError, write_report
+
+    try:
+        html_path, md_path = write_report(run_dir, out)
+    except (ReportError, OSError) as error:
+        raise UserError(" ".join(str(error).split())) from None
+    typer.echo(str(html_path))
+    typer.echo(str(md_path))
+
+
 def _parse_json_object(text: str, option: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
