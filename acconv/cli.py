@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -227,6 +227,58 @@ def report(
         raise UserError(" ".join(str(error).split())) from None
     typer.echo(str(html_path))
     typer.echo(str(md_path))
+
+
+@app.command()
+def reproduce(
+    quick: Annotated[
+        bool,
+        typer.Option(
+            "--quick/--full",
+            help="--quick (default): small budgets, under 3 minutes on 2 cores; --full: the "
+            "seeds and budgets behind the claims.",
+        ),
+    ] = True,
+    out: Annotated[
+        str | None,
+        typer.Option("--out", help="Output folder; default: results/reproduce-<mode>."),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", help="Worker processes (default: one per CPU; 1: in-process)."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
+) -> int:
+    """Run the canonical suite (every claim's specs) and write one combined report."""
+    from acconv.reproduce import expected_verdicts_match, write_suite_report
+    from acconv.reproduce import reproduce as run_suite
+    from acconv.runner import ResultsConflictError
+    from acconv.spec import SpecError
+
+    mode: Literal["quick", "full"] = "quick" if quick else "full"
+    if workers is not None and workers < 1:
+        raise UserError(f"--workers is {workers}, expected an integer >= 1")
+    out_dir = out if out is not None else f"results/reproduce-{mode}"
+    try:
+        folder = run_suite(mode, out_dir, workers=workers, progress=not quiet, report=False)
+    except (ResultsConflictError, SpecError) as error:
+        raise UserError(" ".join(str(error).split())) from None
+    except RuntimeError as error:
+        typer.echo(f"acconv: {' '.join(str(error).split())}", err=True)
+        return 1
+    reports = write_suite_report(folder)
+    if reports is not None:
+        typer.echo(f"report: {reports[0]}")
+        typer.echo(f"report (markdown): {reports[1]}")
+    else:
+        typer.echo(f"results: {folder} (no report: acconv.report is not available)")
+    mismatches = expected_verdicts_match(folder, mode)
+    for line in mismatches:
+        typer.echo(f"acconv: mismatch: {line}", err=True)
+    if mismatches:
+        return 1
+    typer.echo("every expected verdict was produced")
+    return 0
 
 
 def _parse_json_object(text: str, option: str) -> dict[str, Any]:

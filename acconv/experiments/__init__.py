@@ -1,0 +1,1 @@
+"""The canonical experiment suite (data): specs, per-claim READMEs and suite.toml."""

@@ -1,0 +1,245 @@
+"""The canonical suite: run every claim's specs and check their verdicts (issue 5, items 5-6).
+
+The suite is data shipped inside the package (``acconv/experiments``): one spec per learner and
+claim, a README per claim, and ``suite.toml`` listing each spec with its ``--quick`` and
+``--full`` overrides and the verdicts it is expected to produce. :func:`reproduce` runs the whole
+suite into one folder (``<out>/<spec name>/...``) and writes one combined report;
+:func:`expected_verdicts_match` compares the verdicts on disk with the expected ones.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = [
+    "SuiteEntry",
+    "expected_verdicts_match",
+    "load_suite",
+    "reproduce",
+    "suite_spec",
+    "write_suite_report",
+]
+
+Mode = Literal["quick", "full"]
+MODES: tuple[str, ...] = ("quick", "full")
+_PACKAGE = "acconv.experiments"
+_SUITE = "suite.toml"
+
+
+@dataclass(frozen=True)
+class SuiteEntry:
+    """One spec of the suite, the claim it belongs to, its per-mode overrides and expectations.
+
+    ``expect`` holds verdicts expected in every mode (decided symbolically or exactly, so they do
+    not depend on the budget); ``expect_full`` verdicts need the full budget; ``final_below_full``
+    maps a metric to a threshold its last recorded value must be under (full mode). Each
+    expectation must hold in at least ``quorum`` of the spec's runs.
+    """
+
+    claim: str
+    spec: str
+    quick: tuple[str, ...]
+    full: tuple[str, ...]
+    expect: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    expect_full: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    final_below_full: Mapping[str, float] = field(default_factory=dict)
+    quorum: float = 0.5
+
+    def overrides(self, mode: Mode) -> tuple[str, ...]:
+        """The ``--set`` overrides of ``mode``."""
+        return self.quick if mode == "quick" else self.full
+
+    def expectations(self, mode: Mode) -> dict[str, tuple[str, ...]]:
+        """The verdicts expected in ``mode``: ``{verdict id: accepted statuses}``."""
+        expected = dict(self.expect)
+        if mode == "full":
+            expected.update(self.expect_full)
+        return expected
+
+
+def _statuses(value: object, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ValueError(f"{where} is {value!r}, expected a status or a list of statuses")
+
+
+def _entry(raw: Mapping[str, Any], index: int) -> SuiteEntry:
+    where = f"{_SUITE}: entry {index}"
+    try:
+        return SuiteEntry(
+            claim=str(raw["claim"]),
+            spec=str(raw["spec"]),
+            quick=tuple(str(item) for item in raw.get("quick", [])),
+            full=tuple(str(item) for item in raw.get("full", [])),
+            expect={
+                key: _statuses(value, f"{where} expect.{key}")
+                for key, value in raw.get("expect", {}).items()
+            },
+            expect_full={
+                key: _statuses(value, f"{where} expect_full.{key}")
+                for key, value in raw.get("expect_full", {}).items()
+            },
+            final_below_full={
+                str(key): float(value) for key, value in raw.get("final_below_full", {}).items()
+            },
+            quorum=float(raw.get("quorum", 0.5)),
+        )
+    except KeyError as error:
+        raise ValueError(f"{where}: {error.args[0]} is missing") from None
+
+
+def load_suite() -> list[SuiteEntry]:
+    """The suite's entries, in file order, from the package data."""
+    text = resources.files(_PACKAGE).joinpath(_SUITE).read_text(encoding="utf-8")
+    raw = tomllib.loads(text)
+    return [_entry(item, k) for k, item in enumerate(raw.get("entry", []))]
+
+
+@contextmanager
+def suite_spec(entry: SuiteEntry) -> Iterator[Path]:
+    """A file-system path to the entry's spec (works from a checkout and from a wheel)."""
+    with resources.as_file(resources.files(_PACKAGE).joinpath(entry.spec)) as path:
+        yield path
+
+
+def _spec_name(entry: SuiteEntry) -> str:
+    raw = tomllib.loads(resources.files(_PACKAGE).joinpath(entry.spec).read_text(encoding="utf-8"))
+    return str(raw["name"])
+
+
+def reproduce(
+    mode: Mode = "quick",
+    out_dir: str | Path | None = None,
+    *,
+    extra_overrides: Sequence[str] = (),
+    workers: int | None = None,
+    progress: bool = True,
+    report: bool = True,
+    on_entry: Callable[[SuiteEntry], None] | None = None,
+) -> Path:
+    """Run every suite entry into ``out_dir`` and write one combined report; return ``out_dir``.
+
+    ``extra_overrides`` are applied after the mode's own (tests use them for a tiny budget).
+    Entries run one after the other, each on a local process pool of ``workers`` processes
+    (default: one per CPU). Completed runs are skipped, so an interrupted reproduce resumes.
+    The report is written by :func:`acconv.report.write_report` when that module exists.
+    """
+    from acconv.runner import run_spec
+    from acconv.spec import load_spec
+
+    if mode not in MODES:
+        raise ValueError(f"mode is {mode!r}, expected one of {', '.join(MODES)}")
+    out = Path(out_dir) if out_dir is not None else Path(f"results/reproduce-{mode}")
+    out.mkdir(parents=True, exist_ok=True)
+    failed: list[str] = []
+    for entry in load_suite():
+        if on_entry is not None:
+            on_entry(entry)
+        with suite_spec(entry) as path:
+            spec = load_spec(path, [*entry.overrides(mode), *extra_overrides])
+        summary = run_spec(spec, out / spec.name, workers=workers, progress=progress)
+        failed += [f"{run_id}: {message}" for run_id, message in summary.failed]
+    if failed:
+        raise RuntimeError("runs failed: " + "; ".join(failed))
+    if report:
+        write_suite_report(out)
+    return out
+
+
+def write_suite_report(out_dir: str | Path) -> tuple[Path, Path] | None:
+    """The combined report of ``out_dir`` (``(html, md)``), or None if acconv.report is absent."""
+    try:
+        from acconv.report import write_report  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    html, md = write_report(Path(out_dir))
+    return Path(html), Path(md)
+
+
+# ------------------------------------------------------------------------------------------------
+# expected verdicts
+# ------------------------------------------------------------------------------------------------
+
+
+def _verdict_statuses(verdicts: Mapping[str, Any]) -> dict[str, str]:
+    """``{verdict id: status}`` of one run: S1..S7, two_timescale, and the observers' verdicts."""
+    statuses: dict[str, str] = {}
+    steps = verdicts.get("step_sizes")
+    if isinstance(steps, Mapping) and "conditions" in steps:
+        for condition in steps["conditions"]:
+            statuses[str(condition["id"])] = str(condition["status"])
+        statuses["two_timescale"] = str(steps.get("two_timescale"))
+    for observer in verdicts.get("observers", []):
+        statuses[str(observer["id"])] = str(observer["status"])
+    return statuses
+
+
+def _final_value(record: Any, metric: str) -> float | None:
+    table = record.metrics()
+    metrics = table.column("metric").to_pylist()
+    ns = table.column("n").to_pylist()
+    values = table.column("value").to_pylist()
+    last: tuple[int, float] | None = None
+    for n, name, value in zip(ns, metrics, values, strict=True):
+        if name == metric and (last is None or n >= last[0]):
+            last = (int(n), float(value))
+    return None if last is None else last[1]
+
+
+def expected_verdicts_match(
+    out_dir: str | Path, mode: Mode | None = None, *, verdicts_only: Sequence[str] | None = None
+) -> list[str]:
+    """The mismatches between the results in ``out_dir`` and the suite's expectations.
+
+    ``mode``: which expectations to check (``quick``: ``expect`` only; ``full``: also
+    ``expect_full`` and ``final_below_full``); default: read from the folder name
+    (``...-full`` is full, anything else quick). ``verdicts_only`` restricts the check to those
+    verdict ids (e.g. the step-size ids S1-S7, which do not depend on the budget). An empty
+    list means every checked expectation held in at least ``quorum`` of its spec's runs.
+    """
+    from acconv.results import load_results
+
+    out = Path(out_dir)
+    if mode is None:
+        mode = "full" if out.name.endswith("full") else "quick"
+    mismatches: list[str] = []
+    for entry in load_suite():
+        name = _spec_name(entry)
+        records = load_results(out / name) if (out / name).is_dir() else []
+        if not records:
+            mismatches.append(f"{entry.claim}/{name}: no completed runs in {out / name}")
+            continue
+        needed = entry.quorum * len(records)
+        for verdict_id, accepted in entry.expectations(mode).items():
+            if verdicts_only is not None and verdict_id not in verdicts_only:
+                continue
+            seen = [_verdict_statuses(r.verdicts).get(verdict_id, "missing") for r in records]
+            if sum(status in accepted for status in seen) < needed:
+                mismatches.append(
+                    f"{entry.claim}/{name}: {verdict_id} expected {' or '.join(accepted)}, "
+                    f"got {', '.join(seen)} over {len(records)} runs"
+                )
+        if mode == "full" and verdicts_only is None:
+            for metric, threshold in entry.final_below_full.items():
+                finals = [_final_value(r, metric) for r in records]
+                below = sum(v is not None and v < threshold for v in finals)
+                if below < needed:
+                    shown = ", ".join("missing" if v is None else f"{v:.4g}" for v in finals)
+                    mismatches.append(
+                        f"{entry.claim}/{name}: final {metric} expected < {threshold:g} in "
+                        f"{entry.quorum:.0%} of runs, got {shown}"
+                    )
+    return mismatches

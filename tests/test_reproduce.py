@@ -1,0 +1,91 @@
+"""The canonical suite (acconv/experiments) and ``acconv reproduce`` (issue 5, items 5-6)."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from acconv.cli import main
+from acconv.reproduce import (
+    expected_verdicts_match,
+    load_suite,
+    reproduce,
+    suite_spec,
+)
+from acconv.spec import load_spec
+
+STEP_SIZE_VERDICTS = ("S1", "S2", "S3", "S4", "S5", "S6", "S7", "two_timescale")
+TINY = ("budget.n_updates=20", "seeds.count=1", "budget.episodes_per_update=4")
+
+
+def test_package_data_ships_every_spec_and_claim_readme() -> None:
+    data = resources.files("acconv.experiments")
+    assert data.joinpath("suite.toml").is_file()
+    entries = load_suite()
+    assert len(entries) >= 10
+    for entry in entries:
+        assert data.joinpath(entry.spec).is_file(), entry.spec
+        assert data.joinpath(f"{entry.claim}.md").is_file(), entry.claim
+    claims = {entry.claim for entry in entries}
+    assert claims == {
+        "ac_two_timescale",
+        "two_timescale_violations",
+        "exact_pg_bounds",
+        "ppo_frozenlake",
+        "rudder_delay_sweep",
+        "rudder_two_timescale",
+        "greedy_limit",
+    }
+
+
+@pytest.mark.parametrize("mode", ["quick", "full"])
+def test_every_suite_spec_loads_and_validates_with_its_overrides(mode: str) -> None:
+    names = set()
+    for entry in load_suite():
+        with suite_spec(entry) as path:
+            spec = load_spec(path, list(entry.overrides(mode)))  # type: ignore[arg-type]
+        names.add(spec.name)
+        assert entry.expect, f"{entry.spec} expects no verdict"
+    assert len(names) == len(load_suite()), "spec names must be unique (they name folders)"
+
+
+def test_quick_budgets_are_smaller_than_full_ones() -> None:
+    for entry in load_suite():
+        with suite_spec(entry) as path:
+            quick, full = load_spec(path, list(entry.quick)), load_spec(path, list(entry.full))
+        assert quick.budget.n_updates <= full.budget.n_updates
+        assert quick.seeds.count <= full.seeds.count
+
+
+def test_tiny_reproduce_runs_end_to_end_and_step_size_verdicts_match(tmp_path: Path) -> None:
+    out = reproduce(
+        "quick", tmp_path / "suite", extra_overrides=TINY, workers=1, progress=False, report=False
+    )
+    for entry in load_suite():
+        with suite_spec(entry) as path:
+            name = load_spec(path).name
+        assert any((out / name).rglob("manifest.json")), name
+    # The step-size verdicts (and the exact bounds) are decided before or independently of the
+    # budget, so even 20 updates must reproduce them.
+    assert expected_verdicts_match(out, "quick", verdicts_only=STEP_SIZE_VERDICTS) == []
+    bounds = ("bound/mei2020_thm4", "bound/akm2021_npg", "bound/cen2022_thm1")
+    assert expected_verdicts_match(out, "quick", verdicts_only=bounds) == []
+    # An empty folder is a mismatch for every spec, not a silent pass.
+    assert len(expected_verdicts_match(tmp_path / "empty")) == len(load_suite())
+    report = pytest.importorskip("acconv.report")
+    html, md = report.write_report(out)
+    assert Path(html).is_file() and Path(md).is_file()
+
+
+def test_cli_reproduce_rejects_bad_workers(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["reproduce", "--workers", "0"]) == 2
+    assert "--workers" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_quick_reproduce_produces_every_expected_verdict(tmp_path: Path) -> None:
+    code = main(["reproduce", "--quick", "--out", str(tmp_path / "quick"), "--quiet"])
+    assert code == 0
+    assert expected_verdicts_match(tmp_path / "quick", "quick") == []
