@@ -278,7 +278,8 @@ class _Line:
 
 def _positive_log(ax: Any, values: list[NDArray[np.float64]]) -> bool:
     finite = np.concatenate([v[np.isfinite(v)] for v in values]) if values else np.array([])
-    if finite.size and (finite > 0).all():
+    # log scale only for positive values that actually vary (a flat line has no log range)
+    if finite.size and (finite > 0).all() and finite.max() > finite.min():
         ax.set_yscale("log")
         return True
     return False
