@@ -169,9 +169,26 @@ def run(
         typer.Option("--workers", help="Worker processes (default: one per CPU; 1: in-process)."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+    backend: Annotated[
+        str,
+        typer.Option(
+            "--backend",
+            metavar="local|ray",
+            help="local: a process pool; ray: Ray tasks (needs the ray extra).",
+        ),
+    ] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address",
+            metavar="ADDR",
+            help="With --backend ray: the cluster to connect to (default: a local Ray instance); "
+            "--out must be on a filesystem shared by every node.",
+        ),
+    ] = None,
 ) -> int:
     """Run an experiment spec: every sweep point × seed, resuming an interrupted sweep."""
-    from acconv.runner import ResultsConflictError, run_spec
+    from acconv.runner import BackendUnavailableError, ResultsConflictError, run_spec
     from acconv.spec import SpecError, load_spec
 
     settings = list(overrides or [])
@@ -181,14 +198,26 @@ def run(
         settings.append(f"seeds.count={seeds}")
     if workers is not None and workers < 1:
         raise UserError(f"--workers is {workers}, expected an integer >= 1")
+    if backend not in ("local", "ray"):
+        raise UserError(f"--backend is {backend!r}, expected local or ray")
+    if address is not None and backend != "ray":
+        raise UserError("--address needs --backend ray")
     try:
         spec = load_spec(spec_path, settings)
     except SpecError as error:
         raise UserError(str(error)) from None
     out_dir = out if out is not None else f"results/{spec.name}"
+    chosen: Literal["local", "ray"] = "ray" if backend == "ray" else "local"
     try:
-        summary = run_spec(spec, out_dir, workers=workers, progress=not quiet)
-    except (ResultsConflictError, SpecError) as error:
+        summary = run_spec(
+            spec,
+            out_dir,
+            workers=workers,
+            progress=not quiet,
+            backend=chosen,
+            address=address,
+        )
+    except (ResultsConflictError, SpecError, BackendUnavailableError) as error:
         raise UserError(" ".join(str(error).split())) from None
     from rich.console import Console
     from rich.markup import escape

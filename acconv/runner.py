@@ -10,8 +10,14 @@ Three steps:
    :func:`acconv.loop.train` with a :class:`~acconv.instrument.Recorder` (and the monitor and
    bound trackers the spec asks for), and collects tidy rows and verdicts.
 3. :func:`run_spec` skips the runs whose folders are complete, runs the rest on a local process
-   pool (``workers = 1``: in this process) and writes each run's folder atomically
-   (:mod:`acconv.results`). Interrupted sweeps resume by running the same command again.
+   pool (``workers = 1``: in this process) or, with ``backend="ray"``, as Ray tasks, and writes
+   each run's folder atomically (:mod:`acconv.results`). Interrupted sweeps resume by running
+   the same command again.
+
+The Ray backend (the ``ray`` extra) starts a local Ray instance, or connects to a cluster at
+``address``. Each task writes its own run folder, so on a cluster the output folder must be on a
+filesystem every node sees under the same path (NFS or similar), and acconv must be installed on
+every node. Results do not depend on the backend: a run's seed comes from its config alone.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -48,6 +54,7 @@ from acconv.spec import (
 )
 
 __all__ = [
+    "BackendUnavailableError",
     "ResultsConflictError",
     "RunConfig",
     "RunResult",
@@ -62,6 +69,14 @@ logger = logging.getLogger(__name__)
 
 class ResultsConflictError(ValueError):
     """A complete run folder holds a run of a different config than the spec asks for."""
+
+
+class BackendUnavailableError(ImportError):
+    """The backend asked for needs an extra that is not installed (e.g. ``ray``)."""
+
+
+Backend = Literal["local", "ray"]
+_BACKENDS: tuple[Backend, ...] = ("local", "ray")
 
 
 @dataclass(frozen=True)
@@ -266,31 +281,21 @@ def _pending(runs: list[RunConfig], out_dir: Path, summary: RunSummary) -> list[
     return pending
 
 
-def run_spec(
-    spec: ExperimentSpec,
-    out_dir: str | Path,
-    workers: int | None = None,
-    progress: bool = True,
-    on_progress: Callable[[str], None] | None = None,
-) -> RunSummary:
-    """Run every missing run of ``spec`` into ``out_dir``; return what was done and skipped.
+def _import_ray() -> Any:
+    """The ``ray`` module, or a one-line :class:`BackendUnavailableError` without the extra."""
+    try:
+        import ray
+    except ImportError as error:
+        raise BackendUnavailableError(
+            "backend 'ray' needs the ray extra: pip install -c constraints.txt \".[ray]\""
+        ) from error
+    return ray
 
-    ``workers``: processes of the local pool (default: one per CPU, at most one per run);
-    ``1`` runs in this process. A run that raises is reported in ``summary.failed`` and leaves
-    no folder, so the next invocation retries it. ``on_progress`` is called with each finished
-    run id.
-    """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    runs = expand(spec)
-    summary = RunSummary(out_dir=out_dir, total=len(runs))
-    summary.removed_temporaries = remove_stale_temporaries(out_dir)
-    for path in summary.removed_temporaries:
-        logger.warning("removed %s, a half-written run folder of an interrupted sweep", path)
-    pending = _pending(runs, out_dir, summary)
-    if workers is not None and workers < 1:
-        raise ValueError(f"workers is {workers}, expected an integer >= 1")
-    n_workers = min(workers or os.cpu_count() or 1, max(len(pending), 1))
+
+def _record_finished(
+    summary: RunSummary, on_progress: Callable[[str], None] | None
+) -> Callable[[str, BaseException | None], None]:
+    """What every backend does with a finished run: record it in ``summary``, report progress."""
 
     def finished(run_id: str, error: BaseException | None) -> None:
         if error is None:
@@ -302,8 +307,53 @@ def run_spec(
         if on_progress is not None:
             on_progress(run_id)
 
+    return finished
+
+
+def run_spec(
+    spec: ExperimentSpec,
+    out_dir: str | Path,
+    workers: int | None = None,
+    progress: bool = True,
+    on_progress: Callable[[str], None] | None = None,
+    backend: Backend = "local",
+    address: str | None = None,
+) -> RunSummary:
+    """Run every missing run of ``spec`` into ``out_dir``; return what was done and skipped.
+
+    ``workers``: processes of the local pool (default: one per CPU, at most one per run);
+    ``1`` runs in this process. A run that raises is reported in ``summary.failed`` and leaves
+    no folder, so the next invocation retries it. ``on_progress`` is called with each finished
+    run id.
+
+    ``backend="ray"`` runs the pending runs as Ray tasks instead: on a local Ray instance with
+    ``workers`` CPUs (default: all), or on the cluster at ``address`` (then ``workers`` caps the
+    runs in flight). Ray is shut down afterwards if this call started it. The tasks write the run
+    folders themselves, so a cluster needs ``out_dir`` on a shared filesystem. Without the ray
+    extra, :class:`BackendUnavailableError` is raised before anything is written.
+    """
+    if backend not in _BACKENDS:
+        raise ValueError(f"backend is {backend!r}, expected one of {', '.join(_BACKENDS)}")
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers is {workers}, expected an integer >= 1")
+    ray = _import_ray() if backend == "ray" else None
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    runs = expand(spec)
+    summary = RunSummary(out_dir=out_dir, total=len(runs))
+    summary.removed_temporaries = remove_stale_temporaries(out_dir)
+    for path in summary.removed_temporaries:
+        logger.warning("removed %s, a half-written run folder of an interrupted sweep", path)
+    pending = _pending(runs, out_dir, summary)
+    n_workers = min(workers or os.cpu_count() or 1, max(len(pending), 1))
+    finished = _record_finished(summary, on_progress)
+
     with _progress_bar(progress, spec.name, len(runs), len(runs) - len(pending)) as advance:
-        if n_workers == 1:
+        if not pending:
+            pass
+        elif ray is not None:
+            _run_ray(ray, pending, out_dir, workers, address, finished, advance)
+        elif n_workers == 1:
             for run in pending:
                 try:
                     _run_and_write(run, str(out_dir))
@@ -312,7 +362,7 @@ def run_spec(
                 else:
                     finished(run.run_id, None)
                 advance()
-        elif pending:
+        else:
             _run_pool(pending, out_dir, n_workers, finished, advance)
     return summary
 
@@ -340,6 +390,54 @@ def _run_pool(
         executor.shutdown(wait=False, cancel_futures=True)
         raise
     executor.shutdown(wait=True)
+
+
+def _run_ray(
+    ray: Any,
+    pending: list[RunConfig],
+    out_dir: Path,
+    workers: int | None,
+    address: str | None,
+    finished: Callable[[str, BaseException | None], None],
+    advance: Callable[[], None],
+) -> None:
+    """Run ``pending`` as Ray tasks of :func:`_run_and_write`; each task writes its folder."""
+    started = not ray.is_initialized()
+    ray.init(
+        address=address,
+        # A cluster has its own CPUs (and ray.init refuses num_cpus when connecting to one).
+        num_cpus=workers if address is None else None,
+        include_dashboard=False,
+        log_to_driver=False,
+        ignore_reinit_error=True,
+    )
+    try:
+        task = ray.remote(num_cpus=1)(_run_and_write)
+        # Workers may run in another directory (or on another node): give them an absolute path.
+        target = str(out_dir.resolve())
+        in_flight = workers if address is not None and workers is not None else len(pending)
+        queue = list(reversed(pending))
+        refs: dict[Any, str] = {}
+        while queue or refs:
+            while queue and len(refs) < in_flight:
+                run = queue.pop()
+                refs[task.remote(run, target)] = run.run_id
+            done, _ = ray.wait(list(refs), num_returns=1)
+            for ref in done:
+                run_id = refs.pop(ref)
+                try:
+                    ray.get(ref)
+                except ray.exceptions.RayTaskError as error:
+                    cause = getattr(error, "cause", None)
+                    finished(run_id, cause if isinstance(cause, BaseException) else error)
+                except ray.exceptions.RayError as error:
+                    finished(run_id, error)
+                else:
+                    finished(run_id, None)
+                advance()
+    finally:
+        if started:
+            ray.shutdown()
 
 
 class _progress_bar:

@@ -214,3 +214,56 @@ def test_a_killed_sweep_resumes_to_the_results_of_an_uninterrupted_one(tmp_path:
     assert not [p for p in resumed.rglob("*") if ".tmp-" in p.name]
     assert all(is_complete(p) for p in finished)
     shutil.rmtree(reference)
+
+
+@pytest.mark.ray
+def test_the_ray_backend_writes_the_same_files_as_the_local_one(tmp_path: Path) -> None:
+    ray = pytest.importorskip("ray")
+    spec = load_spec(EXAMPLE, FAST)
+    run_spec(spec, tmp_path / "local", workers=1, progress=False)
+    summary = run_spec(spec, tmp_path / "ray", workers=2, progress=False, backend="ray")
+    assert len(summary.done) == 4 and summary.failed == []
+    assert _metrics_files(tmp_path / "local") == _metrics_files(tmp_path / "ray")
+    assert all(is_complete(p.parent) for p in (tmp_path / "ray").rglob(METRICS))
+    assert not ray.is_initialized()  # run_spec started Ray, so it shut it down
+    # Resuming is shared with the local backend: nothing pending, so Ray is not even started.
+    again = run_spec(spec, tmp_path / "ray", workers=2, progress=False, backend="ray")
+    assert again.done == [] and len(again.skipped) == 4
+    assert not ray.is_initialized()
+
+
+def test_the_ray_backend_without_ray_is_one_line_with_exit_code_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` now raises ImportError
+    out_dir = tmp_path / "out"
+    code = main(["run", str(EXAMPLE), "--out", str(out_dir), "--backend", "ray", "--quiet"])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert err == (
+        "acconv: error: backend 'ray' needs the ray extra: "
+        'pip install -c constraints.txt ".[ray]"\n'
+    )
+    assert "Traceback" not in out + err
+    assert not out_dir.exists()  # the error comes before anything is written
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (["--backend", "dask"], "--backend is 'dask', expected local or ray"),
+        (["--address", "auto"], "--address needs --backend ray"),
+    ],
+)
+def test_a_bad_backend_option_is_one_line_with_exit_code_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], arguments: list[str], expected: str
+) -> None:
+    code = main(["run", str(EXAMPLE), "--out", str(tmp_path / "out"), "--quiet", *arguments])
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert err.count("\n") == 1 and expected in err, err
+
+
+def test_importing_acconv_does_not_import_ray() -> None:
+    code = "import sys, acconv, acconv.runner, acconv.cli; assert 'ray' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
