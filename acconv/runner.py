@@ -186,6 +186,7 @@ def execute(run: RunConfig) -> RunResult:
     """Run one config: step-size verdicts first, then the training loop under its observers."""
     from acconv.instrument import BoundTracker, Recorder, TwoTimescaleMonitor
     from acconv.loop import train
+    from acconv.theory_checks.assumptions import assumption_report
     from acconv.theory_checks.bounds import bound_by_id
 
     spec = run.spec
@@ -221,7 +222,13 @@ def execute(run: RunConfig) -> RunResult:
     for observer in observers:
         for n, metric, value in observer.rows:
             rows.setdefault((int(n), str(metric)), float(value))
-    observer_verdicts = [] if monitor is None else [v.to_dict() for v in monitor.verdicts()]
+    observer_verdicts: list[dict[str, Any]] = []
+    if monitor is not None:
+        # The whole catalogue A0-A12 (THEORY.md §3) and which theorem's hypotheses it meets.
+        report = assumption_report(monitor)
+        observer_verdicts = [v.to_dict() for v in report.verdicts]
+        verdicts["theorems"] = dict(report.theorems)
+        verdicts["statement"] = report.statement
     observer_verdicts += [tracker.verdict().to_dict() for tracker in trackers]
     verdicts["observers"] = observer_verdicts
     ordered = [(n, metric, value) for (n, metric), value in sorted(rows.items())]
