@@ -182,8 +182,11 @@ def _step_size_report(critic: str | float, actor: str | float) -> dict[str, Any]
     return dict(check_step_sizes(as_schedule(critic), as_schedule(actor)).to_dict())
 
 
-def execute(run: RunConfig) -> RunResult:
-    """Run one config: step-size verdicts first, then the training loop under its observers."""
+def execute(run: RunConfig, progress: Callable[[int, int], None] | None = None) -> RunResult:
+    """Run one config: step-size verdicts first, then the training loop under its observers.
+
+    ``progress(done, total)``, if given, hears about the run's progress (for a progress bar).
+    """
     from acconv.instrument import BoundTracker, Recorder, TwoTimescaleMonitor
     from acconv.loop import train
     from acconv.theory_checks.assumptions import assumption_report
@@ -207,13 +210,14 @@ def execute(run: RunConfig) -> RunResult:
     monitor = TwoTimescaleMonitor(learner=learner) if spec.checks.monitor else None
     trackers = [BoundTracker(bound_by_id(bound_id)) for bound_id in spec.checks.bounds]
     observers: list[Any] = [recorder, *([monitor] if monitor else []), *trackers]
+    watchers = observers if progress is None else [*observers, _Progress(progress)]
     # Step 3: train.
     train(
         learner,
         mdp,
         spec.budget.n_updates,
         np.random.default_rng(run.seed_sequence()),
-        observers,
+        watchers,
         episodes_per_update=spec.budget.episodes_per_update,
         max_steps=spec.budget.max_steps,
     )
@@ -246,9 +250,38 @@ def _manifest(run: RunConfig) -> dict[str, Any]:
     }
 
 
-def _run_and_write(run: RunConfig, out_dir: str) -> str:
-    """Execute one run and write its folder atomically (the unit of work of a pool worker)."""
-    result = execute(run)
+class _Progress:
+    """An observer that reports ``(updates done, n_updates)`` about 50 times per run."""
+
+    def __init__(self, report: Callable[[int, int], None]) -> None:
+        self.report = report
+        self.total = 1
+        self.every = 1
+
+    def on_start(self, event: Any) -> None:
+        self.total = int(event.n_updates)
+        self.every = max(1, self.total // 50)
+
+    def on_update(self, event: Any) -> None:
+        done = int(event.info.n) + 1
+        if done % self.every == 0 or done == self.total:
+            self.report(done, self.total)
+
+    def on_end(self, event: Any) -> None:
+        return None
+
+
+def _run_and_write(run: RunConfig, out_dir: str, queue: Any = None) -> str:
+    """Execute one run and write its folder atomically (the unit of work of a pool worker).
+
+    With a ``queue`` (a multiprocessing manager's), progress is sent as
+    ``(run_id, done, total)`` tuples for the parent's per-run progress bars.
+    """
+
+    def report(done: int, total: int) -> None:
+        queue.put((run.run_id, done, total))
+
+    result = execute(run, report if queue is not None else None)
     write_run(
         Path(out_dir) / run.folder,
         run_id=run.run_id,
@@ -355,22 +388,30 @@ def run_spec(
     n_workers = min(workers or os.cpu_count() or 1, max(len(pending), 1))
     finished = _record_finished(summary, on_progress)
 
-    with _progress_bar(progress, spec.name, len(runs), len(runs) - len(pending)) as advance:
+    with _progress_bar(progress, spec.name, len(runs), len(runs) - len(pending)) as bar:
         if not pending:
             pass
         elif ray is not None:
-            _run_ray(ray, pending, out_dir, workers, address, finished, advance)
+            _run_ray(ray, pending, out_dir, workers, address, finished, bar.advance)
         elif n_workers == 1:
             for run in pending:
                 try:
-                    _run_and_write(run, str(out_dir))
+                    result = execute(run, bar.reporter(run.run_id) if progress else None)
+                    write_run(
+                        out_dir / run.folder,
+                        run_id=run.run_id,
+                        seed=run.seed,
+                        rows=result.rows,
+                        verdicts=result.verdicts,
+                        manifest=_manifest(run),
+                    )
                 except Exception as error:
                     finished(run.run_id, error)
                 else:
                     finished(run.run_id, None)
-                advance()
+                bar.advance()
         else:
-            _run_pool(pending, out_dir, n_workers, finished, advance)
+            _run_pool(pending, out_dir, n_workers, finished, bar, progress)
     return summary
 
 
@@ -379,23 +420,33 @@ def _run_pool(
     out_dir: Path,
     n_workers: int,
     finished: Callable[[str, BaseException | None], None],
-    advance: Callable[[], None],
+    bar: _progress_bar,
+    progress: bool,
 ) -> None:
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    executor = ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context(method))
+    context = multiprocessing.get_context(method)
+    manager = context.Manager() if progress else None
+    queue = manager.Queue() if manager is not None else None
+    executor = ProcessPoolExecutor(n_workers, mp_context=context)
     try:
         futures: dict[Future[str], str] = {
-            executor.submit(_run_and_write, run, str(out_dir)): run.run_id for run in pending
+            executor.submit(_run_and_write, run, str(out_dir), queue): run.run_id for run in pending
         }
         remaining = set(futures)
         while remaining:
-            done, remaining = wait(remaining, return_when=FIRST_COMPLETED)
+            done, remaining = wait(remaining, timeout=0.25, return_when=FIRST_COMPLETED)
+            while queue is not None and not queue.empty():
+                bar.update_run(*queue.get_nowait())
             for future in sorted(done, key=lambda f: futures[f]):
                 finished(futures[future], future.exception())
-                advance()
+                bar.finish_run(futures[future])
+                bar.advance()
     except BaseException:
         executor.shutdown(wait=False, cancel_futures=True)
         raise
+    finally:
+        if manager is not None:
+            manager.shutdown()
     executor.shutdown(wait=True)
 
 
@@ -448,15 +499,41 @@ def _run_ray(
 
 
 class _progress_bar:
-    """A rich progress bar on stderr over all runs, or a no-op when ``enabled`` is false."""
+    """Rich progress bars on stderr: one over all runs of the sweep and one per running run
+    (local backends), or no-ops when ``enabled`` is false."""
 
     def __init__(self, enabled: bool, name: str, total: int, completed: int) -> None:
         self.enabled = enabled
         self.name, self.total, self.completed = name, total, completed
         self._progress: Any = None
         self._task: Any = None
+        self._runs: dict[str, Any] = {}
 
-    def __enter__(self) -> Callable[[], None]:
+    def update_run(self, run_id: str, done: int, total: int) -> None:
+        """Show run ``run_id`` at ``done`` of ``total`` updates."""
+        if self._progress is None:
+            return
+        if run_id not in self._runs:
+            self._runs[run_id] = self._progress.add_task(f"  {run_id}", total=total)
+        self._progress.update(self._runs[run_id], completed=done)
+        if done >= total:
+            self.finish_run(run_id)
+
+    def finish_run(self, run_id: str) -> None:
+        """Remove a finished run's bar."""
+        task = self._runs.pop(run_id, None)
+        if task is not None and self._progress is not None:
+            self._progress.remove_task(task)
+
+    def reporter(self, run_id: str) -> Callable[[int, int], None]:
+        """``report(done, total)`` for one in-process run."""
+
+        def report(done: int, total: int) -> None:
+            self.update_run(run_id, done, total)
+
+        return report
+
+    def __enter__(self) -> _progress_bar:
         if self.enabled:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -472,7 +549,7 @@ class _progress_bar:
             self._task = self._progress.add_task(
                 f"{self.name}: runs", total=self.total, completed=self.completed
             )
-        return self.advance
+        return self
 
     def advance(self) -> None:
         if self._progress is not None:

@@ -267,3 +267,15 @@ def test_a_bad_backend_option_is_one_line_with_exit_code_2(
 def test_importing_acconv_does_not_import_ray() -> None:
     code = "import sys, acconv, acconv.runner, acconv.cli; assert 'ray' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_run_reports_its_progress_without_changing_its_results() -> None:
+    from acconv.runner import execute
+
+    run = expand(load_spec(EXAMPLE, ["budget.n_updates=100", "seeds.count=1"]))[0]
+    seen: list[tuple[int, int]] = []
+    with_bar = execute(run, lambda done, total: seen.append((done, total)))
+    # About 50 reports per run (every max(1, 100 // 50) = 2 updates), ending at (100, 100).
+    assert seen[-1] == (100, 100) and len(seen) == 50
+    assert [done for done, _ in seen] == sorted({done for done, _ in seen})
+    assert with_bar.rows == execute(run).rows  # the progress observer logs nothing
