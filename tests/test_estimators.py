@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _numerics import central_fd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -222,15 +223,6 @@ def test_surrogate_is_unclipped_agrees_with_finite_difference_derivative_in_rati
 # --------------------------------------------------------------------------------------------
 
 
-def _central_fd(f, theta: np.ndarray, h: float) -> np.ndarray:
-    grad = np.zeros_like(theta)
-    for index in np.ndindex(theta.shape):
-        up, down = theta.copy(), theta.copy()
-        up[index] += h
-        down[index] -= h
-        grad[index] = (f(up) - f(down)) / (2 * h)
-    return grad
-
 
 @FAST
 @given(seed=SEEDS, beta=st.sampled_from([0.5, 1.0, 2.5]))
@@ -251,7 +243,7 @@ def test_score_gradient_from_a_table_equals_the_sum_of_per_sample_scores(seed, b
     np.testing.assert_allclose(score_gradient(pi, table, beta), expected, rtol=0, atol=1e-12)
     # And it is the gradient of Σ_i w_i log π_θ(a_i|s_i) (central differences, h = 1e-5:
     # truncation ~h² β³ ≈ 1e-9, rounding ~1e-16·30/h ≈ 1e-10).
-    fd = _central_fd(lambda t: float(w @ log_softmax_policy(t, beta)[s, a]), theta, 1e-5)
+    fd = central_fd(lambda t: float(w @ log_softmax_policy(t, beta)[s, a]), theta, 1e-5)
     np.testing.assert_allclose(score_gradient(pi, table, beta), fd, rtol=0, atol=1e-7)
 
 
@@ -261,7 +253,7 @@ def test_entropy_gradient_equals_finite_differences(seed, beta):
     rng = np.random.default_rng(seed)
     theta = rng.normal(size=(3, 4))
     # Each row's entropy depends on its own logits only, so ∂(Σ_s H_s)/∂θ[s, a] = ∂H_s/∂θ[s, a].
-    fd = _central_fd(lambda t: float(entropy(softmax_policy(t, beta)).sum()), theta, 1e-5)
+    fd = central_fd(lambda t: float(entropy(softmax_policy(t, beta)).sum()), theta, 1e-5)
     # Central differences with h = 1e-5: truncation ~h² β³ ≈ 2e-9, rounding ~1e-11.
     np.testing.assert_allclose(
         entropy_gradient(softmax_policy(theta, beta), beta), fd, rtol=0, atol=1e-7
@@ -285,7 +277,7 @@ def test_kl_gradient_equals_finite_differences_and_vanishes_at_the_old_policy(se
         log_pi = log_softmax_policy(t, beta)
         return float(np.sum(pi_old * (np.log(pi_old) - log_pi)))
 
-    fd = _central_fd(kl, theta, 1e-5)
+    fd = central_fd(kl, theta, 1e-5)
     # Central differences with h = 1e-5: truncation ~h² β³ ≈ 2e-9, rounding ~1e-11.
     np.testing.assert_allclose(
         kl_gradient(pi_old, softmax_policy(theta, beta), beta), fd, rtol=0, atol=1e-7

@@ -9,6 +9,7 @@ from collections import defaultdict
 import gymnasium
 import numpy as np
 import pytest
+from _numerics import central_fd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -67,15 +68,6 @@ def _episodic_garnet(seed: int, n_live: int, n_actions: int, p_end: float = 0.2)
     terminal = np.append(np.zeros(n_live, dtype=bool), True)
     return FiniteMDP(P=P, R=R, gamma=1.0, rho=rho, terminal=terminal)
 
-
-def _central_fd(f, theta: np.ndarray, h: float) -> np.ndarray:
-    grad = np.zeros_like(theta)
-    for index in np.ndindex(theta.shape):
-        up, down = theta.copy(), theta.copy()
-        up[index] += h
-        down[index] -= h
-        grad[index] = (f(up) - f(down)) / (2 * h)
-    return grad
 
 
 def _my_value_iteration(table, n_states: int, n_actions: int, sweeps: int) -> np.ndarray:
@@ -428,7 +420,7 @@ def test_policy_gradient_matches_central_finite_differences_on_random_garnets(
     theta = rng.normal(size=(n_states, n_actions))
     mu = rng.dirichlet(np.ones(n_states)) if custom_mu else None
     grad = policy_gradient(mdp, theta, beta=beta, tau=tau, mu=mu)
-    fd = _central_fd(lambda th: objective(mdp, th, beta=beta, tau=tau, mu=mu), theta, FD_H)
+    fd = central_fd(lambda th: objective(mdp, th, beta=beta, tau=tau, mu=mu), theta, FD_H)
     np.testing.assert_allclose(grad, fd, rtol=0, atol=FD_ATOL)
 
 
@@ -441,7 +433,7 @@ def test_policy_gradient_matches_finite_differences_on_episodic_gamma_one_mdps(
     mdp = _episodic_garnet(seed, n_live, n_actions)
     theta = np.random.default_rng(seed).normal(size=(mdp.n_states, n_actions))
     grad = policy_gradient(mdp, theta, beta=beta)
-    fd = _central_fd(lambda th: objective(mdp, th, beta=beta), theta, FD_H)
+    fd = central_fd(lambda th: objective(mdp, th, beta=beta), theta, FD_H)
     np.testing.assert_allclose(grad, fd, rtol=0, atol=FD_ATOL)
     assert (grad[mdp.terminal] == 0).all()
 
@@ -454,7 +446,7 @@ def test_policy_gradient_vanishes_when_every_policy_reaches_the_goal_and_matches
     np.testing.assert_allclose(policy_gradient(episodic, theta), 0.0, atol=1e-12)
     discounted = chain(4, slip=0.2, gamma=0.95)
     grad = policy_gradient(discounted, theta)
-    fd = _central_fd(lambda th: objective(discounted, th), theta, FD_H)
+    fd = central_fd(lambda th: objective(discounted, th), theta, FD_H)
     assert np.abs(grad).max() > 1e-2
     np.testing.assert_allclose(grad, fd, rtol=0, atol=FD_ATOL)
 
@@ -483,7 +475,7 @@ def test_policy_gradient_on_time_augmented_mdp_equals_finite_horizon_gradient_an
         g_aug[: horizon * n_states].reshape(g_fh.shape), g_fh, rtol=0, atol=1e-12
     )
     np.testing.assert_allclose(g_aug[horizon * n_states :], 0.0, atol=0)
-    fd = _central_fd(lambda th: objective(aug, th, beta=1.5), theta_aug, FD_H)
+    fd = central_fd(lambda th: objective(aug, th, beta=1.5), theta_aug, FD_H)
     np.testing.assert_allclose(g_aug, fd, rtol=0, atol=FD_ATOL)
 
 
@@ -639,7 +631,7 @@ def test_finite_horizon_policy_gradient_matches_central_finite_differences(
         return float(mdp.rho @ V[0])
 
     grad = finite_horizon_policy_gradient(mdp, theta, beta=beta)
-    np.testing.assert_allclose(grad, _central_fd(J, theta, FD_H), rtol=0, atol=FD_ATOL)
+    np.testing.assert_allclose(grad, central_fd(J, theta, FD_H), rtol=0, atol=FD_ATOL)
 
 
 @FAST
