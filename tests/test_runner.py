@@ -26,8 +26,7 @@ FAST = ["budget.n_updates=30"]
 
 def _metrics_files(out_dir: Path) -> dict[str, bytes]:
     return {
-        str(path.relative_to(out_dir)): path.read_bytes()
-        for path in sorted(out_dir.rglob(METRICS))
+        str(path.relative_to(out_dir)): path.read_bytes() for path in sorted(out_dir.rglob(METRICS))
     }
 
 
@@ -239,9 +238,7 @@ def _session_members(sid: int) -> list[int]:
     return members
 
 
-def _run_in_own_session(
-    code: str, budget_s: float, log: Path
-) -> tuple[int | None, list[int]]:
+def _run_in_own_session(code: str, budget_s: float, log: Path) -> tuple[int | None, list[int]]:
     """Run ``python -c code`` in a new session with output to ``log``.
 
     Returns the exit code (``None`` when it ran past ``budget_s``) and the processes of its session
@@ -285,8 +282,8 @@ def local_ray(tmp_path_factory: pytest.TempPathFactory) -> None:
         log,
     )
     if code != 0:
-        outcome = f"exit code {code}" if code is not None else f"no answer in {RAY_PROBE_BUDGET_S} s"
-        pytest.skip(f"a local Ray instance does not work on this machine ({outcome}):\n{_tail(log)}")
+        outcome = f"exit code {code}" if code is not None else f"no answer in {RAY_PROBE_BUDGET_S}s"
+        pytest.skip(f"a local Ray instance does not work here ({outcome}):\n{_tail(log)}")
 
 
 @pytest.mark.ray
