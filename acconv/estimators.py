@@ -88,3 +88,30 @@ def _as_batch(
 def _values_shape(rewards: FloatArray) -> tuple[int, ...]:
     shape = np.shape(rewards)
     return (*shape[:-1], shape[-1] + 1)
+
+
+def gae_rollout(
+    rewards: FloatArray,
+    values: FloatArray,
+    next_values: FloatArray,
+    episode_end: BoolArray,
+    gamma: float,
+    lam: float,
+) -> FloatArray:
+    """GAE on one stream of ``T`` consecutive steps that may cross episode boundaries.
+
+    ``δ_t = r_{t+1} + γ V'_t - V(s_t)`` with ``V'_t = V(s_{t+1})`` (0 when step ``t`` terminated
+    the episode; the critic's value of the final state when a time limit truncated it) and
+    ``Â_t = δ_t + γλ (1 - end_t) Â_{t+1}`` with ``end_t`` true when step ``t`` ended its episode
+    (terminated or truncated). Inside one episode this is :func:`gae` (Schulman et al. 2016,
+    eq. 16); it is the rollout form of Stable-Baselines3's ``RolloutBuffer``.
+    """
+    r = np.asarray(rewards, dtype=np.float64)
+    delta = r + gamma * np.asarray(next_values, dtype=np.float64) - np.asarray(values)
+    carry = gamma * lam * (1.0 - np.asarray(episode_end, dtype=np.float64))
+    advantages = np.empty_like(delta)
+    running = 0.0
+    for t in range(delta.shape[0] - 1, -1, -1):
+        running = float(delta[t] + carry[t] * running)
+        advantages[t] = running
+    return advantages

@@ -1,0 +1,93 @@
+"""Small torch networks for the neural learners: observation encoding, MLPs, parameter vectors.
+
+Smooth activations (``tanh``, ``softplus``, ``silu``, ``gelu``, ``elu`` with α = 1 is C¹ only)
+keep the mean fields Lipschitz (THEORY.md A1, A3); ``relu`` is allowed but its networks are not
+C¹, and :func:`network_verdicts` says so.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Literal, get_args
+
+import numpy as np
+import torch
+from gymnasium import spaces
+from numpy.typing import NDArray
+from torch import nn
+
+from acconv._validate import check_choice
+
+Activation = Literal["tanh", "softplus", "silu", "gelu", "elu", "relu"]
+ACTIVATIONS: tuple[Activation, ...] = get_args(Activation)
+# Real-analytic activations (A10 needs analytic losses); ELU is C¹ but not C² at 0; ReLU is not C¹.
+ANALYTIC_ACTIVATIONS: frozenset[str] = frozenset({"tanh", "softplus", "silu", "gelu"})
+_MODULES: dict[str, Callable[[], nn.Module]] = {
+    "tanh": nn.Tanh,
+    "softplus": nn.Softplus,
+    "silu": nn.SiLU,
+    "gelu": nn.GELU,
+    "elu": nn.ELU,
+    "relu": nn.ReLU,
+}
+
+Encoder = Callable[[NDArray[np.generic]], NDArray[np.float32]]
+
+
+def observation_encoder(space: spaces.Space[object]) -> tuple[int, Encoder]:
+    """``(dim, encode)`` for an observation space: one-hot for ``Discrete(n)``, flatten for ``Box``.
+
+    ``encode`` maps a batch of observations (shape ``(N,)`` or ``(N, *shape)``) to float32 rows of
+    width ``dim``, as Stable-Baselines3's ``preprocess_obs`` does.
+    """
+    if isinstance(space, spaces.Discrete):
+        n, start = int(space.n), int(space.start)
+        eye = np.eye(n, dtype=np.float32)
+
+        def one_hot(obs: NDArray[np.generic]) -> NDArray[np.float32]:
+            return eye[np.asarray(obs, dtype=np.int64).reshape(-1) - start]
+
+        return n, one_hot
+    if isinstance(space, spaces.Box):
+        dim = int(np.prod(space.shape))
+
+        def flatten(obs: NDArray[np.generic]) -> NDArray[np.float32]:
+            return np.asarray(obs, dtype=np.float32).reshape(-1, dim)
+
+        return dim, flatten
+    raise ValueError(f"observation space is {space}, expected Discrete or Box")
+
+
+def mlp(
+    sizes: Sequence[int],
+    activation: Activation,
+    out_gain: float,
+    generator: torch.Generator,
+) -> nn.Sequential:
+    """An MLP ``sizes[0] → … → sizes[-1]`` with orthogonal initialisation.
+
+    Hidden layers get gain √2 and the output layer ``out_gain``, biases 0 (the initialisation of
+    Stable-Baselines3 and OpenAI baselines: 0.01 for the policy head, 1 for the value head).
+    """
+    check_choice(activation, "activation", ACTIVATIONS)
+    layers: list[nn.Module] = []
+    for k, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        linear = nn.Linear(n_in, n_out)
+        last = k == len(sizes) - 2
+        with torch.no_grad():
+            nn.init.orthogonal_(
+                linear.weight, gain=out_gain if last else math.sqrt(2), generator=generator
+            )
+            linear.bias.zero_()
+        layers.append(linear)
+        if not last:
+            layers.append(_MODULES[activation]())
+    return nn.Sequential(*layers)
+
+
+def parameter_vector(module: nn.Module) -> NDArray[np.float64]:
+    """All parameters of ``module`` as one float64 vector (a copy, in ``parameters()`` order)."""
+    with torch.no_grad():
+        flat = torch.cat([p.detach().reshape(-1) for p in module.parameters()])
+    return flat.to(torch.float64).numpy().copy()
