@@ -7,6 +7,7 @@ C¹, and :func:`network_verdicts` says so.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from typing import Literal, get_args
@@ -61,7 +62,7 @@ def observation_encoder(space: spaces.Space[object]) -> tuple[int, Encoder]:
 
 def mlp(
     sizes: Sequence[int],
-    activation: Activation,
+    activation: str,
     out_gain: float,
     generator: torch.Generator,
 ) -> nn.Sequential:
@@ -72,7 +73,7 @@ def mlp(
     """
     check_choice(activation, "activation", ACTIVATIONS)
     layers: list[nn.Module] = []
-    for k, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+    for k, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
         linear = nn.Linear(n_in, n_out)
         last = k == len(sizes) - 2
         with torch.no_grad():
@@ -90,4 +91,4 @@ def parameter_vector(module: nn.Module) -> NDArray[np.float64]:
     """All parameters of ``module`` as one float64 vector (a copy, in ``parameters()`` order)."""
     with torch.no_grad():
         flat = torch.cat([p.detach().reshape(-1) for p in module.parameters()])
-    return flat.to(torch.float64).numpy().copy()
+    return np.array(flat.to(torch.float64).numpy(), dtype=np.float64)

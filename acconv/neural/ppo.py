@@ -241,9 +241,7 @@ class PPO:
         actor_opt = optimiser(self.actor.parameters(), lr=self.actor_lr(0))
         critic_opt = optimiser(self.critic.parameters(), lr=self.critic_lr(0))
         all_states = None if model is None else torch.from_numpy(encode(np.arange(model.n_states)))
-        task = (
-            Task.from_mdp(model) if model is not None else Task(0, n_actions, float(gamma), None)
-        )
+        task = Task.from_mdp(model) if model is not None else Task(0, n_actions, float(gamma), None)
         start = StartEvent(
             LEARNER_NAME,
             task,
@@ -317,7 +315,8 @@ class PPO:
         tally = self._tally
         u = rng.random(T)
         actor = self.actor
-        with torch.inference_mode():
+        # no_grad rather than inference_mode: the tensors made here are reused by autograd.
+        with torch.no_grad():
             for t in range(T):
                 X[t] = encode(np.asarray([obs]))[0]
                 logits = actor(torch.from_numpy(X[t : t + 1]))[0].numpy()
@@ -386,7 +385,7 @@ class PPO:
                 actor_opt.zero_grad(set_to_none=True)
                 critic_opt.zero_grad(set_to_none=True)
                 # The parameters are disjoint: one backward pass gives both gradients.
-                (actor_loss + critic_loss).backward()
+                (actor_loss + critic_loss).backward()  # type: ignore[no-untyped-call]
                 if self.max_grad_norm is not None:
                     nn.utils.clip_grad_norm_(actor.parameters(), self.max_grad_norm)
                     nn.utils.clip_grad_norm_(critic.parameters(), self.max_grad_norm)
