@@ -12,5 +12,6 @@ except ImportError:  # pragma: no cover - depends on the installation
     ) from None
 
 from acconv.neural.ppo import PPO, NeuralRun, network_verdicts
+from acconv.neural.rudder import RUDDER, ReturnLSTM
 
-__all__ = ["PPO", "NeuralRun", "network_verdicts"]
+__all__ = ["PPO", "RUDDER", "NeuralRun", "ReturnLSTM", "network_verdicts"]

@@ -50,7 +50,13 @@ from torch import nn
 from acconv._validate import check_choice, check_float, check_int
 from acconv.estimators import gae_rollout
 from acconv.exact import expected_visits, policy_evaluation
-from acconv.instrument.events import EndEvent, Observer, StartEvent, UpdateEvent
+from acconv.instrument.events import (
+    EndEvent,
+    FastEquilibrium,
+    Observer,
+    StartEvent,
+    UpdateEvent,
+)
 from acconv.mdp import FiniteMDP
 from acconv.neural.networks import (
     ACTIVATIONS,
@@ -90,6 +96,12 @@ class Rollout:
     values_old: torch.Tensor
     episode_returns: list[float] = field(default_factory=list)  # undiscounted, finished episodes
     discounted_returns: list[float] = field(default_factory=list)
+    diagnostics: dict[str, float] = field(default_factory=dict)  # from the experience step
+
+    @property
+    def n_steps(self) -> int:
+        """``T``, the number of steps."""
+        return int(self.actions.shape[0])
 
 
 @dataclass(frozen=True)
@@ -234,12 +246,7 @@ class PPO:
         gamma = self.gamma if self.gamma is not None else (model.gamma if model else 0.99)
         if model is not None and not math.isclose(gamma, model.gamma):
             model = model.with_gamma(gamma)
-        generator = torch.Generator().manual_seed(int(rng.integers(2**63 - 1)))
-        self.actor = mlp([dim, *self.hidden, n_actions], self.activation, 0.01, generator)
-        self.critic = mlp([dim, *self.hidden, 1], self.activation, 1.0, generator)
-        optimiser = torch.optim.SGD if self.optimizer == "sgd" else torch.optim.Adam
-        actor_opt = optimiser(self.actor.parameters(), lr=self.actor_lr(0))
-        critic_opt = optimiser(self.critic.parameters(), lr=self.critic_lr(0))
+        self._build(dim, n_actions, torch.Generator().manual_seed(int(rng.integers(2**63 - 1))))
         all_states = None if model is None else torch.from_numpy(encode(np.arange(model.n_states)))
         task = Task.from_mdp(model) if model is not None else Task(0, n_actions, float(gamma), None)
         start = StartEvent(
@@ -247,7 +254,7 @@ class PPO:
             task,
             n_updates,
             self.config,
-            None if model is None else _value_equilibrium(model),
+            None if model is None else self._fast_equilibrium(model),
         )
         for observer in observers:
             observer.on_start(start)
@@ -261,15 +268,12 @@ class PPO:
         for n in range(n_updates):
             # (1) the two step sizes of update n
             a_n, b_n = float(self.critic_lr(n)), float(self.actor_lr(n))
-            for group in critic_opt.param_groups:
-                group["lr"] = a_n
-            for group in actor_opt.param_groups:
-                group["lr"] = b_n
-            rollout, obs = self._collect(env, obs, encode, gamma, rng)
-            env_steps += self.n_steps
+            self._set_steps(a_n, b_n)
+            rollout, obs = self._experience(env, obs, encode, gamma, rng)
+            env_steps += rollout.n_steps
             returns.extend(rollout.episode_returns)
             sampled_with = table
-            info = self._update(n, a_n, b_n, rollout, actor_opt, critic_opt, rng, all_states)
+            info = self._update(n, a_n, b_n, rollout, rng, all_states)
             if all_states is not None:
                 table = (np.asarray(info.theta), np.asarray(info.omega))
             policy = (
@@ -290,6 +294,44 @@ class PPO:
         for observer in observers:
             observer.on_end(end)
         return NeuralRun(info, env_steps, returns)
+
+    # -- the parts a subclass changes (RUDDER) -------------------------------------------
+
+    def _build(self, dim: int, n_actions: int, generator: torch.Generator) -> None:
+        """The networks and their optimisers (the actor's slow, the critic's fast)."""
+        self.actor = mlp([dim, *self.hidden, n_actions], self.activation, 0.01, generator)
+        self.critic = mlp([dim, *self.hidden, 1], self.activation, 1.0, generator)
+        self._actor_opt = self._optimiser(self.actor.parameters())
+        self._critic_opt = self._optimiser(self.critic.parameters())
+
+    def _optimiser(self, parameters: Any) -> torch.optim.Optimizer:
+        """An optimiser of the configured kind; its lr is set before every update."""
+        kind = torch.optim.SGD if self.optimizer == "sgd" else torch.optim.Adam
+        return kind(parameters, lr=0.0)
+
+    def _set_steps(self, a_n: float, b_n: float) -> None:
+        """(1) the critic's optimiser steps with a_n, the actor's with b_n."""
+        for group in self._critic_opt.param_groups:
+            group["lr"] = a_n
+        for group in self._actor_opt.param_groups:
+            group["lr"] = b_n
+
+    def _fast_equilibrium(self, mdp: FiniteMDP) -> FastEquilibrium | None:
+        """``λ(θ)`` of the critic table: ``V^{π_θ}`` for ``θ = log π_θ``, on the visited states."""
+        return _value_equilibrium(mdp)
+
+    def _act(self, x: NDArray[np.float32], u: float) -> int:
+        """``a ~ π_θ(·|s)`` for one encoded observation row ``x`` by inverse CDF at ``u``."""
+        assert self.actor is not None
+        logits = self.actor(torch.from_numpy(x))[0].numpy()
+        cdf = np.cumsum(np.exp(logits - logits.max()))
+        return min(int(cdf.searchsorted(u * cdf[-1], side="right")), cdf.size - 1)
+
+    def _experience(
+        self, env: Any, obs: Any, encode: Encoder, gamma: float, rng: np.random.Generator
+    ) -> tuple[Rollout, Any]:
+        """(2)-(3) the batch of update n and the observation the next one starts from."""
+        return self._collect(env, obs, encode, gamma, rng)
 
     # -- step 2: experience ----------------------------------------------------------------
 
@@ -319,9 +361,7 @@ class PPO:
         with torch.no_grad():
             for t in range(T):
                 X[t] = encode(np.asarray([obs]))[0]
-                logits = actor(torch.from_numpy(X[t : t + 1]))[0].numpy()
-                cdf = np.cumsum(np.exp(logits - logits.max()))
-                a = min(int(cdf.searchsorted(u[t] * cdf[-1], side="right")), cdf.size - 1)
+                a = self._act(X[t : t + 1], float(u[t]))
                 obs, r, term, trunc, _ = env.step(a)
                 actions[t], rewards[t] = a, r
                 tally.add(float(r), gamma)
@@ -366,15 +406,14 @@ class PPO:
         a_n: float,
         b_n: float,
         rollout: Rollout,
-        actor_opt: torch.optim.Optimizer,
-        critic_opt: torch.optim.Optimizer,
         rng: np.random.Generator,
         all_states: torch.Tensor | None,
     ) -> UpdateInfo:
         actor, critic = self.actor, self.critic
+        actor_opt, critic_opt = self._actor_opt, self._critic_opt
         assert actor is not None and critic is not None
         theta_before, omega_before = parameter_vector(actor), parameter_vector(critic)
-        T, B = self.n_steps, self.batch_size
+        T, B = rollout.n_steps, self.batch_size
         stats = torch.zeros(6, dtype=torch.float64)  # actor, critic, kl, clip, entropy, count
         # (4) K epochs over minibatches
         for _ in range(self.n_epochs):
@@ -407,6 +446,7 @@ class PPO:
             "episode_return": _mean(rollout.episode_returns),
             "actor_param_norm": float(np.linalg.norm(theta_after)),
             "critic_param_norm": float(np.linalg.norm(omega_after)),
+            **rollout.diagnostics,
         }
         if all_states is None:
             theta, omega = theta_after, omega_after
@@ -542,7 +582,7 @@ def network_verdicts(activation: str, optimizer: str, objective: str) -> list[Ve
     return [lipschitz, a10, steps]
 
 
-def _value_equilibrium(mdp: FiniteMDP) -> Any:
+def _value_equilibrium(mdp: FiniteMDP) -> FastEquilibrium:
     """``λ(θ) = V^{π_θ}`` for ``θ = log π`` (the critic's equilibrium) and the visited mask."""
 
     def equilibrium(theta: FloatArray, n: int) -> tuple[FloatArray, BoolArray]:
