@@ -44,10 +44,12 @@ from acconv.results import (
     write_run,
 )
 from acconv.spec import (
+    NEURAL_KINDS,
     TWO_TIMESCALE_KINDS,
     ExperimentSpec,
     Scalar,
     apply_point,
+    build_env,
     build_learner,
     build_mdp,
     sweep_points,
@@ -189,7 +191,7 @@ def execute(run: RunConfig, progress: Callable[[int, int], None] | None = None) 
     """
     from acconv.instrument import BoundTracker, Recorder, TwoTimescaleMonitor
     from acconv.loop import train
-    from acconv.theory_checks.assumptions import assumption_report
+    from acconv.theory_checks.assumptions import EpisodeSource, assumption_report
     from acconv.theory_checks.bounds import bound_by_id
 
     spec = run.spec
@@ -203,24 +205,31 @@ def execute(run: RunConfig, progress: Callable[[int, int], None] | None = None) 
     else:
         assert learner_spec.critic_lr is not None and learner_spec.actor_lr is not None
         verdicts["step_sizes"] = _step_size_report(learner_spec.critic_lr, learner_spec.actor_lr)
-    # Step 2: model, learner, observers.
-    mdp = build_mdp(spec.env)
+    # Step 2: model (or environment), learner, observers.
+    neural = learner_spec.kind in NEURAL_KINDS
     learner = build_learner(learner_spec)
     recorder = Recorder()
-    monitor = TwoTimescaleMonitor(learner=learner) if spec.checks.monitor else None
+    monitor = None
+    if spec.checks.monitor:
+        # A neural learner is announced by name only (its twin is not the tabular class's).
+        monitor = TwoTimescaleMonitor(learner=None if neural else learner)
     trackers = [BoundTracker(bound_by_id(bound_id)) for bound_id in spec.checks.bounds]
     observers: list[Any] = [recorder, *([monitor] if monitor else []), *trackers]
     watchers = observers if progress is None else [*observers, _Progress(progress)]
     # Step 3: train.
-    train(
-        learner,
-        mdp,
-        spec.budget.n_updates,
-        np.random.default_rng(run.seed_sequence()),
-        watchers,
-        episodes_per_update=spec.budget.episodes_per_update,
-        max_steps=spec.budget.max_steps,
-    )
+    rng = np.random.default_rng(run.seed_sequence())
+    if neural:
+        learner.learn(build_env(spec.env), spec.budget.n_updates, rng, watchers)
+    else:
+        train(
+            learner,
+            build_mdp(spec.env),
+            spec.budget.n_updates,
+            rng,
+            watchers,
+            episodes_per_update=spec.budget.episodes_per_update,
+            max_steps=spec.budget.max_steps,
+        )
     # Step 4: rows (first writer of an (n, metric) pair wins) and verdicts.
     rows: dict[tuple[int, str], float] = {}
     for observer in observers:
@@ -229,11 +238,23 @@ def execute(run: RunConfig, progress: Callable[[int, int], None] | None = None) 
     observer_verdicts: list[dict[str, Any]] = []
     if monitor is not None:
         # The whole catalogue A0-A12 (THEORY.md §3) and which theorem's hypotheses it meets.
-        report = assumption_report(monitor)
+        # Neural PPO's rollouts continue episodes across updates; the rest draws whole ones.
+        sources: dict[str, EpisodeSource] = {
+            "neural_ppo": "rollout",
+            "neural_rudder": "environment",
+        }
+        source = sources.get(learner_spec.kind, "MDPSampler")
+        report = assumption_report(monitor, episodes=source)
         observer_verdicts = [v.to_dict() for v in report.verdicts]
         verdicts["theorems"] = dict(report.theorems)
         verdicts["statement"] = report.statement
     observer_verdicts += [tracker.verdict().to_dict() for tracker in trackers]
+    if neural:
+        # What the network and the optimiser mean for A3, A10 and the steps; they replace the
+        # report's verdicts of the same id, which cannot see the architecture.
+        network = [verdict.to_dict() for verdict in learner.verdicts()]
+        ids = {verdict["id"] for verdict in network}
+        observer_verdicts = [v for v in observer_verdicts if v["id"] not in ids] + network
     verdicts["observers"] = observer_verdicts
     ordered = [(n, metric, value) for (n, metric), value in sorted(rows.items())]
     return RunResult(run.run_id, run.seed, ordered, verdicts)

@@ -75,9 +75,16 @@ __all__ = [
     "sweep_points",
 ]
 
-LearnerKind = Literal["actor_critic", "ppo", "rudder", "softmax_pg", "npg", "pmd"]
+LearnerKind = Literal[
+    "actor_critic", "ppo", "rudder", "softmax_pg", "npg", "pmd", "neural_ppo", "neural_rudder"
+]
 LEARNER_KINDS: tuple[str, ...] = ("actor_critic", "ppo", "rudder", "softmax_pg", "npg", "pmd")
-TWO_TIMESCALE_KINDS: tuple[str, ...] = ("actor_critic", "ppo", "rudder")
+TWO_TIMESCALE_KINDS: tuple[str, ...] = (
+    "actor_critic", "ppo", "rudder", "neural_ppo", "neural_rudder"
+)
+NEURAL_KINDS: tuple[str, ...] = ("neural_ppo", "neural_rudder")
+"""Torch learners (the ``neural`` extra): they run on a Gymnasium environment, with or without a
+model, through their own ``learn`` loop."""
 """Learners with a fast critic ``a(n)`` and a slow actor ``b(n)``; the others are exact methods
 whose step is a constant in ``learner.params`` (``eta``, ``eta0``)."""
 
@@ -442,20 +449,43 @@ _LEARNER_CLASSES = {
     "softmax_pg": "SoftmaxPG",
     "npg": "NPG",
     "pmd": "PolicyMirrorDescent",
+    "neural_ppo": "PPO",
+    "neural_rudder": "RUDDER",
 }
+
+
+def _learner_class(kind: str) -> Any:
+    if kind not in NEURAL_KINDS:
+        import acconv.tabular as tabular
+
+        return getattr(tabular, _LEARNER_CLASSES[kind])
+    try:
+        import acconv.neural as neural
+    except ImportError:
+        raise SpecError(
+            f"learner.kind is {kind!r}, which needs the neural extra: "
+            'pip install -c constraints.txt ".[neural]"'
+        ) from None
+    return getattr(neural, _LEARNER_CLASSES[kind])
 
 
 def build_learner(learner: LearnerSpec) -> Any:
     """The learner object a spec describes; ``SpecError`` names the bad ``learner.*`` key."""
-    import acconv.tabular as tabular
-
-    cls = getattr(tabular, _LEARNER_CLASSES[learner.kind])
-    accepted = [name for name in inspect.signature(cls).parameters if name != "self"]
+    cls = _learner_class(learner.kind)
+    signature = inspect.signature(cls).parameters
+    accepted = [name for name, p in signature.items() if p.kind is not p.VAR_KEYWORD]
+    if learner.kind == "neural_rudder":  # RUDDER passes its PPO settings through **ppo
+        accepted += [p for p in inspect.signature(cls.__mro__[1]).parameters if p != "n_steps"]
     kwargs: dict[str, Any] = {}
     for key in _SHELL_ARGS:
         value = getattr(learner, key)
         if value is not None and key in accepted:
             kwargs[key] = value
+        elif value is not None and learner.kind in NEURAL_KINDS:
+            raise SpecError(
+                f"learner.{key} is {value!r}, expected no {key} for {learner.kind} "
+                "(its policy is a network with a fixed temperature)"
+            )
     for key, value in learner.params.items():
         if key not in accepted or key in _SHELL_ARGS:
             own = [name for name in accepted if name not in _SHELL_ARGS]
@@ -501,12 +531,44 @@ def build_mdp(env: EnvSpec) -> Any:
         raise SpecError(f"env ({env.id}): {message}") from None
 
 
+def build_env(env: EnvSpec) -> Any:
+    """A Gymnasium environment for a neural learner.
+
+    An id with a model gives a :class:`~acconv.envs.finite.FiniteMDPEnv` of
+    :func:`build_mdp`'s model (the same episodes the tabular learners see, and exact checks);
+    any other registered id is ``gymnasium.make(id, **kwargs)``, whose discount is the learner's
+    ``gamma`` (``env.gamma`` is then refused).
+    """
+    from acconv.envs.finite import FiniteMDPEnv
+
+    try:
+        return FiniteMDPEnv(build_mdp(env))
+    except SpecError as error:
+        if "no transition table" not in str(error):
+            raise
+    if env.gamma is not None:
+        raise SpecError(
+            f"env.gamma is {env.gamma}, expected none for {env.id}, which has no model: "
+            "set learner.params.gamma"
+        )
+    import gymnasium
+
+    try:
+        return gymnasium.make(env.id, **env.kwargs)
+    except Exception as error:  # noqa: BLE001 - any failure of a third-party constructor
+        raise SpecError(f"env ({env.id}): {_one_line(str(error))}") from None
+
+
 def _check_runnable(spec: ExperimentSpec) -> None:
     """Build the model and the learner, and let the learner accept the task (no update runs)."""
     import numpy as np
 
     from acconv.updates import Task
 
+    if spec.learner.kind in NEURAL_KINDS:
+        build_learner(spec.learner)
+        build_env(spec.env)
+        return
     mdp = build_mdp(spec.env)
     learner = build_learner(spec.learner)
     try:

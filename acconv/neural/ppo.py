@@ -77,7 +77,6 @@ Optimizer = Literal["sgd", "adam"]
 Objective = Literal["clip", "kl"]
 OPTIMIZERS: tuple[Optimizer, ...] = get_args(Optimizer)
 OBJECTIVES: tuple[Objective, ...] = get_args(Objective)
-LEARNER_NAME = "neural.PPO"
 
 
 @dataclass(frozen=True)
@@ -137,6 +136,8 @@ class PPO:
         n_threads: torch threads during :meth:`learn` (1: a second thread costs CPU and gives
             no speed-up for networks this small).
     """
+
+    name = "neural.PPO"  # the StartEvent's learner: not the tabular PPO, whose twin is exact
 
     def __init__(
         self,
@@ -250,7 +251,7 @@ class PPO:
         all_states = None if model is None else torch.from_numpy(encode(np.arange(model.n_states)))
         task = Task.from_mdp(model) if model is not None else Task(0, n_actions, float(gamma), None)
         start = StartEvent(
-            LEARNER_NAME,
+            self.name,
             task,
             n_updates,
             self.config,

@@ -137,6 +137,8 @@ class RUDDER(PPO):
         mix_coef: ``c``, the environment advantage's share in ``mix_advantage`` (0.5).
     """
 
+    name = "neural.RUDDER"
+
     def __init__(
         self,
         critic_lr: Any = "0.05/(1+n/10)**0.6",

@@ -168,8 +168,10 @@ def expected_twin(learner: str | Any, config: Mapping[str, Any] | None = None) -
         name = type(learner).__name__
         settings = dict(getattr(learner, "config", {}) if config is None else config)
     cls = _TABULAR.get(name)
-    if cls is None:
-        return None, f"no exact mean field is known for learner {name!r}"
+    if cls is None or not (isinstance(learner, str) or isinstance(learner, cls)):
+        # A neural learner may share a tabular class name (acconv.neural.PPO): no twin.
+        label = name if isinstance(learner, str) else f"{type(learner).__module__}.{name}"
+        return None, f"no exact mean field is known for learner {label!r}"
     parameters = inspect.signature(cls.__init__).parameters
     kwargs = {k: v for k, v in settings.items() if k in parameters and k != "mode"}
     try:
@@ -755,7 +757,7 @@ def check_a4_noise(trace: RunTrace) -> Verdict:
     return Verdict("A4", name, status, METHOD_ESTIMATED, detail, evidence, _ALL)
 
 
-EpisodeSource = Literal["MDPSampler", "environment", "replay"]
+EpisodeSource = Literal["MDPSampler", "environment", "rollout", "replay"]
 
 
 def check_a5_episodes(source: EpisodeSource = "MDPSampler") -> Verdict:
@@ -769,6 +771,13 @@ def check_a5_episodes(source: EpisodeSource = "MDPSampler") -> Verdict:
     noise, i.e. the i.i.d. case).
     """
     name = "episodes sampled whole and i.i.d. given the iterates (controlled Markov noise)"
+    if source == "rollout":
+        detail = (
+            "T-step rollouts that continue episodes across updates (neural PPO, as in SB3): "
+            "the episode in flight at an update was started by earlier policies, so the noise "
+            "is Markov; K&B's kernel continuity/ergodicity are not checked"
+        )
+        return Verdict("A5", name, "undecided", METHOD_SYMBOLIC, detail, {}, _ALL)
     if source == "replay":
         detail = (
             "a replay/lesson buffer: the noise is Markov, not a martingale difference; "
@@ -1524,7 +1533,7 @@ def check_a11_ppo_old(
     """
     name = "PPO's previous policy: one step per batch (i) or K epochs as Markov noise (ii)"
     theorems = (HOLZLEITNER,)
-    if learner != "PPO":
+    if learner not in ("PPO", "neural.PPO", "neural.RUDDER"):
         return Verdict(
             "A11",
             name,
@@ -1535,6 +1544,14 @@ def check_a11_ppo_old(
             theorems,
         )
     epochs, minibatches = int(config.get("n_epochs", 1)), int(config.get("n_minibatches", 1))
+    per_epoch = f"M = {minibatches} minibatches"
+    if "batch_size" in config:  # neural: minibatches of batch_size steps
+        if "n_steps" in config:
+            minibatches = -(-int(config["n_steps"]) // int(config["batch_size"]))
+            per_epoch = f"M = {minibatches} minibatches"
+        else:  # whole episodes (neural RUDDER): the batch's length varies
+            minibatches = 2
+            per_epoch = f"minibatches of {config['batch_size']} steps"
     steps = epochs * minibatches
     evidence: dict[str, float] = {"gradient_steps": float(steps)}
     if steps == 1:
@@ -1554,7 +1571,7 @@ def check_a11_ppo_old(
                 f"{np.mean(kl):.3g}, max {np.max(kl):.3g}"
             )
     detail = (
-        f"mode (ii): K = {epochs} epochs × M = {minibatches} minibatches = {steps} steps per "
+        f"mode (ii): K = {epochs} epochs × {per_epoch} per "
         "batch; θ_old and the batch are Markov noise, the mean field is the composite map "
         f"(A3/A6 are checked on the deterministic composite, not on the noisy one){drift}"
     )
@@ -1602,6 +1619,9 @@ def check_a12_rudder(trace: RunTrace) -> Verdict:
     """
     name = "RUDDER: return-model equilibrium unique on visited pairs and = E[G_0 | prefix]"
     theorems = (HOLZLEITNER,)
+    if trace.learner == "neural.RUDDER":
+        detail = "an LSTM return model has no exact equilibrium: identifiability is not checked"
+        return Verdict("A12", name, "undecided", METHOD_EXACT, detail, {}, theorems)
     if trace.learner != "RUDDER":
         return Verdict(
             "A12",
