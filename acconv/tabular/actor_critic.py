@@ -97,20 +97,22 @@ class ActorCritic(TabularLearner):
         self, state: TabularState, batch: EpisodeBatch | None
     ) -> tuple[TabularState, UpdateInfo]:
         """One two-timescale step (steps 1-6 of the module docstring)."""
-        # 1. step sizes and the policy that sampled the batch
+        # (1) β_n, a_n, b_n from the schedules; π_n = softmax(β_n θ_n)
         a_n, b_n, beta_n = self.schedules.at(state.n)
         pi = self.policy(state)
-        # 3-4. soft rewards and GAE advantages, as batch sums or as exact expectations
+        # Steps (3)-(4), soft rewards and GAE advantages, as batch sums (_sampled) or as exact
+        # expectations (_expected)
         if self.mode == "expected":
             critic_dir, actor_table, critic_loss, mean_return = self._expected(state, pi, beta_n)
         else:
+            # (2) `batch`: B whole episodes drawn with π_n by the run loop (acconv.loop.train)
             assert batch is not None, "sampled mode needs a batch"
             critic_dir, actor_table, critic_loss, mean_return = self._sampled(
                 state, batch, pi, beta_n
             )
-        # 5. critic, fast timescale
+        # (5) critic step (fast): ω ← ω + a_n (1/B) Σ_b Σ_t Â_t e_{s_t}
         omega = state.omega + a_n * critic_dir
-        # 6. actor, slow timescale
+        # (6) actor step (slow): θ ← θ + b_n (1/B) Σ_b Σ_t γ^t ∇_θ log π_n(a_t|s_t) Â_t
         actor_dir = score_gradient(pi, actor_table, beta_n)
         theta = state.theta + b_n * actor_dir
         return finish_update(
@@ -136,10 +138,12 @@ class ActorCritic(TabularLearner):
     ) -> tuple[FloatArray, FloatArray, float, float]:
         task = state.task
         rewards = batch.rewards
+        # (3) soft rewards r̃_{t+1} = r_{t+1} - τ log π_n(a_t|s_t)
         if self.tau:
             log_pi = log_softmax_policy(state.theta, beta)
             rewards = rewards - self.tau * np.where(batch.mask, taken(log_pi, batch), 0.0)
         values = np.where(batch.bootstrap_mask(), state.omega[batch.states], 0.0)
+        # (4) Â_t = GAE_λ(r̃, V_ω): λ = 1 Monte-Carlo, λ = 0 TD(0), else TD(λ)
         advantages = gae(rewards, values, task.gamma, self.lam, batch.mask)
         critic_dir = state_sums(batch, advantages, task.n_states)
         weights = step_discounts(batch, task.gamma) if self.discount_actor else 1.0
@@ -152,8 +156,10 @@ class ActorCritic(TabularLearner):
     ) -> tuple[FloatArray, FloatArray, float, float]:
         mdp = require_model(state.task, "ActorCritic")
         reward = mdp.R
+        # (3) in expectation: soft reward r̄(s, a) - τ log π(a|s)
         if self.tau:
             reward = mdp.R - self.tau * log_softmax_policy(state.theta, beta)
+        # (4) in expectation: E[Â_t | s_t = s, a_t = a]
         advantage = expected_gae_advantage(mdp, pi, state.omega, self.lam, reward)
         u = np.einsum("sa,sa->s", pi, advantage)  # E[Â_t | s_t = s] = E[target - ω(s)]
         visits = expected_visits(mdp, pi)

@@ -154,14 +154,15 @@ class PPO(TabularLearner):
     ) -> tuple[TabularState, UpdateInfo]:
         """One outer PPO iteration: K epochs of M minibatch steps on one batch."""
         task = state.task
-        # 1. step sizes and the sampling ("old") policy
+        # (1) β_n, a_n, b_n from the schedules; π_old = softmax(β_n θ_n), ω_old = ω_n
         a_n, b_n, beta_n = self.schedules.at(state.n)
         pi_old = self.policy(state)
-        # 3. advantages and value targets with the old critic
+        # (3) advantages Â_t and value targets Ĝ_t with the old critic ω_old
         if self.mode == "expected":
             samples, mean_return = self._expected_samples(state, pi_old)
             minibatches = [samples] * self.n_minibatches
         else:
+            # (2) `batch`: B whole episodes drawn with π_old by the run loop (acconv.loop.train)
             assert batch is not None, "sampled mode needs a batch"
             samples = self._batch_samples(state, batch)
             mean_return = float(batch.returns(task.gamma).mean())
@@ -172,7 +173,7 @@ class PPO(TabularLearner):
         )
         theta, omega = state.theta, state.omega
         rng = np.random.default_rng([state.seed, state.n])
-        # 4. K epochs over M minibatches
+        # (4) K epochs, each over M minibatches of the transitions
         for _ in range(self.n_epochs):
             if self.mode == "sampled":
                 minibatches = _split(samples, self.n_minibatches, rng)
@@ -234,6 +235,8 @@ class PPO(TabularLearner):
             active = surrogate_is_unclipped(ratio, advantage, self.clip_eps)
         else:
             active = np.ones_like(ratio, dtype=bool)
+        # (5) actor step (slow): θ ← θ + b_n ∇_θ [L(θ) + c_H mean_t H(π_θ(·|s_t))], applied in
+        # the return statement below.
         # ∇ρ_t = ρ_t ∇ log π(a_t|s_t): a score-weighted table, as for the plain policy gradient
         table = np.bincount(
             mb.sa, weights=mb.actor_w * advantage * ratio * active, minlength=pi.size
@@ -245,7 +248,8 @@ class PPO(TabularLearner):
                 grad = grad - self.kl_coef * state_w * kl_gradient(pi_old, pi, beta)
             if self.entropy_coef:
                 grad = grad + self.entropy_coef * state_w * entropy_gradient(pi, beta)
-        # 6. critic: semi-gradient of ½ (Ĝ - V)², or of ½ max((Ĝ - V)², (Ĝ - V_clip)²)
+        # (6) critic step (fast): ω ← ω + a_n mean_t (Ĝ_t - V_ω(s_t)) e_{s_t}, the semi-gradient
+        # of ½ (Ĝ - V)², or of ½ max((Ĝ - V)², (Ĝ - V_clip)²) with the value clip
         v = omega[mb.s]
         error = mb.target - v
         if self.value_clip is not None:
@@ -262,6 +266,7 @@ class PPO(TabularLearner):
     def _batch_samples(self, state: TabularState, batch: EpisodeBatch) -> _Samples:
         task = state.task
         values = np.where(batch.bootstrap_mask(), state.omega[batch.states], 0.0)
+        # (3) Â_t = GAE_λ(r, V_{ω_old}); targets Ĝ_t = Â_t + ω_old(s_t) (below)
         advantage = gae(batch.rewards, values, task.gamma, self.gae_lambda, batch.mask)
         discounts = step_discounts(batch, task.gamma) if self.discount_actor else 1.0
         actor_w = np.broadcast_to(discounts, batch.rewards.shape)[batch.mask]
@@ -277,6 +282,7 @@ class PPO(TabularLearner):
 
     def _expected_samples(self, state: TabularState, pi_old: FloatArray) -> tuple[_Samples, float]:
         mdp = require_model(state.task, "PPO")
+        # (3) in expectation: E[Â | s, a] from ω_old; targets ω_old(s) + E[Â | s]
         advantage = expected_gae_advantage(mdp, pi_old, state.omega, self.gae_lambda)
         visits = expected_visits(mdp, pi_old)
         actor_visits = discounted_visits(mdp, pi_old) if self.discount_actor else visits

@@ -170,7 +170,7 @@ class RUDDER(TabularLearner):
         self, state: TabularState, batch: EpisodeBatch | None
     ) -> tuple[TabularState, UpdateInfo]:
         """One two-timescale step (steps 1-6 of the module docstring)."""
-        # 1. step sizes and the policy that sampled the batch
+        # (1) β_n, a_n, b_n from the schedules; π_n = softmax(β_n θ_n)
         a_n, b_n, beta_n = self.schedules.at(state.n)
         pi = self.policy(state)
         if self.mode == "expected":
@@ -178,17 +178,20 @@ class RUDDER(TabularLearner):
                 self._expected(state, pi)
             )
         else:
+            # (2) `batch`: B whole episodes drawn with π_n by the run loop (acconv.loop.train)
             assert batch is not None, "sampled mode needs a batch"
             model_dir, actor_table, value_dir, model_loss, diagnostics = self._sampled(
                 state, batch, pi
             )
             mean_return = float(batch.returns(1.0).mean())
-        # 3. return model (and value critic), fast timescale
+        # (3) return-model step (fast): ω ← ω + a_n (1/B) Σ_b Σ_t w_t (G_0 - g_t) e_{(s_t, a_t)};
+        # the value critic of replace_reward / mix_advantage moves with a_n too
         omega = state.omega + a_n * model_dir
         value = state.value
         if value is not None and value_dir is not None:
             value = value + a_n * value_dir
-        # 6. actor, slow timescale (plus c_H Σ_t ∇H(π(·|s_t)), PPO's entropy bonus)
+        # (6) actor step (slow): θ ← θ + b_n (1/B) Σ_b Σ_t ∇_θ log π_n(a_t|s_t) Â_t
+        # (plus c_H Σ_t ∇H(π(·|s_t)), PPO's entropy bonus)
         actor_dir = score_gradient(pi, actor_table, beta_n)
         if self.entropy_coef:
             if batch is None:
@@ -233,7 +236,7 @@ class RUDDER(TabularLearner):
     ) -> tuple[FloatArray, FloatArray, FloatArray | None, float, dict[str, float]]:
         task = state.task
         S, A = task.n_states, task.n_actions
-        # 3. the return model's errors, main loss on the last step, auxiliary on the others
+        # (3) the return model's errors, main loss on the last step, auxiliary on the others
         g = predictions(state.omega, batch)
         G0 = batch.returns(1.0)
         error = np.where(batch.mask, G0[:, None] - g, 0.0)
@@ -241,9 +244,9 @@ class RUDDER(TabularLearner):
         weights = np.where(is_last, 1.0, self.aux_weight)
         model_dir = pair_sums(batch, weights * error, S, A)
         model_loss = 0.5 * float(np.sum(weights * error**2)) / batch.n_episodes
-        # 4. redistribution
+        # (4) redistribute: r̃_{t+1} = g_t - g_{t-1}, residual G_0 - g_{T-1} as configured
         redistributed = redistribute(g, batch, self.residual)
-        # 5. advantages
+        # (5) advantages Â_t by coupling (immediate_pg, replace_reward, mix_advantage)
         value_dir = None
         if self.coupling == "immediate_pg":
             # r̃_{t+1} = (earned_t - g_{t-1}) + ω[s_t, a_t] + residual share; the baseline is the
@@ -283,13 +286,16 @@ class RUDDER(TabularLearner):
         eta = expected_visits(mdp, pi)
         visits = eta[:, None] * pi
         live = ~mdp.terminal[:, None]
+        # (3) in expectation: η1(s) π(a|s) [c_aux (Q^π - ω) + (1 - c_aux)(r_end - p_end ω)]
         model_error = self.aux_weight * (q - omega) + (1.0 - self.aux_weight) * (
             r_end - p_end * omega
         )
         model_dir = np.where(live, visits * model_error, 0.0)
-        # The residual G_0 - g_{T-1} = r_T - ω(s_{T-1}, a_{T-1}) lands on the last step.
+        # (4) in expectation: the residual G_0 - g_{T-1} = r_T - ω(s_{T-1}, a_{T-1}) lands on the
+        # last step ("terminal"; "none" drops it).
         residual = r_end - p_end * omega if self.residual == "terminal" else 0.0
         value_dir = None
+        # (5) in expectation: E[Â | s, a] by coupling
         if self.coupling == "immediate_pg":
             advantage = omega - (pi * omega).sum(axis=1, keepdims=True) + residual
         else:
