@@ -555,7 +555,7 @@ def build_env(env: EnvSpec) -> Any:
 
     try:
         return gymnasium.make(env.id, **env.kwargs)
-    except Exception as error:  # noqa: BLE001 - any failure of a third-party constructor
+    except Exception as error:  # any failure of a third-party constructor is the spec's
         raise SpecError(f"env ({env.id}): {_one_line(str(error))}") from None
 
 
