@@ -128,8 +128,8 @@ def test_import_acconv_registers_every_env_id_and_registering_again_is_a_no_op()
 
 
 def test_import_acconv_does_not_import_torch() -> None:
-    code = "import sys, acconv, gymnasium; gymnasium.make('acconv/Garnet-v0'); "
-    code += "assert 'torch' not in sys.modules"
+    code = "import sys, acconv, acconv.adapters, gymnasium; gymnasium.make('acconv/Garnet-v0'); "
+    code += "assert 'torch' not in sys.modules and 'stable_baselines3' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

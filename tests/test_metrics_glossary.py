@@ -79,3 +79,18 @@ def test_every_monitor_key_is_in_the_glossary() -> None:
     from acconv.instrument.monitor import METRIC_KEYS
 
     assert set(METRIC_KEYS) <= _documented_keys(), set(METRIC_KEYS) - _documented_keys()
+
+
+@pytest.mark.parametrize("algorithm", ["PPO", "A2C"])
+def test_every_key_of_an_sb3_run_is_in_the_glossary(algorithm: str) -> None:
+    pytest.importorskip("stable_baselines3")
+    from acconv.adapters.sb3 import ConvergenceCallback, run_sb3
+
+    env = gymnasium.make("acconv/DelayedChain-v0", delay=3)
+    settings = {"n_steps": 32, "batch_size": 16, "n_epochs": 1} if algorithm == "PPO" else {}
+    run = run_sb3(algorithm, env, 64, seed=0, hyperparameters=settings)
+    callback: ConvergenceCallback = run.callback
+    assert callback.recorder is not None and callback.monitor is not None
+    recorded = {key for _, key, _ in callback.recorder.rows + callback.monitor.rows}
+    assert recorded, "the SB3 run logged nothing"
+    assert recorded <= _documented_keys(), recorded - _documented_keys()
