@@ -81,7 +81,9 @@ def main() -> None:
         ret = statistics.median(r[1] for r in rows)
         print(f"| {name} | {medians[name]:,.0f} | {per_seed} | {ret:.1f} |")
     ratio = medians["acconv neural PPO"] / medians["SB3 PPO"]
-    print(f"\nratio acconv / SB3: {ratio:.2f}x (target ≥ 1.5x); {args.updates} updates × 2048 steps")
+    print(
+        f"\nratio acconv / SB3: {ratio:.2f}x (target ≥ 1.5x); {args.updates} updates × 2048 steps"
+    )
 
 
 if __name__ == "__main__":

@@ -256,3 +256,18 @@ def test_learn_restores_the_torch_thread_count() -> None:
     PPO(**SMALL).learn(_chain_env(), 1, np.random.default_rng(0))  # type: ignore[arg-type]
     assert torch.get_num_threads() == before
     assert math.isfinite(before)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "softplus", "silu", "gelu", "elu", "relu"])
+def test_the_numpy_acting_path_is_the_torch_network(activation: str) -> None:
+    from acconv.neural.networks import mlp, numpy_forward
+
+    net = mlp([4, 8, 8, 3], activation, 1.0, torch.Generator().manual_seed(0))
+    x = torch.randn(16, 4, generator=torch.Generator().manual_seed(1)) * 3
+    forward = numpy_forward(net, activation)
+    with torch.no_grad():
+        expected = net(x).numpy()
+        np.testing.assert_allclose(forward(x.numpy()), expected, rtol=1e-5, atol=1e-6)
+        for p in net.parameters():  # the views follow in-place updates, as optimisers make them
+            p.mul_(0.5)
+        np.testing.assert_allclose(forward(x.numpy()), net(x).numpy(), rtol=1e-5, atol=1e-6)

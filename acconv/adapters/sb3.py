@@ -411,9 +411,7 @@ def _callable_conditions(rate: SB3LearningRate) -> list[Verdict]:
     return verdicts
 
 
-def _step_sizes(
-    rate: SB3LearningRate, optimizer: Any, sympy_timeout: float | None
-) -> SB3StepSizes:
+def _step_sizes(rate: SB3LearningRate, optimizer: Any, sympy_timeout: float | None) -> SB3StepSizes:
     report = None
     if rate.schedule is not None:
         conditions, report = _expression_conditions(rate, sympy_timeout)
@@ -567,9 +565,7 @@ class ConvergenceCallback(BaseCallback):
         self.clip_fraction_max = check_float(clip_fraction_max, "clip_fraction_max", 0.0, 1.0)
         self.window = check_float(window, "window", 0.0, 1.0, open_minimum=True)
         self.recorder = next((o for o in self.observers if isinstance(o, Recorder)), None)
-        self.monitor = next(
-            (o for o in self.observers if isinstance(o, TwoTimescaleMonitor)), None
-        )
+        self.monitor = next((o for o in self.observers if isinstance(o, TwoTimescaleMonitor)), None)
         self._reset()
 
     def _reset(self) -> None:
@@ -790,9 +786,7 @@ class ConvergenceCallback(BaseCallback):
         if self._rate is None:
             raise RuntimeError("the callback has not seen a run yet (learn was not called)")
         if self._step_report is None:
-            self._step_report = _step_sizes(
-                self._rate, self.model.policy.optimizer, sympy_timeout
-            )
+            self._step_report = _step_sizes(self._rate, self.model.policy.optimizer, sympy_timeout)
         return self._step_report
 
     def diagnostic_series(self, key: str) -> tuple[NDArray[np.int64], FloatArray]:
@@ -877,9 +871,7 @@ class ConvergenceCallback(BaseCallback):
         _, ev = self.diagnostic_series("explained_variance")
         if not len(ev):
             why = "no update had a finite explained variance (Var[Ĝ] = 0 or no update)"
-            return Verdict(
-                "critic/explained_variance", name, "undecided", METHOD_ESTIMATED, why
-            )
+            return Verdict("critic/explained_variance", name, "undecided", METHOD_ESTIMATED, why)
         early, late = self._windows(ev)
         evidence = {
             "early_mean": float(early.mean()),
