@@ -45,6 +45,7 @@ from acconv.results import (
 )
 from acconv.spec import (
     NEURAL_KINDS,
+    SB3_KINDS,
     TWO_TIMESCALE_KINDS,
     ExperimentSpec,
     Scalar,
@@ -191,6 +192,7 @@ def execute(run: RunConfig, progress: Callable[[int, int], None] | None = None) 
     """
     from acconv.instrument import BoundTracker, Recorder, TwoTimescaleMonitor
     from acconv.loop import train
+    from acconv.sampling import policy_returns
     from acconv.theory_checks.assumptions import EpisodeSource, assumption_report
     from acconv.theory_checks.bounds import bound_by_id
 
@@ -218,8 +220,21 @@ def execute(run: RunConfig, progress: Callable[[int, int], None] | None = None) 
     watchers = observers if progress is None else [*observers, _Progress(progress)]
     # Step 3: train.
     rng = np.random.default_rng(run.seed_sequence())
+    evaluation: list[tuple[int, str, float]] = []
     if neural:
-        learner.learn(build_env(spec.env), spec.budget.n_updates, rng, watchers)
+        env = build_env(spec.env)
+        learner.learn(env, spec.budget.n_updates, rng, watchers)
+        if spec.budget.eval_episodes:
+            returns = policy_returns(
+                learner.action_probabilities, env, spec.budget.eval_episodes, rng
+            )
+            last = int(recorder.rows[-1][0]) if recorder.rows else spec.budget.n_updates - 1
+            evaluation = [(last, "eval/return", float(returns.mean()))]
+            spread = float(returns.std(ddof=1)) if returns.size > 1 else float("nan")
+            evaluation.append((last, "eval/return_std", spread))
+        if learner_spec.kind in SB3_KINDS and spec.checks.step_sizes:
+            # SB3's one learning rate as it was used, read by the callback during the run.
+            verdicts["step_sizes"] = learner.step_size_report()
     else:
         train(
             learner,
@@ -231,7 +246,7 @@ def execute(run: RunConfig, progress: Callable[[int, int], None] | None = None) 
             max_steps=spec.budget.max_steps,
         )
     # Step 4: rows (first writer of an (n, metric) pair wins) and verdicts.
-    rows: dict[tuple[int, str], float] = {}
+    rows: dict[tuple[int, str], float] = {(n, metric): value for n, metric, value in evaluation}
     for observer in observers:
         for n, metric, value in observer.rows:
             rows.setdefault((int(n), str(metric)), float(value))
@@ -242,6 +257,8 @@ def execute(run: RunConfig, progress: Callable[[int, int], None] | None = None) 
         sources: dict[str, EpisodeSource] = {
             "neural_ppo": "rollout",
             "neural_rudder": "environment",
+            "sb3_ppo": "rollout",
+            "sb3_a2c": "rollout",
         }
         source = sources.get(learner_spec.kind, "MDPSampler")
         report = assumption_report(monitor, episodes=source)

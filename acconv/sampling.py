@@ -225,3 +225,32 @@ def sample_env_episodes(
         lengths=lengths,
         terminated=np.array([e[3] for e in episodes]),
     )
+
+
+def policy_returns(
+    probabilities: Any,
+    env: Any,
+    n_episodes: int,
+    rng: np.random.Generator,
+    max_steps: int = 100_000,
+) -> FloatArray:
+    """Undiscounted returns of ``n_episodes`` episodes of a stochastic policy in ``env``.
+
+    ``probabilities(obs)`` maps one observation to the action probabilities ``π(·|obs)`` (any
+    observation space: neural policies). Resets are seeded and actions drawn from ``rng``, so
+    the returns are a function of ``rng``'s state; an episode stops at termination, truncation
+    or ``max_steps``. The same procedure for every learner makes final returns comparable.
+    """
+    returns = np.zeros(n_episodes)
+    for episode in range(n_episodes):
+        obs, _ = env.reset(seed=int(rng.integers(2**31)))
+        for _ in range(max_steps):
+            p = np.asarray(probabilities(obs), dtype=np.float64)
+            a = min(
+                int(np.cumsum(p).searchsorted(rng.random() * p.sum(), side="right")), p.size - 1
+            )
+            obs, reward, terminated, truncated, _ = env.step(a)
+            returns[episode] += float(reward)
+            if terminated or truncated:
+                break
+    return returns

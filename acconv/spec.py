@@ -34,6 +34,7 @@ sweep point) is checked by :func:`load_spec`, so errors come before the first ru
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
 import itertools
 import json
@@ -76,15 +77,30 @@ __all__ = [
 ]
 
 LearnerKind = Literal[
-    "actor_critic", "ppo", "rudder", "softmax_pg", "npg", "pmd", "neural_ppo", "neural_rudder"
+    "actor_critic",
+    "ppo",
+    "rudder",
+    "softmax_pg",
+    "npg",
+    "pmd",
+    "neural_ppo",
+    "neural_rudder",
+    "sb3_ppo",
+    "sb3_a2c",
 ]
 LEARNER_KINDS: tuple[str, ...] = ("actor_critic", "ppo", "rudder", "softmax_pg", "npg", "pmd")
 TWO_TIMESCALE_KINDS: tuple[str, ...] = (
-    "actor_critic", "ppo", "rudder", "neural_ppo", "neural_rudder"
+    "actor_critic",
+    "ppo",
+    "rudder",
+    "neural_ppo",
+    "neural_rudder",
 )
-NEURAL_KINDS: tuple[str, ...] = ("neural_ppo", "neural_rudder")
+SB3_KINDS: tuple[str, ...] = ("sb3_ppo", "sb3_a2c")
+NEURAL_KINDS: tuple[str, ...] = ("neural_ppo", "neural_rudder", *SB3_KINDS)
 """Torch learners (the ``neural`` extra): they run on a Gymnasium environment, with or without a
-model, through their own ``learn`` loop."""
+model, through their own ``learn`` loop. The SB3 kinds take SB3's hyperparameters as
+``learner.params`` (one ``learning_rate``: SB3 has one optimiser)."""
 """Learners with a fast critic ``a(n)`` and a slow actor ``b(n)``; the others are exact methods
 whose step is a constant in ``learner.params`` (``eta``, ``eta0``)."""
 
@@ -172,6 +188,15 @@ class LearnerSpec(_Model):
                         f"learner.{key} is missing, expected a schedule for {self.kind} "
                         "(e.g. '0.5/(n+1)**0.6')"
                     )
+        elif self.kind in SB3_KINDS:
+            for key in ("critic_lr", "actor_lr", "beta"):
+                if getattr(self, key) is not None:
+                    raise SpecError(
+                        f"learner.{key} is {getattr(self, key)!r}, expected no schedule for "
+                        f"{self.kind} (SB3 has one optimiser: set learner.params.learning_rate)"
+                    )
+            if self.mode == "expected":
+                raise SpecError(f"learner.mode is 'expected', expected 'sampled' for {self.kind}")
         else:
             for key in ("critic_lr", "actor_lr", "beta"):
                 if getattr(self, key) is not None:
@@ -188,11 +213,15 @@ class LearnerSpec(_Model):
 
 
 class BudgetSpec(_Model):
-    """How long each run is: updates, episodes per update and an optional episode step cap."""
+    """How long each run is: updates, episodes per update, an optional episode step cap, and
+    evaluation episodes after training (neural and SB3 kinds)."""
 
     n_updates: PositiveInt
     episodes_per_update: PositiveInt = 16
     max_steps: PositiveInt | None = None
+    eval_episodes: NonNegativeInt = 0
+    """Neural and SB3 kinds: episodes of the final policy after training, recorded as
+    ``eval/return`` (the same procedure for every learner, so final returns compare)."""
 
 
 class SeedSpec(_Model):
@@ -451,6 +480,8 @@ _LEARNER_CLASSES = {
     "pmd": "PolicyMirrorDescent",
     "neural_ppo": "PPO",
     "neural_rudder": "RUDDER",
+    "sb3_ppo": "PPO",
+    "sb3_a2c": "A2C",
 }
 
 
@@ -461,6 +492,11 @@ def _learner_class(kind: str) -> Any:
         return getattr(tabular, _LEARNER_CLASSES[kind])
     try:
         import acconv.neural as neural
+
+        if kind in SB3_KINDS:
+            from acconv.adapters.sb3 import SB3Learner
+
+            return functools.partial(SB3Learner, _LEARNER_CLASSES[kind])
     except ImportError:
         raise SpecError(
             f"learner.kind is {kind!r}, which needs the neural extra: "
@@ -476,6 +512,8 @@ def build_learner(learner: LearnerSpec) -> Any:
     accepted = [name for name, p in signature.items() if p.kind is not p.VAR_KEYWORD]
     if learner.kind == "neural_rudder":  # RUDDER passes its PPO settings through **ppo
         accepted += [p for p in inspect.signature(cls.__mro__[1]).parameters if p != "n_steps"]
+    if learner.kind in SB3_KINDS:  # SB3Learner checks them against SB3's signature
+        accepted += list(learner.params)
     kwargs: dict[str, Any] = {}
     for key in _SHELL_ARGS:
         value = getattr(learner, key)

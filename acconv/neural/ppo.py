@@ -243,6 +243,7 @@ class PPO:
         import time
 
         dim, encode = observation_encoder(env.observation_space)
+        self._encode = encode
         n_actions = int(env.action_space.n)
         model: FiniteMDP | None = getattr(env.unwrapped, "mdp", None)
         gamma = self.gamma if self.gamma is not None else (model.gamma if model else 0.99)
@@ -519,6 +520,13 @@ class PPO:
         return centred(log_pi), values
 
     # -- what the run can and cannot claim ------------------------------------------------
+
+    def action_probabilities(self, obs: Any) -> FloatArray:
+        """``π_θ(·|obs)`` for one observation of the environment of the last :meth:`learn`."""
+        x = self._encode(np.asarray([obs]))
+        logits = self._actor_numpy(x)[0].astype(np.float64)
+        p = np.exp(logits - logits.max())
+        return p / p.sum()  # type: ignore[no-any-return]
 
     def policy_table(self, env: Any) -> FloatArray:
         """``π_θ(a|s)`` on every state of ``env``'s Discrete observation space."""

@@ -1533,7 +1533,7 @@ def check_a11_ppo_old(
     """
     name = "PPO's previous policy: one step per batch (i) or K epochs as Markov noise (ii)"
     theorems = (HOLZLEITNER,)
-    if learner not in ("PPO", "neural.PPO", "neural.RUDDER"):
+    if learner not in ("PPO", "neural.PPO", "neural.RUDDER", "stable_baselines3.PPO"):
         return Verdict(
             "A11",
             name,
