@@ -97,7 +97,8 @@ assert report.theorems["Borkar 1997"] == "violated"
 
 # %% [4] A policy that becomes greedy. β(n) = 1 + log(n+1) sharpens the softmax without bound:
 # A9 (greediness confined to a compact set) fails, decided symbolically from lim β(n) = ∞, and
-# the smallest action probability collapses (A1).
+# the smallest action probability collapses (A1). A9 comes from the Holzleitner et al.
+# assumption list, which is our reconstruction (THEORY.md §3, marked [R]), not the paper's text.
 greedy = run(ActorCritic(critic_lr=VALID[0], actor_lr=VALID[1], beta="1 + log(n+1)"), 1000)
 verdicts = {v.id: v for v in greedy.verdicts()}
 _, min_prob = greedy.series()["policy/min_prob"]
