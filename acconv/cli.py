@@ -288,18 +288,35 @@ def reproduce(
     if workers is not None and workers < 1:
         raise UserError(f"--workers is {workers}, expected an integer >= 1")
     out_dir = out if out is not None else f"results/reproduce-{mode}"
+    def skipped(entry: Any, missing: list[str]) -> None:
+        extras = ",".join(missing)
+        typer.echo(
+            f"acconv: skipped {entry.spec} ({entry.claim}): needs the {extras} extra "
+            f'(pip install -c constraints.txt ".[{extras}]")',
+            err=True,
+        )
+
     try:
-        folder = run_suite(mode, out_dir, workers=workers, progress=not quiet, report=False)
+        folder = run_suite(
+            mode, out_dir, workers=workers, progress=not quiet, report=False, on_skip=skipped
+        )
     except (ResultsConflictError, SpecError) as error:
         raise UserError(" ".join(str(error).split())) from None
     except RuntimeError as error:
         typer.echo(f"acconv: {' '.join(str(error).split())}", err=True)
         return 1
-    reports = write_suite_report(folder)
+    from acconv.report import ReportError
+
+    reported = True
+    try:
+        reports = write_suite_report(folder)
+    except ReportError as error:  # e.g. every entry was skipped: nothing to report
+        typer.echo(f"results: {folder} (no report: {' '.join(str(error).split())})")
+        reports, reported = None, False
     if reports is not None:
         typer.echo(f"report: {reports[0]}")
         typer.echo(f"report (markdown): {reports[1]}")
-    else:
+    elif reported:
         typer.echo(f"results: {folder} (no report: acconv.report is not available)")
     mismatches = expected_verdicts_match(folder, mode)
     for line in mismatches:

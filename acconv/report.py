@@ -423,6 +423,7 @@ def _figures(group: _Group) -> list[_Figure]:
 _FINAL_METRICS = (
     ("exact/gap", "V*(ρ) − J(π_n)", "return units"),
     ("return/batch_mean", "batch mean return", "return units"),
+    ("eval/return", "final policy's mean return over evaluation episodes", "return units"),
     ("track/error", "tracking error", "return units"),
     ("schedule/ratio", "b(n)/a(n)", "ratio"),
 )

@@ -55,6 +55,19 @@ class SuiteEntry:
     expect_full: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     final_below_full: Mapping[str, float] = field(default_factory=dict)
     quorum: float = 0.5
+    needs: tuple[str, ...] = ()  # extras the spec needs, e.g. ("neural",)
+
+    def missing_extras(self) -> list[str]:
+        """The extras in :attr:`needs` that are not installed (their entries are skipped)."""
+        modules = {"neural": ("torch", "stable_baselines3")}
+        missing = []
+        for extra in self.needs:
+            try:
+                for module in modules.get(extra, ()):
+                    __import__(module)
+            except ImportError:
+                missing.append(extra)
+        return missing
 
     def overrides(self, mode: Mode) -> tuple[str, ...]:
         """The ``--set`` overrides of ``mode``."""
@@ -96,6 +109,7 @@ def _entry(raw: Mapping[str, Any], index: int) -> SuiteEntry:
                 str(key): float(value) for key, value in raw.get("final_below_full", {}).items()
             },
             quorum=float(raw.get("quorum", 0.5)),
+            needs=tuple(str(extra) for extra in raw.get("needs", [])),
         )
     except KeyError as error:
         raise ValueError(f"{where}: {error.args[0]} is missing") from None
@@ -129,8 +143,12 @@ def reproduce(
     progress: bool = True,
     report: bool = True,
     on_entry: Callable[[SuiteEntry], None] | None = None,
+    on_skip: Callable[[SuiteEntry, list[str]], None] | None = None,
 ) -> Path:
     """Run every suite entry into ``out_dir`` and write one combined report; return ``out_dir``.
+
+    Entries whose extras are not installed (``needs = ["neural"]``) are skipped and reported to
+    ``on_skip(entry, missing extras)``.
 
     ``extra_overrides`` are applied after the mode's own (tests use them for a tiny budget).
     Entries run one after the other, each on a local process pool of ``workers`` processes
@@ -146,6 +164,11 @@ def reproduce(
     out.mkdir(parents=True, exist_ok=True)
     failed: list[str] = []
     for entry in load_suite():
+        missing = entry.missing_extras()
+        if missing:
+            if on_skip is not None:
+                on_skip(entry, missing)
+            continue
         if on_entry is not None:
             on_entry(entry)
         with suite_spec(entry) as path:
@@ -218,6 +241,8 @@ def expected_verdicts_match(
     mismatches: list[str] = []
     for entry in load_suite():
         name = _spec_name(entry)
+        if entry.missing_extras() and not (out / name).is_dir():
+            continue  # skipped by reproduce, which said so; not a mismatch
         records = load_results(out / name) if (out / name).is_dir() else []
         if not records:
             mismatches.append(f"{entry.claim}/{name}: no completed runs in {out / name}")

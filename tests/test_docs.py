@@ -159,7 +159,7 @@ def test_ci_installs_exactly_what_the_readme_quickstart_installs() -> None:
     readme_install = re.search(r'pip install -c constraints.txt -e "(\.\[[\w,]+\])"', readme)
     ci_install = re.search(r'pip install --quiet -c constraints.txt -e "(\.\[[\w,]+\])"', ci)
     assert readme_install and ci_install
-    assert readme_install.group(1) == ci_install.group(1) == ".[dev,ray,docs]"
+    assert readme_install.group(1) == ci_install.group(1) == ".[dev,ray,docs,neural]"
     assert "mkdocs build --strict" in ci
 
 

@@ -186,9 +186,9 @@ def test_the_same_seed_gives_the_same_run() -> None:
     assert not np.array_equal(final_parameters(7), final_parameters(8))
 
 
-def test_a_model_free_run_reports_parameters_and_batch_policy() -> None:
+def test_a_model_free_run_reports_tables_on_a_probe_set() -> None:
     recorder = Recorder()
-    learner = PPO(**SMALL)  # type: ignore[arg-type]
+    learner = PPO(probe_size=40, **SMALL)  # type: ignore[arg-type]
     stops: list[int] = []
     run = learner.learn(
         gym.make("CartPole-v1"), 10, np.random.default_rng(0), [recorder],
@@ -196,12 +196,26 @@ def test_a_model_free_run_reports_parameters_and_batch_policy() -> None:
     )  # fmt: skip
     assert stops == [0, 1, 2] and run.env_steps == 3 * 64
     info = run.last_update
-    # 4 → 16 → 2 actor: 4·16 + 16 + 16·2 + 2 = 114 parameters; critic 4·16 + 16 + 16 + 1 = 97.
-    assert info.theta.shape == (114,) and info.omega.shape == (97,)
+    # The probe set: the first 40 observations of the first rollout, 2 CartPole actions.
+    assert info.theta.shape == (40, 2) and info.omega.shape == (40,)
     assert info.actor_grad_norm > 0 and info.critic_grad_norm > 0
+    # 4 → 16 → 2 actor: 4·16 + 16 + 16·2 + 2 = 114 parameters; critic 4·16 + 16 + 16 + 1 = 97.
+    assert learner.actor is not None and learner.critic is not None
+    actor_norm = torch.cat([p.detach().reshape(-1) for p in learner.actor.parameters()]).norm()
+    assert sum(p.numel() for p in learner.actor.parameters()) == 114
+    assert sum(p.numel() for p in learner.critic.parameters()) == 97
+    assert info.diagnostics["actor_param_norm"] == pytest.approx(float(actor_norm), rel=1e-6)
     metrics = {m for _, m, _ in recorder.rows}
     assert {"diag/approx_kl", "diag/clip_fraction", "diag/explained_variance"} <= metrics
     assert "exact/J" not in metrics  # no model, no exact objective
+
+
+def test_a_model_free_run_works_under_the_monitor() -> None:
+    monitor = TwoTimescaleMonitor()
+    PPO(**SMALL).learn(gym.make("CartPole-v1"), 3, np.random.default_rng(0), [monitor])  # type: ignore[arg-type]
+    verdicts = {v.id: v for v in monitor.verdicts()}
+    assert verdicts["tracking"].status == "undecided"
+    assert "no exact model" in verdicts["tracking"].detail
 
 
 def test_the_step_sizes_are_the_schedules() -> None:

@@ -24,10 +24,11 @@ What a run reports (:class:`~acconv.updates.UpdateInfo`), for an environment wit
 model (``env.unwrapped.mdp``): ``theta`` is the centred log-policy table ``log π_θ(a|s)`` and
 ``omega`` the critic table ``V_ω(s)`` on every state, so the Recorder and the
 two-timescale monitor compute the exact ``J(π_θ)`` and the tracking error ``‖V_ω - V^{π_θ}‖``
-exactly as for tabular runs. Without a model they are the actor's and the critic's parameter
-vectors, and the event's ``policy`` is ``π_θ(·|s_t)`` on the batch's states (so ``min_prob``
-is the smallest probability seen on visited states, an estimate). Gradient norms are always
-``‖Δθ‖/b_n`` and ``‖Δω‖/a_n`` in parameter space.
+exactly as for tabular runs. Without a model the same tables are taken on a fixed probe set,
+the first ``probe_size`` observations of the first rollout (as the SB3 callback does), and the
+checks that need a model say ``undecided``. The parameter norms are diagnostics
+(``actor_param_norm``, ``critic_param_norm``); gradient norms are ``‖Δθ‖/b_n`` and ``‖Δω‖/a_n``
+in parameter space.
 
 Differences from Stable-Baselines3's PPO with the same hyperparameters: two optimisers instead
 of one on the sum of the losses (with Adam and equal learning rates the two are the same up to
@@ -136,6 +137,8 @@ class PPO:
             networks are not C¹, which :meth:`verdicts` reports against A1/A3.
         n_threads: torch threads during :meth:`learn` (1: a second thread costs CPU and gives
             no speed-up for networks this small).
+        probe_size: without a model, the tables ``θ``, ``ω`` of the reports are the networks
+            on the first ``probe_size`` observations of the first rollout.
     """
 
     name = "neural.PPO"  # the StartEvent's learner: not the tabular PPO, whose twin is exact
@@ -159,6 +162,7 @@ class PPO:
         hidden: Sequence[int] = (64, 64),
         activation: Activation = "tanh",
         n_threads: int = 1,
+        probe_size: int = 256,
     ) -> None:
         self.critic_lr: Schedule = as_schedule(critic_lr)
         self.actor_lr: Schedule = as_schedule(actor_lr)
@@ -183,6 +187,7 @@ class PPO:
         self.hidden = tuple(check_int(w, "hidden[]", 1) for w in hidden)
         self.activation = check_choice(activation, "activation", ACTIVATIONS)
         self.n_threads = check_int(n_threads, "n_threads", 1)
+        self.probe_size = check_int(probe_size, "probe_size", 1)
         self.mode = "sampled"
         self.config: dict[str, Any] = {
             "critic_lr": self.critic_lr.text,
@@ -250,49 +255,48 @@ class PPO:
         if model is not None and not math.isclose(gamma, model.gamma):
             model = model.with_gamma(gamma)
         self._build(dim, n_actions, torch.Generator().manual_seed(int(rng.integers(2**63 - 1))))
-        all_states = None if model is None else torch.from_numpy(encode(np.arange(model.n_states)))
-        task = Task.from_mdp(model) if model is not None else Task(0, n_actions, float(gamma), None)
-        start = StartEvent(
-            self.name,
-            task,
-            n_updates,
-            self.config,
-            None if model is None else self._fast_equilibrium(model),
-        )
-        for observer in observers:
-            observer.on_start(start)
         clock = time.perf_counter()
         obs, _ = env.reset(seed=int(rng.integers(2**31 - 1)))
         self._tally = _EpisodeTally()
+        first: Rollout | None = None
+        if model is not None:
+            states = torch.from_numpy(encode(np.arange(model.n_states)))
+            task = Task.from_mdp(model)
+        else:
+            # No model: the tables are the networks on a fixed probe set, the first rollout's
+            # first observations (as ConvergenceCallback does for SB3 runs); estimates.
+            self._set_steps(float(self.critic_lr(0)), float(self.actor_lr(0)))
+            first, obs = self._experience(env, obs, encode, gamma, rng)
+            states = first.obs[: self.probe_size]
+            task = Task(int(states.shape[0]), n_actions, float(gamma), None)
+        equilibrium = None if model is None else self._fast_equilibrium(model)
+        start = StartEvent(self.name, task, n_updates, self.config, equilibrium)
+        for observer in observers:
+            observer.on_start(start)
         env_steps = 0
         returns: list[float] = []
         info: UpdateInfo | None = None
-        table = None if all_states is None else self._tables(all_states)
+        table = self._tables(states)
         for n in range(n_updates):
             # (1) the two step sizes of update n
             a_n, b_n = float(self.critic_lr(n)), float(self.actor_lr(n))
             self._set_steps(a_n, b_n)
-            rollout, obs = self._experience(env, obs, encode, gamma, rng)
+            if first is not None:  # the rollout that chose the probe set is update 0's
+                rollout, first = first, None
+            else:
+                rollout, obs = self._experience(env, obs, encode, gamma, rng)
             env_steps += rollout.n_steps
             returns.extend(rollout.episode_returns)
-            sampled_with = table
-            info = self._update(n, a_n, b_n, rollout, rng, all_states)
-            if all_states is not None:
-                table = (np.asarray(info.theta), np.asarray(info.omega))
-            policy = (
-                softmax_policy(sampled_with[0], 1.0)
-                if sampled_with is not None
-                else rollout.log_probs_old.exp().double().numpy()
-            )
-            event = UpdateEvent(info=info, policy=policy, env_steps=env_steps)
+            sampled_with = softmax_policy(table[0], 1.0)
+            info = self._update(n, a_n, b_n, rollout, rng, states)
+            table = (np.asarray(info.theta), np.asarray(info.omega))
+            event = UpdateEvent(info=info, policy=sampled_with, env_steps=env_steps)
             for observer in observers:
                 observer.on_update(event)
             if until is not None and until(event):
                 break
         assert info is not None
-        final = (
-            softmax_policy(table[0], 1.0) if table is not None else policy  # model-free: last batch
-        )
+        final = softmax_policy(table[0], 1.0)
         end = EndEvent(info.n + 1, env_steps, final, time.perf_counter() - clock)
         for observer in observers:
             observer.on_end(end)
@@ -412,7 +416,7 @@ class PPO:
         b_n: float,
         rollout: Rollout,
         rng: np.random.Generator,
-        all_states: torch.Tensor | None,
+        states: torch.Tensor,
     ) -> UpdateInfo:
         actor, critic = self.actor, self.critic
         actor_opt, critic_opt = self._actor_opt, self._critic_opt
@@ -453,11 +457,8 @@ class PPO:
             "critic_param_norm": float(np.linalg.norm(omega_after)),
             **rollout.diagnostics,
         }
-        if all_states is None:
-            theta, omega = theta_after, omega_after
-        else:
-            # (7) the networks on every state of the model
-            theta, omega = self._tables(all_states)
+        # (7) the networks on every state of the model (or on the probe set)
+        theta, omega = self._tables(states)
         return UpdateInfo(
             n=n,
             a_n=a_n,
@@ -511,12 +512,12 @@ class PPO:
             ).double()
         return actor_loss, critic_loss, stats
 
-    def _tables(self, all_states: torch.Tensor) -> tuple[FloatArray, FloatArray]:
-        """``(centred log π_θ(a|s), V_ω(s))`` on every state of the model."""
+    def _tables(self, states: torch.Tensor) -> tuple[FloatArray, FloatArray]:
+        """``(centred log π_θ(a|s), V_ω(s))`` on the encoded ``states``."""
         assert self.actor is not None and self.critic is not None
-        with torch.inference_mode():
-            log_pi = self.actor(all_states).log_softmax(-1).double().numpy()
-            values = self.critic(all_states)[:, 0].double().numpy()
+        with torch.no_grad():
+            log_pi = self.actor(states).log_softmax(-1).double().numpy()
+            values = self.critic(states)[:, 0].double().numpy()
         return centred(log_pi), values
 
     # -- what the run can and cannot claim ------------------------------------------------

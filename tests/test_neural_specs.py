@@ -1,0 +1,102 @@
+"""Neural and SB3 learners in specs: verdicts on disk, evaluation returns, skipped extras."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from acconv.cli import main
+from acconv.results import load_results
+from acconv.runner import run_spec
+from acconv.spec import SpecError, load_spec
+
+pytest.importorskip("torch")
+pytest.importorskip("stable_baselines3")
+
+EXPERIMENTS = Path(__file__).resolve().parents[1] / "acconv" / "experiments"
+TINY_PPO = ["learner.params.n_steps=64", "learner.params.batch_size=32", "budget.n_updates=2"]
+
+
+def _verdicts(out: Path) -> dict[str, dict[str, object]]:
+    (path,) = list(out.rglob("verdicts.json"))
+    verdicts = json.loads(path.read_text())
+    return {v["id"]: v for v in verdicts["observers"]} | {"_steps": verdicts["step_sizes"]}
+
+
+def test_a_neural_ppo_spec_writes_network_verdicts_and_the_evaluation(tmp_path: Path) -> None:
+    spec = load_spec(
+        EXPERIMENTS / "neural_ppo_frozenlake.toml",
+        [*TINY_PPO, "seeds.count=1", "budget.eval_episodes=5"],
+    )
+    run_spec(spec, tmp_path, workers=1, progress=False)
+    verdicts = _verdicts(tmp_path)
+    # Constant 3e-4 for both networks: S3 and S4 fail, decided symbolically before the run.
+    steps = {c["id"]: c["status"] for c in verdicts["_steps"]["conditions"]}  # type: ignore[index]
+    assert steps["S3"] == "violated" and steps["S4"] == "violated"
+    assert verdicts["optimizer"]["status"] == "undecided"  # Adam
+    assert verdicts["A10"]["status"] == "violated"  # the clip objective is not analytic
+    assert verdicts["A5"]["status"] == "undecided"  # rollouts continue across updates
+    assert "rollouts" in str(verdicts["A5"]["detail"])
+    (record,) = load_results(tmp_path)
+    table = record.metrics().to_pydict()
+    metrics = dict(zip(table["metric"], table["value"], strict=False))
+    assert 0.0 <= metrics["eval/return"] <= 1.0  # FrozenLake pays 1 on success only
+    assert "exact/J" in metrics and "track/error" in metrics
+
+
+def test_an_sb3_spec_reports_its_learning_rate_as_used(tmp_path: Path) -> None:
+    spec = load_spec(
+        EXPERIMENTS / "sb3_ppo_cartpole.toml",
+        [*TINY_PPO, "seeds.count=1", "budget.eval_episodes=2"],
+    )
+    run_spec(spec, tmp_path, workers=1, progress=False)
+    verdicts = _verdicts(tmp_path)
+    steps = {c["id"]: c["status"] for c in verdicts["_steps"]["conditions"]}  # type: ignore[index]
+    assert steps["S1"] == "holds" and steps["S3"] == "violated" and steps["S4"] == "violated"
+    assert verdicts["_steps"]["two_timescale"] == "violated"  # type: ignore[index]
+    assert verdicts["A2"]["status"] == "violated"
+    (record,) = load_results(tmp_path)
+    assert "eval/return" in record.metrics().column("metric").to_pylist()
+
+
+def test_neural_kinds_refuse_a_temperature_and_sb3_kinds_refuse_schedules(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(
+        SpecError, match=re.escape("learner.beta is 2.0, expected no beta for neural_ppo")
+    ):
+        load_spec(EXPERIMENTS / "neural_ppo_cartpole.toml", ["learner.beta=2.0"])
+    with pytest.raises(
+        SpecError, match=re.escape("SB3 has one optimiser: set learner.params.learning_rate")
+    ):
+        load_spec(EXPERIMENTS / "sb3_ppo_cartpole.toml", ["learner.critic_lr=0.1"])
+    with pytest.raises(SpecError, match="colour is not a hyperparameter of SB3's PPO"):
+        load_spec(EXPERIMENTS / "sb3_ppo_cartpole.toml", ["learner.params.colour=1"])
+
+
+def test_the_same_seed_gives_the_same_neural_metrics(tmp_path: Path) -> None:
+    spec = load_spec(EXPERIMENTS / "neural_rudder.toml", ["budget.n_updates=2", "seeds.count=1"])
+    run_spec(spec, tmp_path / "a", workers=1, progress=False)
+    run_spec(spec, tmp_path / "b", workers=1, progress=False)
+    files = [next((tmp_path / d).rglob("metrics.parquet")).read_bytes() for d in "ab"]
+    assert files[0] == files[1]
+
+
+def test_reproduce_skips_entries_whose_extra_is_missing_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import acconv.reproduce as reproduce
+
+    suite = [e for e in reproduce.load_suite() if e.needs][:1]
+    monkeypatch.setattr(reproduce, "load_suite", lambda: suite)
+    monkeypatch.setattr(type(suite[0]), "missing_extras", lambda self: ["neural"])
+    code = main(["reproduce", "--out", str(tmp_path / "out"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert f"skipped {suite[0].spec} ({suite[0].claim}): needs the neural extra" in err
+    assert not any((tmp_path / "out").glob("*/*/verdicts.json"))
+    assert np.isfinite(len(err))
