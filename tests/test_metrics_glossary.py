@@ -94,3 +94,21 @@ def test_every_key_of_an_sb3_run_is_in_the_glossary(algorithm: str) -> None:
     recorded = {key for _, key, _ in callback.recorder.rows + callback.monitor.rows}
     assert recorded, "the SB3 run logged nothing"
     assert recorded <= _documented_keys(), recorded - _documented_keys()
+
+
+def test_every_key_of_a_neural_run_is_in_the_glossary() -> None:
+    pytest.importorskip("torch")
+    from acconv.neural import PPO as NeuralPPO
+    from acconv.neural import RUDDER as NeuralRUDDER
+
+    small = {"hidden": (8,), "batch_size": 16, "n_epochs": 1}
+    runs = [
+        (NeuralPPO(n_steps=32, **small), "CartPole-v1"),  # type: ignore[arg-type]
+        (NeuralRUDDER(episodes_per_update=2, n_cells=4, **small), "acconv/DelayedChain-v0"),  # type: ignore[arg-type]
+    ]
+    for learner, env_id in runs:
+        recorder = Recorder()
+        learner.learn(gymnasium.make(env_id), 2, np.random.default_rng(0), [recorder])
+        recorded = {key for _, key, _ in recorder.rows}
+        assert recorded <= _documented_keys(), recorded - _documented_keys()
+    assert {"eval/return", "eval/return_std"} <= _documented_keys()
