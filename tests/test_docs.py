@@ -128,11 +128,10 @@ def test_every_reference_directive_names_an_importable_module() -> None:
         importlib.import_module(path)
 
 
-def test_reference_pages_document_no_module_that_imports_torch() -> None:
-    # The neural modules and the SB3 adapter need the neural extra; documenting them would
-    # make the docs build depend on torch.
-    for path in _directives():
-        assert not path.startswith(("acconv.neural", "acconv.adapters")), path
+def test_the_neural_learners_and_the_sb3_adapter_have_a_reference_page() -> None:
+    # They need the neural extra, which the docs build installs (the README's test install).
+    paths = set(_directives())
+    assert {"acconv.neural.ppo", "acconv.neural.rudder", "acconv.adapters.sb3"} <= paths
 
 
 def test_docs_quickstart_is_the_readme_quickstart() -> None:
@@ -165,6 +164,21 @@ def test_ci_installs_exactly_what_the_readme_quickstart_installs() -> None:
 
 def test_journey_example_test_file_passes() -> None:
     example = DOCS / "journeys" / "test_convergence_example.py"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(example)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+    assert "3 passed" in done.stdout
+
+
+def test_journey_sb3_example_test_file_passes() -> None:
+    pytest.importorskip("stable_baselines3")
+    example = DOCS / "journeys" / "test_sb3_example.py"
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(example)],
         cwd=ROOT,
