@@ -50,7 +50,7 @@ from torch import nn
 
 from acconv._validate import check_choice, check_float, check_int
 from acconv.estimators import gae_rollout
-from acconv.exact import expected_visits, policy_evaluation
+from acconv.exact import discounted_visits, policy_evaluation
 from acconv.instrument.events import (
     EndEvent,
     FastEquilibrium,
@@ -596,11 +596,15 @@ def network_verdicts(activation: str, optimizer: str, objective: str) -> list[Ve
 
 
 def _value_equilibrium(mdp: FiniteMDP) -> FastEquilibrium:
-    """``λ(θ) = V^{π_θ}`` for ``θ = log π`` (the critic's equilibrium) and the visited mask."""
+    """``λ(θ) = V^{π_θ}`` for ``θ = log π`` (the critic's equilibrium) and the visited mask.
+
+    Visited: ``η^π_ρ(s) = Σ_t γ^t Pr(s_t = s) > 0``, which also covers continuing tasks (γ < 1,
+    no terminal state), where rollouts never reset.
+    """
 
     def equilibrium(theta: FloatArray, n: int) -> tuple[FloatArray, BoolArray]:
         pi = softmax_policy(theta, 1.0)
-        return policy_evaluation(mdp, pi), expected_visits(mdp, pi) > 0
+        return policy_evaluation(mdp, pi), discounted_visits(mdp, pi) > 0
 
     return equilibrium
 
