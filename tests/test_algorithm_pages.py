@@ -134,3 +134,16 @@ def test_step_size_pages_quote_what_check_schedule_outputs() -> None:
         quoted = (m["status"], m["method"], m["detail"], m["two_timescale"])
         actual = (verdict.status, verdict.method, verdict.detail, report.two_timescale)
         assert quoted == actual, f"{name}, {key}: the page quotes {quoted}, acconv says {actual}"
+
+
+@pytest.mark.parametrize(
+    ("module", "inherited"),
+    [("ppo", set()), ("rudder", {6})],  # RUDDER's step 6 is PPO's epochs, marked in ppo.py
+)
+def test_the_neural_learners_mark_every_docstring_step_in_their_code(
+    module: str, inherited: set[int]
+) -> None:
+    source = ROOT / "acconv" / "neural" / f"{module}.py"
+    steps = set(docstring_steps(source))
+    assert steps, f"{module}: no numbered pseudocode in the module docstring"
+    assert source_marks(source) == steps - inherited

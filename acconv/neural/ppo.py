@@ -39,6 +39,7 @@ clipping per network instead of over all parameters together.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
@@ -245,8 +246,6 @@ class PPO:
         observers: Sequence[Observer],
         until: Callable[[UpdateEvent], bool] | None,
     ) -> NeuralRun:
-        import time
-
         dim, encode = observation_encoder(env.observation_space)
         self._encode = encode
         n_actions = int(env.action_space.n)
@@ -368,6 +367,7 @@ class PPO:
         actor = self.actor
         # no_grad rather than inference_mode: the tensors made here are reused by autograd.
         with torch.no_grad():
+            # (2) T steps with π_θ; the environment continues where the last rollout stopped
             for t in range(T):
                 X[t] = encode(np.asarray([obs]))[0]
                 a = self._act(X[t : t + 1], float(u[t]))

@@ -188,8 +188,9 @@ class RUDDER(PPO):
         self._model_opt = self._optimiser(self.return_model.parameters())
 
     def _set_steps(self, a_n: float, b_n: float) -> None:
+        # (1) PPO's critic and actor steps, and the return model's: fast, a_n
         super()._set_steps(a_n, b_n)
-        for group in self._model_opt.param_groups:  # the return model is fast too
+        for group in self._model_opt.param_groups:
             group["lr"] = a_n
 
     def _fast_equilibrium(self, mdp: FiniteMDP) -> FastEquilibrium | None:
