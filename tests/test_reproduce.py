@@ -17,7 +17,9 @@ from acconv.reproduce import (
 from acconv.spec import load_spec
 
 STEP_SIZE_VERDICTS = ("S1", "S2", "S3", "S4", "S5", "S6", "S7", "two_timescale")
-TINY = ("budget.n_updates=20", "seeds.count=1", "budget.episodes_per_update=4")
+# Three updates: the verdicts checked below are decided before or independently of the budget, and
+# the neural specs (2048 steps per update) stay quick.
+TINY = ("budget.n_updates=3", "seeds.count=1", "budget.episodes_per_update=4")
 
 
 def test_package_data_ships_every_spec_and_claim_readme() -> None:
@@ -37,6 +39,15 @@ def test_package_data_ships_every_spec_and_claim_readme() -> None:
         "rudder_delay_sweep",
         "rudder_two_timescale",
         "greedy_limit",
+        "neural_ppo_vs_sb3",
+        "neural_two_timescale",
+        "neural_rudder",
+    }
+    # The neural claims say which extra they need, so a core install skips them and says so.
+    assert {e.claim for e in entries if e.needs == ("neural",)} == {
+        "neural_ppo_vs_sb3",
+        "neural_two_timescale",
+        "neural_rudder",
     }
 
 
@@ -68,7 +79,7 @@ def test_tiny_reproduce_runs_end_to_end_and_step_size_verdicts_match(tmp_path: P
             name = load_spec(path).name
         assert any((out / name).rglob("manifest.json")), name
     # The step-size verdicts (and the exact bounds) are decided before or independently of the
-    # budget, so even 20 updates must reproduce them.
+    # budget, so even 3 updates must reproduce them.
     assert expected_verdicts_match(out, "quick", verdicts_only=STEP_SIZE_VERDICTS) == []
     bounds = ("bound/mei2020_thm4", "bound/akm2021_npg", "bound/cen2022_thm1")
     assert expected_verdicts_match(out, "quick", verdicts_only=bounds) == []
