@@ -555,8 +555,9 @@ def network_verdicts(activation: str, optimizer: str, objective: str) -> list[Ve
       so S1–S7 verified on the schedules do not carry over to the actual steps.
     """
     from acconv.neural.networks import ANALYTIC_ACTIVATIONS
+    from acconv.theory_checks.assumptions import HOLZLEITNER
 
-    theorems = ("Holzleitner et al. 2021",)
+    theorems = (HOLZLEITNER,)
     smooth = activation != "relu"
     lipschitz = Verdict(
         "A3",
