@@ -285,3 +285,15 @@ def test_the_numpy_acting_path_is_the_torch_network(activation: str) -> None:
         for p in net.parameters():  # the views follow in-place updates, as optimisers make them
             p.mul_(0.5)
         np.testing.assert_allclose(forward(x.numpy()), net(x).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_neural_ppo_and_sb3_runs_share_the_diagnostic_verdicts() -> None:
+    learner = PPO(**SMALL)  # type: ignore[arg-type]
+    learner.learn(_chain_env(), 4, np.random.default_rng(0))
+    by_id = {v.id: v for v in learner.verdicts()}
+    assert {"ppo/kl", "ppo/clip_fraction", "critic/explained_variance"} <= set(by_id)
+    # Recomputed from the recorded series: every update's approx_kl below 0.05 means "holds".
+    kl = [d["approx_kl"] for _, d in learner._diagnostics]
+    assert len(kl) == 4
+    assert by_id["ppo/kl"].status == ("holds" if max(kl) <= 0.05 else "violated")
+    assert by_id["ppo/kl"].evidence["kl_max"] == pytest.approx(max(kl))

@@ -84,6 +84,7 @@ from acconv.loop import _fast_equilibrium
 from acconv.mdp import FiniteMDP
 from acconv.schedules import Schedule, ScheduleError
 from acconv.tabular.actor_critic import ActorCritic
+from acconv.theory_checks.diagnostics import ppo_diagnostic_verdicts, series_of
 from acconv.theory_checks.step_sizes import StepSizeReport, check_step_sizes
 from acconv.theory_checks.verdicts import METHOD_SYMBOLIC, Status, Verdict, combine_statuses
 from acconv.updates import Task, UpdateInfo
@@ -120,7 +121,6 @@ callback adds ``gradient_steps``. The Recorder writes them as ``diag/<key>``."""
 
 METHOD_SAMPLED: Final = "sampled on the run's horizon"
 METHOD_CONFIGURATION: Final = "configuration"
-METHOD_ESTIMATED: Final = "estimated"
 _BORKAR_KB: Final = ("Borkar 1997", "Karmakar & Bhatnagar 2018")
 _ONE_OPTIMISER: Final = (
     "SB3 trains actor and critic with one optimiser (policy.optimizer) and one learning rate, "
@@ -791,110 +791,27 @@ class ConvergenceCallback(BaseCallback):
 
     def diagnostic_series(self, key: str) -> tuple[NDArray[np.int64], FloatArray]:
         """``(n, values)`` of one SB3 diagnostic at every update (finite values only)."""
-        pairs = [(n, d[key]) for n, d in self.diagnostics if key in d and math.isfinite(d[key])]
-        return (
-            np.array([p[0] for p in pairs], dtype=np.int64),
-            np.array([p[1] for p in pairs], dtype=np.float64),
-        )
-
-    def _windows(self, values: FloatArray) -> tuple[FloatArray, FloatArray]:
-        k = max(1, math.ceil(self.window * len(values)))
-        return values[:k], values[-k:]
+        return series_of(self.diagnostics)(key)
 
     def diagnostic_verdicts(self) -> list[Verdict]:
-        """PPO's KL and clip fraction, and the critic's explained variance, as verdicts.
+        """PPO's KL and clip fraction, and the critic's explained variance, as verdicts
+        (:func:`acconv.theory_checks.diagnostics.ppo_diagnostic_verdicts`, from SB3's
+        ``train/approx_kl``, ``train/clip_fraction`` and ``train/explained_variance``).
 
-        * ``ppo/kl`` — SB3's ``train/approx_kl`` = mean over minibatches of
-          E[(r - 1) - log r], r = π_new/π_old (an estimate of KL(π_old ‖ π_new) on the batch):
-          ``holds`` when every update stays ≤ ``kl_target``, ``violated`` otherwise (first n
-          and maximum in the evidence). A trust-region diagnostic for A11 (PPO's old policy):
-          the K-epoch map should move the policy little per outer iteration.
-        * ``ppo/clip_fraction`` — mean of ``train/clip_fraction`` (fraction of samples with
-          |r - 1| > ε, where the clipped surrogate is flat and only piecewise Lipschitz, A3)
-          over the late window: ``holds`` when ≤ ``clip_fraction_max``, else ``violated``.
-        * ``critic/explained_variance`` — EV = 1 - Var[Ĝ - V]/Var[Ĝ] on each batch, before the
-          update (SB3): ``violated`` when its late-window mean is ≤ 0 (the critic predicts the
-          returns no better than a constant), ``holds`` when it is > 0 and ≥ the early-window
-          mean, ``undecided`` when positive but lower than early on or when no update had a
-          finite EV (Var[Ĝ] = 0, e.g. no reward seen).
-
-        All three are estimates from SB3's batch statistics; the thresholds are conventions
-        (Spinning Up: target KL 0.01–0.05), not hypotheses of a theorem. A2C logs neither KL nor
-        clip fraction: those two are ``not_applicable``.
+        The KL target is ``kl_target``, else 1.5 × the model's ``target_kl`` (SB3's early
+        stopping threshold) when set, else 0.05. A2C logs neither KL nor clip fraction: those
+        two are ``not_applicable``.
         """
-        return [self._kl_verdict(), self._clip_verdict(), self._ev_verdict()]
-
-    def _kl_verdict(self) -> Verdict:
-        name = "PPO's update stays in a trust region: approx KL(π_old ‖ π_new) ≤ target"
-        n, kl = self.diagnostic_series("approx_kl")
-        if not len(kl):
-            why = "SB3 logged no train/approx_kl (not PPO, or no update)"
-            return Verdict("ppo/kl", name, "not_applicable", METHOD_ESTIMATED, why)
         target_kl = getattr(self.model, "target_kl", None)
         target = self.kl_target
         if target is None:
             target = 1.5 * float(target_kl) if target_kl else 0.05
-        over = kl > target
-        evidence = {"kl_max": float(kl.max()), "kl_last": float(kl[-1]), "target": target}
-        if over.any():
-            first = int(n[np.argmax(over)])
-            evidence.update(first_n=first, fraction_over=float(over.mean()))
-            detail = (
-                f"approx_kl exceeds {target:.3g} at {int(over.sum())} of {len(kl)} updates, "
-                f"first at n = {first} (max {kl.max():.3g})"
-            )
-            return Verdict("ppo/kl", name, "violated", METHOD_ESTIMATED, detail, evidence)
-        detail = f"approx_kl ≤ {target:.3g} at all {len(kl)} updates (max {kl.max():.3g})"
-        return Verdict("ppo/kl", name, "holds", METHOD_ESTIMATED, detail, evidence)
-
-    def _clip_verdict(self) -> Verdict:
-        name = "PPO's clip mostly inactive late in the run: mean clip fraction ≤ max"
-        _, clip = self.diagnostic_series("clip_fraction")
-        if not len(clip):
-            why = "SB3 logged no train/clip_fraction (not PPO, or no update)"
-            return Verdict("ppo/clip_fraction", name, "not_applicable", METHOD_ESTIMATED, why)
-        _, late = self._windows(clip)
-        mean = float(late.mean())
-        evidence = {"late_mean": mean, "max": self.clip_fraction_max, "late_updates": len(late)}
-        status: Status = "holds" if mean <= self.clip_fraction_max else "violated"
-        detail = (
-            f"mean clip fraction {mean:.3g} over the last {len(late)} updates "
-            f"{'≤' if status == 'holds' else '>'} {self.clip_fraction_max:g}: the clipped "
-            "(flat, piecewise Lipschitz) part of the surrogate is "
-            + ("rarely" if status == "holds" else "often")
-            + " active"
-        )
-        return Verdict("ppo/clip_fraction", name, status, METHOD_ESTIMATED, detail, evidence)
-
-    def _ev_verdict(self) -> Verdict:
-        name = "critic explains the returns: explained variance positive and not decreasing"
-        _, ev = self.diagnostic_series("explained_variance")
-        if not len(ev):
-            why = "no update had a finite explained variance (Var[Ĝ] = 0 or no update)"
-            return Verdict("critic/explained_variance", name, "undecided", METHOD_ESTIMATED, why)
-        early, late = self._windows(ev)
-        evidence = {
-            "early_mean": float(early.mean()),
-            "late_mean": float(late.mean()),
-            "last": float(ev[-1]),
-            "updates": len(ev),
-        }
-        head = (
-            f"EV mean {early.mean():.3g} (first {len(early)}) → {late.mean():.3g} "
-            f"(last {len(late)})"
-        )
-        if late.mean() <= 0:
-            status: Status = "violated"
-            detail = f"{head}: ≤ 0, the critic is no better than a constant predictor"
-        elif len(ev) >= 2 and late.mean() >= early.mean():
-            status, detail = "holds", f"{head}: positive and not decreasing"
-        else:
-            status = "undecided"
-            detail = f"{head}: positive but " + (
-                "lower than early in the run" if len(ev) >= 2 else "only one update"
-            )
-        return Verdict(
-            "critic/explained_variance", name, status, METHOD_ESTIMATED, detail, evidence
+        return ppo_diagnostic_verdicts(
+            series_of(self.diagnostics),
+            kl_target=target,
+            clip_fraction_max=self.clip_fraction_max,
+            window=self.window,
+            source="SB3",
         )
 
     def verdicts(self, sympy_timeout: float | None = 10.0) -> list[Verdict]:

@@ -71,6 +71,7 @@ from acconv.neural.networks import (
 )
 from acconv.policies import centred, softmax_policy
 from acconv.schedules import Schedule, as_schedule
+from acconv.theory_checks.diagnostics import ppo_diagnostic_verdicts, series_of
 from acconv.theory_checks.verdicts import Verdict
 from acconv.updates import Task, UpdateInfo
 
@@ -211,6 +212,7 @@ class PPO:
         self.actor: nn.Sequential | None = None
         self.critic: nn.Sequential | None = None
         self._tally = _EpisodeTally()
+        self._diagnostics: list[tuple[int, dict[str, float]]] = []
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -257,6 +259,7 @@ class PPO:
         clock = time.perf_counter()
         obs, _ = env.reset(seed=int(rng.integers(2**31 - 1)))
         self._tally = _EpisodeTally()
+        self._diagnostics = []
         first: Rollout | None = None
         if model is not None:
             states = torch.from_numpy(encode(np.arange(model.n_states)))
@@ -289,6 +292,7 @@ class PPO:
             sampled_with = softmax_policy(table[0], 1.0)
             info = self._update(n, a_n, b_n, rollout, rng, states)
             table = (np.asarray(info.theta), np.asarray(info.omega))
+            self._diagnostics.append((n, dict(info.diagnostics)))
             event = UpdateEvent(info=info, policy=sampled_with, env_steps=env_steps)
             for observer in observers:
                 observer.on_update(event)
@@ -538,8 +542,11 @@ class PPO:
             return self.actor(all_states).softmax(-1).double().numpy()  # type: ignore[no-any-return]
 
     def verdicts(self) -> list[Verdict]:
-        """What the network and optimiser choices mean for A1, A3, A10 and the step sizes."""
-        return network_verdicts(self.activation, self.optimizer, self.objective)
+        """What the network and optimiser mean for A3, A10 and the steps, and the last run's
+        PPO diagnostics as verdicts (``ppo/kl``, ``ppo/clip_fraction``,
+        ``critic/explained_variance``: the same functions as for SB3 runs)."""
+        diagnostics = ppo_diagnostic_verdicts(series_of(self._diagnostics), source=self.name)
+        return [*network_verdicts(self.activation, self.optimizer, self.objective), *diagnostics]
 
 
 def network_verdicts(activation: str, optimizer: str, objective: str) -> list[Verdict]:
