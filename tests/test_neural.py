@@ -297,3 +297,20 @@ def test_neural_ppo_and_sb3_runs_share_the_diagnostic_verdicts() -> None:
     assert len(kl) == 4
     assert by_id["ppo/kl"].status == ("holds" if max(kl) <= 0.05 else "violated")
     assert by_id["ppo/kl"].evidence["kl_max"] == pytest.approx(max(kl))
+
+
+@pytest.mark.parametrize(
+    ("activation", "expected"),
+    [("tanh", {"holds", "undecided", "violated"}), ("relu", {"violated"})],
+)
+def test_a1_reads_the_network_s_activation(activation: str, expected: set[str]) -> None:
+    from acconv.theory_checks.assumptions import check_a1_policy
+
+    monitor = TwoTimescaleMonitor()
+    PPO(activation=activation, **SMALL).learn(_chain_env(), 4, np.random.default_rng(0), [monitor])  # type: ignore[arg-type]
+    a1 = check_a1_policy(monitor.trace())
+    assert a1.status in expected
+    if activation == "relu":
+        assert "not C¹" in a1.detail
+    else:  # the analytic part is decided; only the p_min estimate remains
+        assert "real-analytic" in a1.detail and "unknown" not in a1.detail

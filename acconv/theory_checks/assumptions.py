@@ -445,6 +445,34 @@ def _is_tabular_softmax(learner: str) -> bool:
     return learner in _TABULAR
 
 
+_ANALYTIC_ACTIVATIONS: Final = ("tanh", "softplus", "silu", "gelu")
+
+
+def _policy_smoothness(learner: str, config: Mapping[str, Any]) -> tuple[Status | None, str]:
+    """How smooth π_θ is in θ, by the policy's form: ``(status if decided by it alone, text)``.
+
+    Tabular softmax and the softmax of an MLP with an analytic activation are real-analytic
+    (the p_min part of A1 then decides); ReLU networks are not C¹ (A1 violated); ELU networks
+    are C¹ with a Lipschitz gradient but not analytic; other policies are not inspected.
+    """
+    if _is_tabular_softmax(learner):
+        return None, "tabular softmax π = softmax(β_n θ) is real-analytic in θ (symbolic)"
+    activation = config.get("activation") if learner.startswith("neural.") else None
+    if activation in _ANALYTIC_ACTIVATIONS:
+        return None, (
+            f"softmax of an MLP with {activation} units is real-analytic in its parameters "
+            "(symbolic); θ is the network's log-policy table"
+        )
+    if activation == "relu":
+        return "violated", "a ReLU network is not C¹ in its parameters: π_θ is not smooth"
+    if activation == "elu":
+        return "undecided", (
+            "an ELU network is C¹ with a Lipschitz gradient but not analytic: the smoothness "
+            "A1 asks for is not decided"
+        )
+    return "undecided", f"policy class of {learner!r} unknown: analyticity not checked"
+
+
 def check_a1_policy(trace: RunTrace) -> Verdict:
     """A1 POL-SMOOTH: π_θ(a|s) is real-analytic in θ and ``min_{s,a} π_{θ_n}(a|s) ≥ p_min > 0``
     along the run.
@@ -458,17 +486,9 @@ def check_a1_policy(trace: RunTrace) -> Verdict:
     """
     name = "smooth, strictly positive policy: π_θ analytic, min π_θn(a|s) ≥ p_min > 0"
     theorems = (HOLZLEITNER,)
-    if not _is_tabular_softmax(trace.learner):
-        return Verdict(
-            "A1",
-            name,
-            "undecided",
-            METHOD_SYMBOLIC,
-            f"policy class of {trace.learner!r} unknown: analyticity not checked",
-            {},
-            theorems,
-        )
-    smooth = "tabular softmax π = softmax(β_n θ) is real-analytic in θ (symbolic)"
+    forced, smooth = _policy_smoothness(trace.learner, trace.config)
+    if forced is not None:
+        return Verdict("A1", name, forced, METHOD_SYMBOLIC, smooth, {}, theorems)
     n, p = _snapshot_values(trace, lambda s: float(s.policy.min()))
     tail = n >= _tail(trace)
     evidence: dict[str, float] = {"p_min_final": float(p[-1]) if len(p) else _NEVER}
