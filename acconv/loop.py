@@ -1,6 +1,8 @@
 """The one run loop: sample a batch, update, tell the observers (DESIGN.md §3).
 
-Every learner, tabular now and neural later, runs under :func:`train`. Learners never see the
+Every tabular learner runs under :func:`train`. The neural learners (:mod:`acconv.neural`) and
+SB3 runs (:mod:`acconv.adapters.sb3`) collect experience from an environment in their own
+``learn`` loops, but emit the same events to the same observers. Learners never see the
 observers; observers only receive frozen events.
 """
 

@@ -98,7 +98,8 @@ StateT = TypeVar("StateT")
 
 
 class Learner(Protocol[StateT]):
-    """What the run loop needs from a learner (tabular now, neural later)."""
+    """What :func:`acconv.loop.train` needs from a (tabular) learner; the neural learners have
+    their own ``learn`` loop and report through the same :class:`UpdateInfo` and events."""
 
     mode: Mode
 

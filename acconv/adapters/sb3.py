@@ -928,7 +928,7 @@ class SB3Learner:
     ) -> SB3Run:
         """Train for ``n_updates`` rollouts; the SB3 seed is drawn from ``rng``."""
         n_updates = check_int(n_updates, "n_updates", 1)
-        default_steps = inspect_default(_ALGORITHMS[self.algorithm], "n_steps")
+        default_steps = _inspect_default(_ALGORITHMS[self.algorithm], "n_steps")
         n_steps = int(self.hyperparameters.get("n_steps", default_steps))
         threads = torch.get_num_threads()
         torch.set_num_threads(1)  # small networks: a second thread costs CPU for no speed-up
@@ -968,7 +968,7 @@ class SB3Learner:
         return [report.a2, report.optimizer, *callback.diagnostic_verdicts()]
 
 
-def inspect_default(cls: type, parameter: str) -> Any:
+def _inspect_default(cls: type, parameter: str) -> Any:
     """The default value of ``cls.__init__``'s ``parameter``."""
     import inspect
 
