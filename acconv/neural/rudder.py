@@ -135,6 +135,9 @@ class RUDDER(PPO):
         residual: ``"none"``, ``"uniform"`` or ``"terminal"`` (RUDDER.md §1.5).
         coupling: ``"replace_reward"``, ``"mix_advantage"`` or ``"immediate_pg"`` (§1.6).
         mix_coef: ``c``, the environment advantage's share in ``mix_advantage`` (0.5).
+        max_steps: an episode still running after this many steps is cut there and treated as
+            truncated (its last value bootstrapped from the critic), so a task that never
+            terminates cannot stall an update.
     """
 
     name = "neural.RUDDER"
@@ -150,6 +153,7 @@ class RUDDER(PPO):
         residual: Residual = "uniform",
         coupling: Coupling = "replace_reward",
         mix_coef: float = 0.5,
+        max_steps: int = 10_000,
         **ppo: Any,
     ) -> None:
         if "n_steps" in ppo:
@@ -168,6 +172,7 @@ class RUDDER(PPO):
         self.residual = check_choice(residual, "residual", RESIDUALS)
         self.coupling = check_choice(coupling, "coupling", COUPLINGS)
         self.mix_coef = check_float(mix_coef, "mix_coef", 0.0, 1.0)
+        self.max_steps = check_int(max_steps, "max_steps", 1)
         del self.config["n_steps"]
         self.config.update(
             episodes_per_update=self.episodes_per_update,
@@ -177,6 +182,7 @@ class RUDDER(PPO):
             residual=self.residual,
             coupling=self.coupling,
             mix_coef=self.mix_coef,
+            max_steps=self.max_steps,
         )
         self.return_model: ReturnLSTM | None = None
 
@@ -339,9 +345,10 @@ class RUDDER(PPO):
                     xs.append(x[0])
                     actions.append(a)
                     rewards.append(float(r))
-                    done = bool(term or trunc)
-                    if trunc and not term:
-                        final = encode(np.asarray([obs]))[0]
+                    done = bool(term)
+                    if not term and (trunc or len(actions) == self.max_steps):
+                        final = encode(np.asarray([obs]))[0]  # truncated: bootstrap from V
+                        done = True
                 episodes.append((np.stack(xs), np.asarray(actions), np.asarray(rewards), final))
                 obs, _ = env.reset()
         return episodes, obs
