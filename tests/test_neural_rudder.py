@@ -140,6 +140,6 @@ def test_bad_rudder_arguments_are_named(kwargs: dict[str, object], message: str)
 def test_an_episode_that_never_ends_is_cut_at_max_steps() -> None:
     # A Garnet has no terminal state: without the cut the first episode would never end.
     env = gym.make("acconv/Garnet-v0", n_states=5, n_actions=2, branching=2)
-    learner = RUDDER(episodes_per_update=3, max_steps=7, hidden=(8,), n_cells=4)
+    learner = RUDDER(episodes_per_update=3, max_steps=7, hidden=(8,), n_cells=4, gamma=0.9)
     info = learner.learn(env, 1, np.random.default_rng(0)).last_update
     assert info.n_episodes == 3 and info.n_steps == 3 * 7
