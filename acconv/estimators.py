@@ -115,3 +115,27 @@ def gae_rollout(
         running = float(delta[t] + carry[t] * running)
         advantages[t] = running
     return advantages
+
+
+def redistribute_rewards(
+    g: FloatArray, returns: FloatArray, mask: BoolArray, residual: str
+) -> FloatArray:
+    """RUDDER's redistributed reward ``r̃_{t+1} = g_t - g_{t-1}`` (``g_{-1} = 0``), 0 after the end.
+
+    ``g[b, t]`` are the return model's predictions of every prefix, ``returns[b]`` the episodes'
+    returns ``G``, ``mask[b, t]`` the real steps. The residual ``G - g_{T-1}`` is dropped
+    (``"none"``: ``Σ_t r̃_{t+1} = g_{T-1}``), spread evenly over the episode's steps
+    (``"uniform"``) or added to its last step (``"terminal"``); with either of the last two,
+    ``Σ_t r̃_{t+1} = G`` for every episode (RUDDER.md §1.2, §1.5).
+    """
+    redistributed = np.where(mask, np.diff(g, axis=1, prepend=0.0), 0.0)
+    if residual == "none":
+        return redistributed
+    lengths = mask.sum(axis=1)
+    rows = np.arange(g.shape[0])
+    last = np.maximum(lengths - 1, 0)
+    error = np.asarray(returns, dtype=np.float64) - g[rows, last]
+    if residual == "uniform":
+        return redistributed + np.where(mask, (error / np.maximum(lengths, 1))[:, None], 0.0)
+    redistributed[rows, last] += np.where(lengths > 0, error, 0.0)
+    return redistributed

@@ -10,9 +10,10 @@ import acconv  # noqa: F401  (registers acconv/DelayedChain-v0)
 from acconv.instrument import Recorder
 
 torch = pytest.importorskip("torch")
+from acconv.estimators import redistribute_rewards  # noqa: E402
 from acconv.neural import RUDDER, ReturnLSTM  # noqa: E402
 from acconv.neural.networks import observation_encoder  # noqa: E402
-from acconv.neural.rudder import redistribute, return_decomposition_loss  # noqa: E402
+from acconv.neural.rudder import return_decomposition_loss  # noqa: E402
 
 
 def _delayed_chain(noise: float = 0.0) -> gym.Env:  # type: ignore[type-arg]
@@ -46,7 +47,7 @@ def test_redistribution_telescopes(residual: str) -> None:
     g = np.array([[0.5, 0.7, 1.5], [0.1, -0.4, 0.0]])
     mask = np.array([[True, True, True], [True, True, False]])
     G = np.array([2.0, -1.0])
-    r = redistribute(g, G, mask, residual)  # type: ignore[arg-type]
+    r = redistribute_rewards(g, G, mask, residual)
     expected = G if residual != "none" else np.array([1.5, -0.4])  # g at the last real step
     np.testing.assert_allclose(r.sum(axis=1), expected)
     assert r[1, 2] == 0.0  # nothing after the end

@@ -43,7 +43,7 @@ from numpy.typing import NDArray
 from torch import nn
 
 from acconv._validate import check_choice, check_float, check_int
-from acconv.estimators import gae
+from acconv.estimators import gae, redistribute_rewards
 from acconv.instrument.events import FastEquilibrium
 from acconv.mdp import FiniteMDP
 from acconv.neural.networks import Encoder
@@ -102,26 +102,6 @@ def return_decomposition_loss(
     squared = (g - returns[:, None]).pow(2) * mask
     aux = squared.sum(dim=1) / lengths.clamp(min=1)
     return (main + aux_weight * aux).mean()
-
-
-def redistribute(
-    g: FloatArray, returns: FloatArray, mask: NDArray[np.bool_], residual: str
-) -> FloatArray:
-    """``r̃_{t+1} = g_t - g_{t-1}`` (``g_{-1} = 0``), with the residual ``G - g_{T-1}`` handled.
-
-    With ``"uniform"`` or ``"terminal"`` every episode's ``Σ_t r̃_{t+1} = G`` exactly.
-    """
-    redistributed = np.where(mask, np.diff(g, axis=1, prepend=0.0), 0.0)
-    if residual == "none":
-        return redistributed
-    lengths = mask.sum(axis=1)
-    rows = np.arange(g.shape[0])
-    last = np.maximum(lengths - 1, 0)
-    error = returns - g[rows, last]
-    if residual == "uniform":
-        return redistributed + np.where(mask, (error / np.maximum(lengths, 1))[:, None], 0.0)
-    redistributed[rows, last] += np.where(lengths > 0, error, 0.0)
-    return redistributed
 
 
 class RUDDER(PPO):
@@ -253,7 +233,7 @@ class RUDDER(PPO):
             values = values.double().numpy().reshape(B, T)
             tail = self.critic(torch.from_numpy(bootstrap))[:, 0].double().numpy()
         # (4) redistribution
-        redistributed = redistribute(g, returns, mask, self.residual)
+        redistributed = redistribute_rewards(g, returns, mask, self.residual)
         # (5) advantages and critic targets by coupling
         padded_values = np.concatenate([np.where(mask, values, 0.0), np.zeros((B, 1))], axis=1)
         lengths = mask.sum(axis=1)

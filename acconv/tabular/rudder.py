@@ -42,7 +42,7 @@ from typing import Any, Literal
 import numpy as np
 
 from acconv._validate import check_choice, check_float
-from acconv.estimators import gae
+from acconv.estimators import gae, redistribute_rewards
 from acconv.exact import (
     action_values,
     expected_discounted_sum,
@@ -80,19 +80,10 @@ def predictions(omega: FloatArray, batch: EpisodeBatch) -> FloatArray:
 def redistribute(g: FloatArray, batch: EpisodeBatch, residual: Residual) -> FloatArray:
     """``r̃_{t+1} = g_t - g_{t-1}`` (``g_{-1} = 0``) with the residual handled as asked.
 
-    With ``residual`` ``"uniform"`` or ``"terminal"``, ``Σ_t r̃_{t+1} = G_0`` for every episode.
+    With ``residual`` ``"uniform"`` or ``"terminal"``, ``Σ_t r̃_{t+1} = G_0`` for every episode
+    (:func:`acconv.estimators.redistribute_rewards` on the batch's arrays).
     """
-    redistributed = np.where(batch.mask, np.diff(g, axis=1, prepend=0.0), 0.0)
-    if residual == "none":
-        return redistributed
-    rows = np.arange(batch.n_episodes)
-    last = np.maximum(batch.lengths - 1, 0)
-    error = batch.returns(1.0) - g[rows, last]
-    if residual == "uniform":
-        share = error / np.maximum(batch.lengths, 1)
-        return redistributed + np.where(batch.mask, share[:, None], 0.0)
-    redistributed[rows, last] += np.where(batch.lengths > 0, error, 0.0)
-    return redistributed
+    return redistribute_rewards(g, batch.returns(1.0), batch.mask, residual)
 
 
 class RUDDER(TabularLearner):
