@@ -10,7 +10,8 @@ checks to run and an optional sweep grid::
     episodic = true              # γ < 1 becomes a per-step termination probability
 
     [learner]
-    kind = "actor_critic"        # actor_critic, ppo, rudder, softmax_pg, npg, pmd
+    kind = "actor_critic"        # actor_critic, ppo, rudder, softmax_pg, npg, pmd; with the
+                                 # neural extra: neural_ppo, neural_rudder, sb3_ppo, sb3_a2c
     critic_lr = "0.5/(n+1)**0.6" # schedules are acconv.schedules expressions, never code
     actor_lr = "0.1/(n+1)"
     params = { critic_target = "td0" }
@@ -26,7 +27,7 @@ checks to run and an optional sweep grid::
 
 Every mistake is a :class:`SpecError` whose message is one line naming the file, the key, the bad
 value and what was expected, e.g. ``spec.toml: learner.kind is 'foo', expected one of
-actor_critic, ppo, rudder, softmax_pg, npg, pmd``. Everything that can be checked without running
+actor_critic, ppo, rudder, ...``. Everything that can be checked without running
 (the environment id and its keyword arguments, the schedules, the learner's parameters, every
 sweep point) is checked by :func:`load_spec`, so errors come before the first run.
 """
@@ -43,7 +44,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -88,7 +89,7 @@ LearnerKind = Literal[
     "sb3_ppo",
     "sb3_a2c",
 ]
-LEARNER_KINDS: tuple[str, ...] = ("actor_critic", "ppo", "rudder", "softmax_pg", "npg", "pmd")
+LEARNER_KINDS: tuple[str, ...] = get_args(LearnerKind)
 TWO_TIMESCALE_KINDS: tuple[str, ...] = (
     "actor_critic",
     "ppo",
@@ -96,13 +97,13 @@ TWO_TIMESCALE_KINDS: tuple[str, ...] = (
     "neural_ppo",
     "neural_rudder",
 )
+"""Learners with a fast critic ``a(n)`` and a slow actor ``b(n)``; the others are exact methods
+whose step is a constant in ``learner.params`` (``eta``, ``eta0``), or SB3's algorithms."""
 SB3_KINDS: tuple[str, ...] = ("sb3_ppo", "sb3_a2c")
 NEURAL_KINDS: tuple[str, ...] = ("neural_ppo", "neural_rudder", *SB3_KINDS)
 """Torch learners (the ``neural`` extra): they run on a Gymnasium environment, with or without a
 model, through their own ``learn`` loop. The SB3 kinds take SB3's hyperparameters as
 ``learner.params`` (one ``learning_rate``: SB3 has one optimiser)."""
-"""Learners with a fast critic ``a(n)`` and a slow actor ``b(n)``; the others are exact methods
-whose step is a constant in ``learner.params`` (``eta``, ``eta0``)."""
 
 Scalar = str | int | float | bool
 
@@ -181,6 +182,11 @@ class LearnerSpec(_Model):
 
     @model_validator(mode="after")
     def _schedules_fit_kind(self) -> LearnerSpec:
+        if self.kind in NEURAL_KINDS and self.mode == "expected":
+            raise SpecError(
+                f"learner.mode is 'expected', expected 'sampled' (or no mode) for {self.kind}: "
+                "a network has no exact mean-field twin"
+            )
         if self.kind in TWO_TIMESCALE_KINDS:
             for key in ("critic_lr", "actor_lr"):
                 if getattr(self, key) is None:
@@ -195,8 +201,6 @@ class LearnerSpec(_Model):
                         f"learner.{key} is {getattr(self, key)!r}, expected no schedule for "
                         f"{self.kind} (SB3 has one optimiser: set learner.params.learning_rate)"
                     )
-            if self.mode == "expected":
-                raise SpecError(f"learner.mode is 'expected', expected 'sampled' for {self.kind}")
         else:
             for key in ("critic_lr", "actor_lr", "beta"):
                 if getattr(self, key) is not None:
@@ -519,9 +523,9 @@ def build_learner(learner: LearnerSpec) -> Any:
         value = getattr(learner, key)
         if value is not None and key in accepted:
             kwargs[key] = value
-        elif value is not None and learner.kind in NEURAL_KINDS:
+        elif key == "beta" and value is not None and learner.kind in NEURAL_KINDS:
             raise SpecError(
-                f"learner.{key} is {value!r}, expected no {key} for {learner.kind} "
+                f"learner.beta is {value!r}, expected no beta for {learner.kind} "
                 "(its policy is a network with a fixed temperature)"
             )
     for key, value in learner.params.items():

@@ -100,3 +100,11 @@ def test_reproduce_skips_entries_whose_extra_is_missing_and_says_so(
     assert f"skipped {suite[0].spec} ({suite[0].claim}): needs the neural extra" in err
     assert not any((tmp_path / "out").glob("*/*/verdicts.json"))
     assert np.isfinite(len(err))
+
+
+def test_a_neural_spec_takes_mode_sampled_and_refuses_expected() -> None:
+    load_spec(EXPERIMENTS / "neural_rudder.toml", ['learner.mode="sampled"'])
+    with pytest.raises(SpecError, match="a network has no exact mean-field twin"):
+        load_spec(EXPERIMENTS / "neural_rudder.toml", ['learner.mode="expected"'])
+    with pytest.raises(SpecError, match="a network has no exact mean-field twin"):
+        load_spec(EXPERIMENTS / "sb3_ppo_cartpole.toml", ['learner.mode="expected"'])
