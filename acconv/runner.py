@@ -223,6 +223,14 @@ def execute(run: RunConfig, progress: Callable[[int, int], None] | None = None) 
     evaluation: list[tuple[int, str, float]] = []
     if neural:
         env = build_env(spec.env)
+        if learner_spec.kind == "neural_rudder":
+            # RUDDER collects whole episodes: the budget's episode settings apply unless the
+            # learner's own params set them.
+            for key in ("episodes_per_update", "max_steps"):
+                value = getattr(spec.budget, key)
+                if value is not None and key not in learner_spec.params:
+                    setattr(learner, key, value)
+                    learner.config[key] = value
         learner.learn(env, spec.budget.n_updates, rng, watchers)
         if spec.budget.eval_episodes:
             returns = policy_returns(

@@ -108,3 +108,18 @@ def test_a_neural_spec_takes_mode_sampled_and_refuses_expected() -> None:
         load_spec(EXPERIMENTS / "neural_rudder.toml", ['learner.mode="expected"'])
     with pytest.raises(SpecError, match="a network has no exact mean-field twin"):
         load_spec(EXPERIMENTS / "sb3_ppo_cartpole.toml", ['learner.mode="expected"'])
+
+
+def test_neural_rudder_takes_its_episodes_per_update_from_the_budget(tmp_path: Path) -> None:
+    spec = load_spec(
+        EXPERIMENTS / "neural_rudder.toml",
+        ["budget.n_updates=1", "seeds.count=1", "budget.episodes_per_update=3"],
+    )
+    run_spec(spec, tmp_path, workers=1, progress=False)
+    (record,) = load_results(tmp_path)
+    table = record.metrics().to_pydict()
+    steps = [
+        v for m, v in zip(table["metric"], table["value"], strict=True) if m == "progress/env_steps"
+    ]
+    # Delay 8: every episode has 9 decisions, so 3 episodes are 27 steps.
+    assert steps == [27.0]
