@@ -364,3 +364,17 @@ def test_a_continuous_action_space_is_refused_at_learn() -> None:
     model = PPO("MlpPolicy", "Pendulum-v1", n_steps=N_STEPS, batch_size=32, device="cpu")
     with pytest.raises(ValueError, match=r"action_space is Box.*expected Discrete"):
         model.learn(N_STEPS, callback=ConvergenceCallback())
+
+
+def test_a_callable_learning_rate_leaves_the_report_s_a2_undecided() -> None:
+    from acconv.theory_checks.assumptions import assumption_report
+
+    env, mdp = _lake()
+    callback = ConvergenceCallback(mdp=mdp)
+    model = PPO("MlpPolicy", env, seed=0, learning_rate=lambda p: 3e-4 * p, **PPO_KW)
+    model.learn(N_STEPS * 2, callback=callback)
+    assert callback.monitor is not None
+    # No expression for a Python callable: the catalogue says so instead of deciding "1".
+    report = assumption_report(callback.monitor)
+    assert report["A2"].status == "undecided" and "no schedules" in report["A2"].detail
+    assert callback.monitor.step_sizes() is None

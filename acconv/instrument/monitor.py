@@ -377,21 +377,23 @@ class TwoTimescaleMonitor(TidyRows):
             twin_reason=self._twin_reason,
         )
 
-    def step_sizes(self) -> StepSizeReport:
-        """S1-S7 of the run's schedules (computed once; SymPy cross-checks in subprocesses)."""
+    def step_sizes(self) -> StepSizeReport | None:
+        """S1-S7 of the run's schedules (computed once; SymPy cross-checks in subprocesses), or
+        None when the run's config names no schedules (``critic_lr``, ``actor_lr``)."""
         if self._step_report is None:
             assert self._start is not None
             config = self._start.config
-            self._step_report = check_step_sizes(
-                config.get("critic_lr", "1"), config.get("actor_lr", "1")
-            )
+            if "critic_lr" not in config or "actor_lr" not in config:
+                return None
+            self._step_report = check_step_sizes(config["critic_lr"], config["actor_lr"])
         return self._step_report
 
     def verdicts(self) -> list[Verdict]:
         """Tracking, bounded iterates (A8), greediness (A1, A9), fast Hurwitz (A6) and noise
         (A4) verdicts of the run (:mod:`acconv.theory_checks.assumptions`)."""
         trace = self.trace()
-        s4 = self.step_sizes()["S4"].status
+        steps = self.step_sizes()
+        s4 = None if steps is None else steps["S4"].status
         return [
             check_tracking(trace, factor=self.envelope_factor, s4=s4),
             check_a8_bounded(trace),

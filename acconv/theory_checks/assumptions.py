@@ -1906,14 +1906,21 @@ def assumption_report(
     if not isinstance(trace, RunTrace):
         trace = trace.trace()
     config = trace.config
-    steps = step_report or check_step_sizes(
-        config.get("critic_lr", "1"), config.get("actor_lr", "1"), sympy_timeout=sympy_timeout
-    )
+    steps = step_report
+    if steps is None and "critic_lr" in config and "actor_lr" in config:
+        steps = check_step_sizes(
+            config["critic_lr"], config["actor_lr"], sympy_timeout=sympy_timeout
+        )
+    if steps is not None:
+        a2 = check_a2_step_sizes(steps.critic, steps.actor, report=steps)
+    else:  # e.g. an SB3 run with a Python callable learning rate: no expression to decide
+        why = "the run's config names no schedules (critic_lr, actor_lr): pass step_report"
+        a2 = Verdict("A2", "step sizes S1-S5", "undecided", METHOD_SYMBOLIC, why, {}, _ALL)
     a7, a7_global = check_a7_slow(trace, n_starts=n_starts)
     verdicts = [
         check_a0_finite_mdp(trace.task.mdp, [s.policy for s in trace.snapshots]),
         check_a1_policy(trace),
-        check_a2_step_sizes(steps.critic, steps.actor, report=steps),
+        a2,
         check_a3_lipschitz(trace),
         check_a4_noise(trace),
         check_a5_episodes(episodes),
@@ -1926,7 +1933,7 @@ def assumption_report(
         check_a10_analytic(trace.learner, config),
         check_a11_ppo_old(trace.learner, config, trace),
         check_a12_rudder(trace),
-        check_tracking(trace, s4=steps["S4"].status),
+        check_tracking(trace, s4=None if steps is None else steps["S4"].status),
     ]
     by_id = {v.id: v for v in verdicts}
     theorems, estimated, statement = _coverage(by_id, steps)
