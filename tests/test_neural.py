@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import gymnasium as gym
 import numpy as np
@@ -269,7 +268,6 @@ def test_learn_restores_the_torch_thread_count() -> None:
     before = torch.get_num_threads()
     PPO(**SMALL).learn(_chain_env(), 1, np.random.default_rng(0))  # type: ignore[arg-type]
     assert torch.get_num_threads() == before
-    assert math.isfinite(before)
 
 
 @pytest.mark.parametrize("activation", ["tanh", "softplus", "silu", "gelu", "elu", "relu"])

@@ -6,7 +6,6 @@ import json
 import re
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from acconv.cli import main
@@ -99,7 +98,6 @@ def test_reproduce_skips_entries_whose_extra_is_missing_and_says_so(
     assert code == 0
     assert f"skipped {suite[0].spec} ({suite[0].claim}): needs the neural extra" in err
     assert not any((tmp_path / "out").glob("*/*/verdicts.json"))
-    assert np.isfinite(len(err))
 
 
 def test_a_neural_spec_takes_mode_sampled_and_refuses_expected() -> None:

@@ -47,7 +47,7 @@ from acconv.estimators import gae, redistribute_rewards
 from acconv.instrument.events import FastEquilibrium
 from acconv.mdp import FiniteMDP
 from acconv.neural.networks import Encoder
-from acconv.neural.ppo import PPO, Rollout
+from acconv.neural.ppo import PPO, NeuralRun, Rollout
 
 Residual = Literal["none", "uniform", "terminal"]
 Coupling = Literal["replace_reward", "mix_advantage", "immediate_pg"]
@@ -184,7 +184,7 @@ class RUDDER(PPO):
         # with r̃ the critic's fixed point depends on the return model, which has no exact form.
         return super()._fast_equilibrium(mdp) if self.coupling == "mix_advantage" else None
 
-    def learn(self, env: Any, *args: Any, **kwargs: Any) -> Any:
+    def learn(self, env: Any, *args: Any, **kwargs: Any) -> NeuralRun:
         """:meth:`PPO.learn` with whole episodes; see the class docstring."""
         self._pair_inputs = hasattr(env.observation_space, "n")
         return super().learn(env, *args, **kwargs)

@@ -38,6 +38,7 @@ def test_the_run_meets_some_hypotheses_and_not_others(callback):
         assert_assumptions(verdicts, require=["A2"])
 
 
-def test_the_tracking_error_is_exact_on_a_model(callback):
-    errors = [value for _, key, value in callback.monitor.rows if key == "track/error"]
-    assert errors and all(error >= 0.0 for error in errors)
+def test_the_tracking_error_is_measured_through_the_last_update(callback):
+    # ‖V_ω − V^π‖ on the visited states, with V^π solved exactly from the environment's model.
+    updates = [n for n, key, _ in callback.monitor.rows if key == "track/error"]
+    assert updates[-1] == 5  # 6 rollouts of 64 steps: updates n = 0..5
