@@ -4,6 +4,7 @@ Importing acconv registers its Gymnasium environments (ids ``acconv/...``). It n
 torch or Stable-Baselines3.
 """
 
+from acconv._version import __version__
 from acconv.envs import ENV_IDS, register_envs
 from acconv.instrument import Recorder
 from acconv.loop import train
@@ -14,7 +15,6 @@ from acconv.theory_checks import Verdict, check_step_sizes
 
 register_envs()
 
-__version__ = "0.1.0"
 
 __all__ = [
     "ENV_IDS",

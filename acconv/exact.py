@@ -460,3 +460,19 @@ def optimal_redistribution(
     return Redistribution(
         rewards=np.diff(g, prepend=0.0), predictions=g, correction=G0 - float(g[-1])
     )
+
+
+def ending_steps(mdp: FiniteMDP) -> tuple[FloatArray, FloatArray]:
+    """``p_end(s, a)``: probability that ``(s, a)`` ends the episode; ``r_end``: its mean reward.
+
+    ``r_end(s, a) = Σ_{s' terminal} P[s, a, s'] r(s, a, s')`` (``R[s, a]`` for every ``s'`` when
+    the MDP has no per-transition rewards).
+    """
+    into_end = mdp.P * mdp.terminal[None, None, :]
+    p_end = into_end.sum(axis=2)
+    if mdp.R_next is not None:
+        r_end = np.einsum("sat,sat->sa", into_end, mdp.R_next)
+    else:
+        r_end = p_end * mdp.R
+    live = ~mdp.terminal[:, None]
+    return np.where(live, p_end, 0.0), np.where(live, r_end, 0.0)

@@ -1,14 +1,15 @@
-"""The one run loop: sample a batch, update, tell the observers (DESIGN.md §3).
+"""The tabular run loop: sample a batch, update, tell the observers (DESIGN.md §3).
 
-Every tabular learner runs under :func:`train`. The neural learners (:mod:`acconv.neural`) and
-SB3 runs (:mod:`acconv.adapters.sb3`) collect experience from an environment in their own
-``learn`` loops, but emit the same events to the same observers. Learners never see the
+Every learner with the ``update(state, batch)`` contract runs under :func:`train` (and has
+``learn``, :class:`RunsUnderTheLoop`). The neural learners (:mod:`acconv.neural`) and SB3 runs
+(:mod:`acconv.adapters.sb3`) collect experience from an environment in their own ``learn``
+loops. All of them send their events through the one :class:`~acconv.events.Emitter`, with the
+learner's :class:`~acconv.facts.LearnerFacts` on the start event. Learners never see the
 observers; observers only receive frozen events.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -17,13 +18,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from acconv._validate import check_int
-from acconv.instrument.events import (
-    EndEvent,
-    FastEquilibrium,
-    Observer,
-    StartEvent,
-    UpdateEvent,
-)
+from acconv.events import Emitter, Observer, UpdateEvent
+from acconv.facts import FastEquilibrium, LearnerFacts
 from acconv.mdp import FiniteMDP
 from acconv.sampling import EpisodeBatch, MDPSampler, sample_env_episodes
 from acconv.updates import Learner, Task, UpdateInfo
@@ -68,40 +64,78 @@ def train(
     task, draw = _episode_source(env_or_mdp, max_steps, gamma)
     if learner.mode == "expected" and task.mdp is None:
         raise ValueError("mode 'expected' needs an exact model, got an environment without .mdp")
-    start = time.perf_counter()
     state = learner.init(task, rng)
-    start_event = StartEvent(
-        type(learner).__name__,
-        task,
-        n_updates,
-        getattr(learner, "config", {}),
-        _fast_equilibrium(learner, task),
-    )
-    for observer in observers:
-        observer.on_start(start_event)
-    env_steps = 0
+    emitter = Emitter(observers, until)
+    emitter.start(facts_of(learner, task), task, n_updates)
     info: UpdateInfo | None = None
     for _ in range(n_updates):
         pi = learner.policy(state)
         batch = None if learner.mode == "expected" else draw(pi, episodes_per_update, rng)
         state, info = learner.update(state, batch)
-        env_steps += info.n_steps
-        event = UpdateEvent(info=info, policy=pi, env_steps=env_steps)
-        for observer in observers:
-            observer.on_update(event)
-        if until is not None and until(event):
+        if emitter.update(info, pi):
             break
     assert info is not None
     final_policy = learner.policy(state)
-    end = EndEvent(info.n + 1, env_steps, final_policy, time.perf_counter() - start)
-    for observer in observers:
-        observer.on_end(end)
-    return TrainResult(state=state, last_update=info, policy=final_policy, env_steps=env_steps)
+    emitter.end(final_policy)
+    return TrainResult(
+        state=state, last_update=info, policy=final_policy, env_steps=emitter.env_steps
+    )
 
 
-def _fast_equilibrium(learner: Any, task: Task) -> FastEquilibrium | None:
-    """``λ(θ)`` as a pure function of ``(θ, n)``, when the learner and the model provide it."""
-    equilibrium = getattr(learner, "fast_equilibrium", None)
+class RunsUnderTheLoop:
+    """``learn`` for learners with the ``update(state, batch)`` contract: :func:`train` them.
+
+    It gives every learner the same call, ``learner.learn(source, n_updates, rng, observers)``,
+    as the neural learners and :class:`~acconv.adapters.sb3.SB3Learner` have."""
+
+    def learn(
+        self,
+        source: FiniteMDP | Any,
+        n_updates: int,
+        rng: np.random.Generator,
+        observers: Sequence[Observer] = (),
+        until: Callable[[UpdateEvent], bool] | None = None,
+        *,
+        episodes_per_update: int = 16,
+        max_steps: int | None = None,
+        gamma: float | None = None,
+    ) -> TrainResult[Any]:
+        """:func:`train` this learner on ``source`` (a model or a Gymnasium environment)."""
+        return train(
+            self,  # type: ignore[arg-type]
+            source,
+            n_updates,
+            rng,
+            observers,
+            episodes_per_update=episodes_per_update,
+            max_steps=max_steps,
+            gamma=gamma,
+            until=until,
+        )
+
+
+def facts_of(learner: Any, task: Task) -> LearnerFacts:
+    """The learner's facts about itself on ``task`` (:meth:`facts`), or, for a learner that
+    publishes none, its name, its ``config`` and its ``fast_equilibrium(mdp, θ, n)`` if any."""
+    publish = getattr(learner, "facts", None)
+    if callable(publish):
+        facts = publish(task)
+        if not isinstance(facts, LearnerFacts):
+            raise ValueError(
+                f"{type(learner).__name__}.facts returned {facts!r}, expected LearnerFacts"
+            )
+        return facts
+    return LearnerFacts(
+        name=type(learner).__name__,
+        config=getattr(learner, "config", {}),
+        mode=getattr(learner, "mode", "sampled"),
+        fast_equilibrium=bind_equilibrium(getattr(learner, "fast_equilibrium", None), task),
+    )
+
+
+def bind_equilibrium(equilibrium: Any, task: Task) -> FastEquilibrium | None:
+    """``λ(θ)`` as a pure function of ``(θ, n)`` from a learner's ``fast_equilibrium(mdp, θ,
+    n)``, when the learner has one and the task has a model."""
     mdp = task.mdp
     if equilibrium is None or mdp is None:
         return None

@@ -119,9 +119,9 @@ def delayed_chain_mdp() -> FiniteMDP:
     """The model of ``acconv/DelayedChain-v0`` with ``delay=5`` (reward only at the end)."""
     import gymnasium
 
-    import acconv  # registers the acconv/ environments
+    from acconv.envs import register_envs
 
-    acconv.register_envs()
+    register_envs()
     env = gymnasium.make("acconv/DelayedChain-v0", delay=5)
     mdp: FiniteMDP = getattr(env.unwrapped, "mdp")  # noqa: B009  (the acconv env contract)
     return mdp

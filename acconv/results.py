@@ -103,10 +103,10 @@ def environment_info() -> dict[str, Any]:
     """Versions and platform recorded in every manifest."""
     import pyarrow
 
-    import acconv
+    from acconv._version import __version__
 
     return {
-        "acconv": getattr(acconv, "__version__", "unknown"),
+        "acconv": __version__,
         "python": platform.python_version(),
         "numpy": np.__version__,
         "pyarrow": pyarrow.__version__,

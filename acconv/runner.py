@@ -44,15 +44,10 @@ from acconv.results import (
     write_run,
 )
 from acconv.spec import (
-    NEURAL_KINDS,
-    SB3_KINDS,
-    TWO_TIMESCALE_KINDS,
     ExperimentSpec,
     Scalar,
     apply_point,
-    build_env,
-    build_learner,
-    build_mdp,
+    build_run,
     sweep_points,
 )
 
@@ -178,111 +173,105 @@ def expand(spec: ExperimentSpec) -> list[RunConfig]:
 
 
 @lru_cache(maxsize=64)
-def _step_size_report(critic: str | float, actor: str | float) -> dict[str, Any]:
-    from acconv.schedules import as_schedule
+def _separate_step_sizes(critic: str, actor: str) -> dict[str, Any]:
+    """S1–S7 of two schedule texts (cached: a sweep's runs share their schedules)."""
     from acconv.theory_checks.step_sizes import check_step_sizes
 
-    return dict(check_step_sizes(as_schedule(critic), as_schedule(actor)).to_dict())
+    return dict(check_step_sizes(critic, actor).to_dict())
+
+
+def _step_sizes(facts: Any) -> dict[str, Any] | None:
+    """The step-size verdicts of the schedules the learner states in its facts."""
+    from acconv.theory_checks.learner_steps import step_sizes_of
+
+    if not facts.shared_optimizer and facts.critic_lr is not None and facts.actor_lr is not None:
+        return _separate_step_sizes(facts.critic_lr.text, facts.actor_lr.text)
+    report = step_sizes_of(facts)
+    return None if report is None else dict(report.to_dict())
 
 
 def execute(run: RunConfig, progress: Callable[[int, int], None] | None = None) -> RunResult:
-    """Run one config: step-size verdicts first, then the training loop under its observers.
+    """Run one config: the learner under its observers, then every verdict from its facts.
 
-    ``progress(done, total)``, if given, hears about the run's progress (for a progress bar).
+    Every learner kind is driven the same way, ``learner.learn(source, n_updates, rng,
+    observers, **learn_kwargs)`` (:func:`~acconv.spec.build_run` says what to build), and every
+    verdict is decided in :mod:`acconv.theory_checks` from the facts the learner published on
+    its start event and the events of the run. ``progress(done, total)``, if given, hears
+    about the run's progress (for a progress bar).
     """
     from acconv.instrument import BoundTracker, Recorder, TwoTimescaleMonitor
-    from acconv.loop import train
     from acconv.sampling import policy_returns
-    from acconv.theory_checks.assumptions import EpisodeSource, assumption_report
+    from acconv.theory_checks import assumption_report, learner_verdicts
     from acconv.theory_checks.bounds import bound_by_id
 
     spec = run.spec
-    learner_spec = spec.learner
-    verdicts: dict[str, Any] = {"run_id": run.run_id}
-    # Step 1: S1–S7 of the schedules, decided before any update.
-    if not spec.checks.step_sizes:
-        verdicts["step_sizes"] = None
-    elif learner_spec.kind not in TWO_TIMESCALE_KINDS:
-        verdicts["step_sizes"] = {"not_applicable": f"{learner_spec.kind} has no schedules"}
-    else:
-        assert learner_spec.critic_lr is not None and learner_spec.actor_lr is not None
-        verdicts["step_sizes"] = _step_size_report(learner_spec.critic_lr, learner_spec.actor_lr)
-    # Step 2: model (or environment), learner, observers.
-    neural = learner_spec.kind in NEURAL_KINDS
-    learner = build_learner(learner_spec)
+    verdicts: dict[str, Any] = {"run_id": run.run_id, "step_sizes": None}
+    # Step 1: the learner, what it learns from, and the observers.
+    plan = build_run(spec)
     recorder = Recorder()
-    monitor = None
-    if spec.checks.monitor:
-        # A neural learner is announced by name only (its twin is not the tabular class's).
-        monitor = TwoTimescaleMonitor(learner=None if neural else learner)
+    facts = _Facts()
+    monitor = TwoTimescaleMonitor() if spec.checks.monitor else None
     trackers = [BoundTracker(bound_by_id(bound_id)) for bound_id in spec.checks.bounds]
     observers: list[Any] = [recorder, *([monitor] if monitor else []), *trackers]
-    watchers = observers if progress is None else [*observers, _Progress(progress)]
-    # Step 3: train.
+    watchers = [*observers, facts, *([_Progress(progress)] if progress is not None else [])]
+    # Step 2: train.
     rng = np.random.default_rng(run.seed_sequence())
+    plan.learner.learn(plan.source, spec.budget.n_updates, rng, watchers, **plan.learn_kwargs)
     evaluation: list[tuple[int, str, float]] = []
-    if neural:
-        env = build_env(spec.env)
-        if learner_spec.kind == "neural_rudder":
-            # RUDDER collects whole episodes: the budget's episode settings apply unless the
-            # learner's own params set them.
-            for key in ("episodes_per_update", "max_steps"):
-                value = getattr(spec.budget, key)
-                if value is not None and key not in learner_spec.params:
-                    setattr(learner, key, value)
-                    learner.config[key] = value
-        learner.learn(env, spec.budget.n_updates, rng, watchers)
-        if spec.budget.eval_episodes:
-            returns = policy_returns(
-                learner.action_probabilities, env, spec.budget.eval_episodes, rng
-            )
-            last = int(recorder.rows[-1][0]) if recorder.rows else spec.budget.n_updates - 1
-            evaluation = [(last, "eval/return", float(returns.mean()))]
-            spread = float(returns.std(ddof=1)) if returns.size > 1 else float("nan")
-            evaluation.append((last, "eval/return_std", spread))
-        if learner_spec.kind in SB3_KINDS and spec.checks.step_sizes:
-            # SB3's one learning rate as it was used, read by the callback during the run.
-            verdicts["step_sizes"] = learner.step_size_report()
-    else:
-        train(
-            learner,
-            build_mdp(spec.env),
-            spec.budget.n_updates,
-            rng,
-            watchers,
-            episodes_per_update=spec.budget.episodes_per_update,
-            max_steps=spec.budget.max_steps,
+    if spec.budget.eval_episodes:  # neural and SB3 kinds (the spec refuses it elsewhere)
+        returns = policy_returns(
+            plan.learner.action_probabilities, plan.source, spec.budget.eval_episodes, rng
         )
-    # Step 4: rows (first writer of an (n, metric) pair wins) and verdicts.
+        last = int(recorder.rows[-1][0]) if recorder.rows else spec.budget.n_updates - 1
+        evaluation = [(last, "eval/return", float(returns.mean()))]
+        spread = float(returns.std(ddof=1)) if returns.size > 1 else float("nan")
+        evaluation.append((last, "eval/return_std", spread))
+    # Step 3: rows (first writer of an (n, metric) pair wins) and verdicts.
     rows: dict[tuple[int, str], float] = {(n, metric): value for n, metric, value in evaluation}
     for observer in observers:
         for n, metric, value in observer.rows:
             rows.setdefault((int(n), str(metric)), float(value))
+    learner_facts = facts.facts
+    assert learner_facts is not None, "the learner sent no start event"
+    if spec.checks.step_sizes:
+        # S1–S7 of the schedules the learner states (SB3: its one learning rate as used).
+        report = _step_sizes(learner_facts)
+        why = f"{spec.learner.kind} has no schedules"
+        verdicts["step_sizes"] = report if report is not None else {"not_applicable": why}
     observer_verdicts: list[dict[str, Any]] = []
     if monitor is not None:
         # The whole catalogue A0-A12 (THEORY.md §3) and which theorem's hypotheses it meets.
-        # Neural PPO's rollouts continue episodes across updates; the rest draws whole ones.
-        sources: dict[str, EpisodeSource] = {
-            "neural_ppo": "rollout",
-            "neural_rudder": "environment",
-            "sb3_ppo": "rollout",
-            "sb3_a2c": "rollout",
-        }
-        source = sources.get(learner_spec.kind, "MDPSampler")
-        report = assumption_report(monitor, episodes=source)
-        observer_verdicts = [v.to_dict() for v in report.verdicts]
-        verdicts["theorems"] = dict(report.theorems)
-        verdicts["statement"] = report.statement
+        report_ = assumption_report(monitor)
+        observer_verdicts = [v.to_dict() for v in report_.verdicts]
+        verdicts["theorems"] = dict(report_.theorems)
+        verdicts["statement"] = report_.statement
+    elif learner_facts.optimizer is not None:
+        # Without the monitor, what the facts alone decide for a learner with an optimiser.
+        observer_verdicts = [
+            v.to_dict() for v in learner_verdicts(learner_facts, facts.diagnostics)
+        ]
     observer_verdicts += [tracker.verdict().to_dict() for tracker in trackers]
-    if neural:
-        # What the network and the optimiser mean for A3, A10 and the steps; they replace the
-        # report's verdicts of the same id, which cannot see the architecture.
-        network = [verdict.to_dict() for verdict in learner.verdicts()]
-        ids = {verdict["id"] for verdict in network}
-        observer_verdicts = [v for v in observer_verdicts if v["id"] not in ids] + network
     verdicts["observers"] = observer_verdicts
     ordered = [(n, metric, value) for (n, metric), value in sorted(rows.items())]
     return RunResult(run.run_id, run.seed, ordered, verdicts)
+
+
+class _Facts:
+    """An observer that keeps the learner's facts and every update's diagnostics."""
+
+    def __init__(self) -> None:
+        self.facts: Any = None
+        self.diagnostics: list[tuple[int, Mapping[str, float]]] = []
+
+    def on_start(self, event: Any) -> None:
+        self.facts = event.facts
+
+    def on_update(self, event: Any) -> None:
+        if event.info.diagnostics:
+            self.diagnostics.append((event.info.n, event.info.diagnostics))
+
+    def on_end(self, event: Any) -> None:
+        return None
 
 
 def _manifest(run: RunConfig) -> dict[str, Any]:

@@ -42,6 +42,7 @@ import json
 import re
 import sys
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -599,6 +600,36 @@ def build_env(env: EnvSpec) -> Any:
         return gymnasium.make(env.id, **env.kwargs)
     except Exception as error:  # any failure of a third-party constructor is the spec's
         raise SpecError(f"env ({env.id}): {_one_line(str(error))}") from None
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What one run of a spec needs: the learner, the source it learns from (the exact model
+    for tabular learners, a Gymnasium environment for neural and SB3 ones), and the keyword
+    arguments its ``learn`` takes from the budget. The runner calls
+    ``learner.learn(source, n_updates, rng, observers, **learn_kwargs)`` for every kind."""
+
+    learner: Any
+    source: Any
+    learn_kwargs: Mapping[str, Any]
+
+
+def build_run(spec: ExperimentSpec) -> RunPlan:
+    """The learner, its source and its ``learn`` settings for one run of ``spec``."""
+    learner = build_learner(spec.learner)
+    budget = {"episodes_per_update": spec.budget.episodes_per_update}
+    if spec.budget.max_steps is not None:
+        budget["max_steps"] = spec.budget.max_steps
+    if spec.learner.kind not in NEURAL_KINDS:
+        return RunPlan(learner, build_mdp(spec.env), budget)
+    if spec.learner.kind == "neural_rudder":
+        # RUDDER collects whole episodes: the budget's episode settings apply unless the
+        # learner's own params set them.
+        for key, value in budget.items():
+            if key not in spec.learner.params:
+                setattr(learner, key, value)
+                learner.config[key] = value
+    return RunPlan(learner, build_env(spec.env), {})
 
 
 def _check_runnable(spec: ExperimentSpec) -> None:

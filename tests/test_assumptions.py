@@ -25,7 +25,7 @@ import pytest
 import acconv  # noqa: F401  (registers the acconv/ environments)
 from acconv.exact import expected_visits, optimal_values, policy_evaluation
 from acconv.instrument.monitor import METRIC_KEYS, TwoTimescaleMonitor
-from acconv.loop import train
+from acconv.loop import facts_of, train
 from acconv.mdp import FiniteMDP, discount_as_termination, garnet
 from acconv.policies import softmax_policy
 from acconv.tabular.actor_critic import ActorCritic
@@ -42,7 +42,6 @@ from acconv.theory_checks.assumptions import (
     check_a5_episodes,
     check_a9_greediness,
     check_a10_analytic,
-    expected_twin,
     fast_jacobian,
     trend,
 )
@@ -373,11 +372,12 @@ def test_one_step_kl_ppo_is_mode_one_and_analytic(mdp: FiniteMDP) -> None:
 def test_fast_jacobian_matches_the_closed_form_of_the_tabular_critics(
     mdp: FiniteMDP, target: str
 ) -> None:
-    twin, _ = expected_twin("ActorCritic", {"critic_target": target, "tau": TAU})
+    field, _ = ActorCritic(critic_target=target, tau=TAU).mean_field(Task.from_mdp(mdp))
+    assert field is not None
     theta = np.random.default_rng(4).normal(size=(mdp.n_states, mdp.n_actions))
     omega = np.random.default_rng(5).normal(size=mdp.n_states)
     live = ~mdp.terminal
-    jacobian = fast_jacobian(twin, Task.from_mdp(mdp), theta, omega, 0, live)
+    jacobian = fast_jacobian(field, theta, omega, 0, live)
     pi = softmax_policy(theta)
     eta = expected_visits(mdp, pi)[live]
     if target == "mc":
@@ -407,16 +407,20 @@ def test_static_checks_on_configurations_alone() -> None:
     assert check_a9_greediness("1 + log(n+1)").status == "violated"
     assert check_a5_episodes("MDPSampler").status == "holds"
     assert check_a5_episodes("replay").status == "undecided"
-    assert check_a10_analytic("PPO", {"objective": "kl", "value_clip": 0.2}).status == "violated"
+    ppo = PPO(objective="kl", value_clip=0.2).facts(Task.from_mdp(continuing))
+    assert check_a10_analytic(ppo).status == "violated"
     report = check_step_sizes(CRITIC_LR, CRITIC_LR)
     a2 = check_a2_step_sizes(CRITIC_LR, CRITIC_LR, report=report)
     assert a2.status == report.two_timescale == "violated" and a2.evidence["S4"] == 0.0
 
 
 def test_learners_without_an_expected_twin_leave_the_mean_field_checks_undecided() -> None:
-    twin, reason = expected_twin("SomeNeuralLearner", {})
-    assert twin is None and "no exact mean field" in reason
-    twin, reason = expected_twin(RUDDER(residual="uniform"))
+    class SomeNeuralLearner:  # publishes no facts: the loop states its name only
+        mode = "sampled"
+
+    facts = facts_of(SomeNeuralLearner(), Task(2, 2, 0.9))
+    assert facts.mean_field is None and "no exact mean field" in facts.mean_field_reason
+    twin, reason = RUDDER(residual="uniform").expected_twin()
     assert twin is None and "expected mode" in reason
 
 

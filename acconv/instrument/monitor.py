@@ -33,11 +33,12 @@ At log-spaced updates n (the Recorder's grid) the monitor records, after update 
 * ``iterate/theta_norm`` (centred), ``iterate/omega_norm`` and ``policy/min_prob`` (p_min(n)
   of π_n), exactly as the :class:`~acconv.instrument.recorder.Recorder` defines them.
 
-The mean fields come from the learner's *expected twin* (the learner rebuilt with
-``mode="expected"`` from ``StartEvent.learner`` and ``StartEvent.config``, or from the learner
-passed to the constructor): its update on a state is the exact mean of the sampled update. Without
-a twin (unknown learners) only the tracking error and the iterate norms are recorded, and the
-checks that need the mean field are ``undecided``.
+The mean fields and λ(θ) are the learner's own, from its facts on the start event
+(``StartEvent.facts.mean_field``, ``.fast_equilibrium``; the tabular learners give the exact mean
+of their sampled update). Without a mean field (networks, unknown learners) only the tracking
+error and the iterate norms are recorded, and the checks that need the mean field are
+``undecided``. The monitor also keeps every update's diagnostics (PPO's KL, clip fraction...)
+for the diagnostic verdicts.
 
 At the end :meth:`TwoTimescaleMonitor.verdicts` returns the tracking, A8, A1, A9, A6 and A4
 verdicts (:mod:`acconv.theory_checks.assumptions`), and :meth:`TwoTimescaleMonitor.trace` the
@@ -48,14 +49,17 @@ verdicts (:mod:`acconv.theory_checks.assumptions`), and :meth:`TwoTimescaleMonit
 from __future__ import annotations
 
 import math
+import warnings
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import scipy.linalg
 from numpy.typing import NDArray
 
-from acconv.instrument.events import EndEvent, FastEquilibrium, StartEvent, UpdateEvent
+from acconv.events import EndEvent, StartEvent, UpdateEvent
+from acconv.facts import FastEquilibrium, MeanField
 from acconv.instrument.recorder import TidyRows, log_spaced
 from acconv.policies import centred
 from acconv.theory_checks.assumptions import (
@@ -68,11 +72,10 @@ from acconv.theory_checks.assumptions import (
     check_a9_greediness,
     check_tracking,
     contraction_rate,
-    expected_twin,
     fast_jacobian,
-    mean_field,
 )
-from acconv.theory_checks.step_sizes import StepSizeReport, check_step_sizes
+from acconv.theory_checks.learner_steps import SharedStepSizes, step_sizes_of
+from acconv.theory_checks.step_sizes import StepSizeReport
 from acconv.theory_checks.verdicts import Verdict
 from acconv.updates import Task, UpdateInfo
 
@@ -111,8 +114,8 @@ class TwoTimescaleMonitor(TidyRows):
 
     Args:
         points_per_decade: density of the log-spaced recorded updates (as the Recorder).
-        learner: the learner being run (optional): its expected twin gives the mean fields.
-            Without it the twin is rebuilt from the start event's learner name and config.
+        learner: deprecated and ignored: the mean fields now come from the learner's facts on
+            the start event (removed in 0.3.0).
         noise_samples: updates per recorded point at which the noise M is measured (the
             window ending at the recorded update; each costs one expected-mode update).
         trajectory_points_per_decade: density of the log grid on which the actor's θ and its
@@ -129,8 +132,14 @@ class TwoTimescaleMonitor(TidyRows):
         trajectory_points_per_decade: int = 40,
         envelope_factor: float = 3.0,
     ) -> None:
+        if learner is not None:
+            warnings.warn(
+                "TwoTimescaleMonitor(learner=...) is deprecated and ignored: the mean fields "
+                "come from the learner's facts on the start event; removed in 0.3.0",
+                DeprecationWarning,
+                stacklevel=2,
+            )
         self.points_per_decade = points_per_decade
-        self.learner = learner
         self.noise_samples = noise_samples
         self.trajectory_points_per_decade = trajectory_points_per_decade
         self.envelope_factor = envelope_factor
@@ -142,8 +151,8 @@ class TwoTimescaleMonitor(TidyRows):
         self._due: set[int] = set()
         self._noise_due: dict[int, int] = {}
         self._trajectory_due: set[int] = set()
-        self._twin: Any = None
-        self._twin_reason = ""
+        self._field: MeanField | None = None
+        self._diagnostics: list[tuple[int, Mapping[str, float]]] = []
         self._previous: UpdateInfo | None = None
         self._last: UpdateEvent | None = None
         self._last_recorded = -1
@@ -154,14 +163,15 @@ class TwoTimescaleMonitor(TidyRows):
         self._noise: dict[int, list[tuple[FloatArray, float, float]]] = defaultdict(list)
         self._snapshots: list[Snapshot] = []
         self._trajectory: list[tuple[int, FloatArray, float]] = []
-        self._step_report: StepSizeReport | None = None
+        self._step_report: StepSizeReport | SharedStepSizes | None = None
+        self._step_report_done = False
         self._jacobian: FloatArray | None = None
         self._mask: NDArray[np.bool_] | None = None
 
     # -- observer hooks ------------------------------------------------------------------------
 
     def on_start(self, event: StartEvent) -> None:
-        """Plan the recorded updates and build the expected twin."""
+        """Plan the recorded updates; take the learner's mean field from its facts."""
         self.rows = []
         self._reset()
         self._start = event
@@ -173,12 +183,7 @@ class TwoTimescaleMonitor(TidyRows):
         self._trajectory_due = set(
             log_spaced(event.n_updates, self.trajectory_points_per_decade).tolist()
         )
-        if self.learner is not None:
-            self._twin, self._twin_reason = expected_twin(self.learner)
-        else:
-            self._twin, self._twin_reason = expected_twin(event.learner, event.config)
-        if event.task.mdp is None:
-            self._twin, self._twin_reason = None, "no exact model (task.mdp is None)"
+        self._field = event.facts.mean_field if event.task.mdp is not None else None
 
     def on_update(self, event: UpdateEvent) -> None:
         """Measure the noise in the window, keep the trajectory, record at log-spaced n."""
@@ -186,8 +191,10 @@ class TwoTimescaleMonitor(TidyRows):
         self._clock += info.b_n
         self._fast_clock += info.a_n
         previous = self._previous
+        if info.diagnostics:
+            self._diagnostics.append((info.n, info.diagnostics))
         if (
-            self._twin is not None
+            self._field is not None
             and previous is not None
             and previous.n == info.n - 1
             and info.n in self._noise_due
@@ -222,7 +229,8 @@ class TwoTimescaleMonitor(TidyRows):
         state (the previous update's result)."""
         theta, omega = np.asarray(previous.theta), np.asarray(previous.omega)
         value = previous.extra_params.get("value")
-        critic, actor = mean_field(self._twin, self._task, theta, omega, info.n, value)
+        assert self._field is not None
+        critic, actor = self._field(theta, omega, info.n, value)
         sampled_critic = (info.omega - omega) / info.a_n if info.a_n else np.nan * omega
         sampled_actor = (info.theta - theta) / info.b_n if info.b_n else np.nan * theta
         m_critic = np.asarray(sampled_critic - critic, dtype=np.float64)
@@ -288,15 +296,14 @@ class TwoTimescaleMonitor(TidyRows):
             "track/error": float(np.linalg.norm((omega - lam)[mask])),
             "track/support_size": float(mask.sum()),
         }
-        twin = self._twin
-        if twin is None:
+        field = self._field
+        if field is None:
             return values
-        task = self._task
-        jacobian = fast_jacobian(twin, task, theta, omega, m, mask)
+        jacobian = fast_jacobian(field, theta, omega, m, mask)
         self._jacobian = jacobian
         kappa = contraction_rate(jacobian)
-        at_lambda, F = mean_field(twin, task, theta, lam, m)
-        at_omega, _ = mean_field(twin, task, theta, omega, m)
+        at_lambda, F = field(theta, lam, m, None)
+        at_omega, _ = field(theta, omega, m, None)
         predicted = at_lambda[mask] + jacobian @ (omega - lam)[mask]
         affine = float(np.linalg.norm(at_omega[mask] - predicted)) / (
             1.0 + float(np.linalg.norm(at_omega[mask]))
@@ -332,7 +339,7 @@ class TwoTimescaleMonitor(TidyRows):
     def _noise_statistics(self, n: int, kappa: float | None, a_n: float) -> dict[str, float]:
         samples = self._noise.get(n, [])
         if not samples:
-            if self._start is not None and self._start.config.get("mode") == "expected":
+            if self._start is not None and self._start.facts.mode == "expected":
                 return {"track/noise_envelope": 0.0}
             return {}
         critic = np.array([s[0].ravel() for s in samples])
@@ -364,28 +371,23 @@ class TwoTimescaleMonitor(TidyRows):
         n_updates = self._last.info.n + 1 if self._last is not None else 0
         shape = (start.task.n_states, start.task.n_actions)
         return RunTrace(
-            learner=start.learner,
-            config=dict(start.config),
+            facts=start.facts,
             task=start.task,
             n_updates=n_updates,
             snapshots=tuple(self._snapshots),
             trajectory_n=np.array([t[0] for t in self._trajectory], dtype=np.int64),
             trajectory_theta=(np.array([t[1] for t in self._trajectory]).reshape(-1, *shape)),
             trajectory_clock=np.array([t[2] for t in self._trajectory], dtype=np.float64),
-            fast_equilibrium=start.fast_equilibrium,
-            twin=self._twin,
-            twin_reason=self._twin_reason,
+            diagnostics=tuple(self._diagnostics),
         )
 
-    def step_sizes(self) -> StepSizeReport | None:
-        """S1-S7 of the run's schedules (computed once; SymPy cross-checks in subprocesses), or
-        None when the run's config names no schedules (``critic_lr``, ``actor_lr``)."""
-        if self._step_report is None:
+    def step_sizes(self) -> StepSizeReport | SharedStepSizes | None:
+        """S1-S7 of the step sizes the learner states in its facts (computed once; SymPy
+        cross-checks in subprocesses), or None when it states no schedules."""
+        if not self._step_report_done:
             assert self._start is not None
-            config = self._start.config
-            if "critic_lr" not in config or "actor_lr" not in config:
-                return None
-            self._step_report = check_step_sizes(config["critic_lr"], config["actor_lr"])
+            self._step_report = step_sizes_of(self._start.facts)
+            self._step_report_done = True
         return self._step_report
 
     def verdicts(self) -> list[Verdict]:
@@ -398,7 +400,7 @@ class TwoTimescaleMonitor(TidyRows):
             check_tracking(trace, factor=self.envelope_factor, s4=s4),
             check_a8_bounded(trace),
             check_a1_policy(trace),
-            check_a9_greediness(trace.config.get("beta", 1.0)),
+            check_a9_greediness(trace.facts.beta if trace.facts.beta is not None else 1.0),
             check_a6_fast(trace),
             check_a4_noise(trace),
         ]

@@ -39,7 +39,7 @@ clipping per network instead of over all parameters together.
 from __future__ import annotations
 
 import math
-import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
@@ -51,14 +51,9 @@ from torch import nn
 
 from acconv._validate import check_choice, check_float, check_int
 from acconv.estimators import gae_rollout
+from acconv.events import Emitter, Observer, UpdateEvent
 from acconv.exact import discounted_visits, policy_evaluation
-from acconv.instrument.events import (
-    EndEvent,
-    FastEquilibrium,
-    Observer,
-    StartEvent,
-    UpdateEvent,
-)
+from acconv.facts import EpisodeSource, FastEquilibrium, LearnerFacts
 from acconv.mdp import FiniteMDP
 from acconv.neural.networks import (
     ACTIVATIONS,
@@ -71,8 +66,6 @@ from acconv.neural.networks import (
 )
 from acconv.policies import centred, softmax_policy
 from acconv.schedules import Schedule, as_schedule
-from acconv.theory_checks.diagnostics import ppo_diagnostic_verdicts, series_of
-from acconv.theory_checks.verdicts import Verdict
 from acconv.updates import Task, UpdateInfo
 
 FloatArray = NDArray[np.float64]
@@ -256,7 +249,6 @@ class PPO:
         if model is not None and not math.isclose(gamma, model.gamma):
             model = model.with_gamma(gamma)
         self._build(dim, n_actions, torch.Generator().manual_seed(int(rng.integers(2**63 - 1))))
-        clock = time.perf_counter()
         obs, _ = env.reset(seed=int(rng.integers(2**31 - 1)))
         self._tally = _EpisodeTally()
         self._diagnostics = []
@@ -272,10 +264,8 @@ class PPO:
             states = first.obs[: self.probe_size]
             task = Task(int(states.shape[0]), n_actions, float(gamma), None)
         equilibrium = None if model is None else self._fast_equilibrium(model)
-        start = StartEvent(self.name, task, n_updates, self.config, equilibrium)
-        for observer in observers:
-            observer.on_start(start)
-        env_steps = 0
+        emitter = Emitter(observers, until)
+        emitter.start(self.facts(equilibrium), task, n_updates)
         returns: list[float] = []
         info: UpdateInfo | None = None
         table = self._tables(states)
@@ -287,23 +277,62 @@ class PPO:
                 rollout, first = first, None
             else:
                 rollout, obs = self._experience(env, obs, encode, gamma, rng)
-            env_steps += rollout.n_steps
             returns.extend(rollout.episode_returns)
             sampled_with = softmax_policy(table[0], 1.0)
             info = self._update(n, a_n, b_n, rollout, rng, states)
             table = (np.asarray(info.theta), np.asarray(info.omega))
             self._diagnostics.append((n, dict(info.diagnostics)))
-            event = UpdateEvent(info=info, policy=sampled_with, env_steps=env_steps)
-            for observer in observers:
-                observer.on_update(event)
-            if until is not None and until(event):
+            if emitter.update(info, sampled_with, emitter.env_steps + rollout.n_steps):
                 break
         assert info is not None
-        final = softmax_policy(table[0], 1.0)
-        end = EndEvent(info.n + 1, env_steps, final, time.perf_counter() - clock)
-        for observer in observers:
-            observer.on_end(end)
-        return NeuralRun(info, env_steps, returns)
+        emitter.end(softmax_policy(table[0], 1.0))
+        return NeuralRun(info, emitter.env_steps, returns)
+
+    # -- what the learner says about itself (acconv.facts) ---------------------------------
+
+    episodes: EpisodeSource = "rollout"
+    """T-step rollouts that continue episodes across updates (RUDDER: whole episodes)."""
+
+    def facts(self, fast_equilibrium: FastEquilibrium | None = None) -> LearnerFacts:
+        """This learner as data for the checks: two optimisers with the schedules a(n), b(n),
+        a softmax MLP policy, the clip's kink, K·M optimiser steps per batch, and λ(θ) on a
+        model (networks have no exact mean field)."""
+        steps, text = self._gradient_steps()
+        return LearnerFacts(
+            name=self.name,
+            config=self.config,
+            critic_lr=self.critic_lr,
+            actor_lr=self.actor_lr,
+            optimizer="SGD" if self.optimizer == "sgd" else "Adam",
+            plain_sgd=self.optimizer == "sgd",
+            policy="network_softmax",
+            activation=self.activation,
+            kinks=(
+                ("PPO's clipped surrogate min(ρÂ, clip(ρ, 1±ε)Â)",)
+                if self.objective == "clip"
+                else ()
+            ),
+            mean_field_reason=f"no exact mean field is known for learner {self.name!r}",
+            fast_equilibrium=fast_equilibrium,
+            episodes=self.episodes,
+            old_policy=True,
+            gradient_steps=steps,
+            gradient_steps_text=text,
+            return_model=self.return_model_kind,
+            fast_iterate="network",
+            logs_ppo_diagnostics=True,
+        )
+
+    return_model_kind: Literal["none", "lstm"] = "none"
+    """RUDDER's return model, if any (A12)."""
+
+    def _gradient_steps(self) -> tuple[int, str]:
+        """K·M optimiser steps per batch and their description."""
+        minibatches = -(-self.n_steps // self.batch_size)
+        return (
+            self.n_epochs * minibatches,
+            f"K = {self.n_epochs} epochs × M = {minibatches} minibatches",
+        )
 
     # -- the parts a subclass changes (RUDDER) -------------------------------------------
 
@@ -541,66 +570,38 @@ class PPO:
         with torch.inference_mode():
             return self.actor(all_states).softmax(-1).double().numpy()  # type: ignore[no-any-return]
 
-    def verdicts(self) -> list[Verdict]:
-        """What the network and optimiser mean for A3, A10 and the steps, and the last run's
-        PPO diagnostics as verdicts (``ppo/kl``, ``ppo/clip_fraction``,
-        ``critic/explained_variance``: the same functions as for SB3 runs)."""
-        diagnostics = ppo_diagnostic_verdicts(series_of(self._diagnostics), source=self.name)
-        return [*network_verdicts(self.activation, self.optimizer, self.objective), *diagnostics]
-
-
-def network_verdicts(activation: str, optimizer: str, objective: str) -> list[Verdict]:
-    """Verdicts that follow from the architecture alone (THEORY.md A1, A3, A10; §2.2).
-
-    * A1/A3 (smooth policy, Lipschitz mean fields): ``relu`` networks are not C¹, so the
-      gradient fields are not Lipschitz (the TTUR appendix: ELU-type activations satisfy the
-      assumption, ReLU does not) — violated; smooth activations leave them undecided here
-      (Lipschitz on a bounded parameter region, which A8 must then supply).
-    * A10 (analytic losses): tanh, softplus, SiLU and GELU networks with a softmax head are
-      real-analytic; ELU and ReLU are not; the clip objective's ``min``/``clip`` is not either.
-    * Optimiser: SGD's steps are ``a(n)``, ``b(n)``; Adam's are not (per-coordinate rescaling),
-      so S1–S7 verified on the schedules do not carry over to the actual steps.
-    """
-    from acconv.neural.networks import ANALYTIC_ACTIVATIONS
-    from acconv.theory_checks.assumptions import HOLZLEITNER
-
-    theorems = (HOLZLEITNER,)
-    smooth = activation != "relu"
-    lipschitz = Verdict(
-        "A3",
-        "Lipschitz mean fields (network)",
-        "undecided" if smooth else "violated",
-        "symbolic",
-        (
-            f"{activation} is C¹: the fields are Lipschitz on bounded parameter sets only"
-            if smooth
-            else "ReLU networks are not C¹: the policy-gradient field is not Lipschitz"
+    def verdicts(self) -> list[Any]:
+        """Deprecated (removed in 0.3.0): the verdicts are decided in
+        :mod:`acconv.theory_checks` from the learner's facts. Watch the run with a
+        :class:`~acconv.instrument.TwoTimescaleMonitor` and call
+        :func:`~acconv.theory_checks.assumption_report` (which has ``A3``, ``A10``,
+        ``optimizer`` and the PPO diagnostic verdicts), or
+        :func:`acconv.theory_checks.learner_verdicts` ``(learner.facts(), diagnostics)``."""
+        warnings.warn(
+            "PPO.verdicts() is deprecated: use acconv.theory_checks.learner_verdicts or "
+            "assumption_report on a TwoTimescaleMonitor; removed in 0.3.0",
+            DeprecationWarning,
+            stacklevel=2,
         )
-        + ("; the clip objective is only piecewise smooth" if objective == "clip" else ""),
-        theorems=theorems,
+        from acconv.theory_checks import learner_verdicts  # deprecated shim (CHANGELOG)
+
+        return learner_verdicts(self.facts(), self._diagnostics)
+
+
+def network_verdicts(activation: str, optimizer: str, objective: str) -> list[Any]:
+    """Deprecated (removed in 0.3.0): ``A3``, ``A10`` and ``optimizer`` of a network are decided
+    in :mod:`acconv.theory_checks` from the learner's facts
+    (:func:`acconv.theory_checks.learner_verdicts`)."""
+    warnings.warn(
+        "network_verdicts is deprecated: use acconv.theory_checks.learner_verdicts(facts); "
+        "removed in 0.3.0",
+        DeprecationWarning,
+        stacklevel=2,
     )
-    analytic = activation in ANALYTIC_ACTIVATIONS and objective != "clip"
-    a10 = Verdict(
-        "A10",
-        "real-analytic losses (network)",
-        "holds" if analytic else "violated",
-        "symbolic",
-        f"activation {activation}, objective {objective}: "
-        + ("analytic" if analytic else "min/clip or a kinked activation is not analytic"),
-        theorems=theorems,
-    )
-    steps = Verdict(
-        "optimizer",
-        "optimiser steps are the schedules a(n), b(n)",
-        "holds" if optimizer == "sgd" else "undecided",
-        "symbolic",
-        "plain SGD: each step is lr × gradient, the theorems' recursion"
-        if optimizer == "sgd"
-        else "Adam rescales each coordinate by its running RMS: the actual steps are not a(n), "
-        "b(n), so this run is outside the verified hypotheses",
-        theorems=theorems,
-    )
-    return [lipschitz, a10, steps]
+    from acconv.theory_checks import learner_verdicts  # deprecated shim (CHANGELOG)
+
+    facts = PPO(optimizer=optimizer, objective=objective, activation=activation).facts()  # type: ignore[arg-type]
+    return learner_verdicts(facts)[:3]
 
 
 def _value_equilibrium(mdp: FiniteMDP) -> FastEquilibrium:

@@ -44,7 +44,7 @@ from torch import nn
 
 from acconv._validate import check_choice, check_float, check_int
 from acconv.estimators import gae, redistribute_rewards
-from acconv.instrument.events import FastEquilibrium
+from acconv.facts import EpisodeSource, FastEquilibrium
 from acconv.mdp import FiniteMDP
 from acconv.neural.networks import Encoder
 from acconv.neural.ppo import PPO, NeuralRun, Rollout
@@ -121,6 +121,8 @@ class RUDDER(PPO):
     """
 
     name = "neural.RUDDER"
+    episodes: EpisodeSource = "environment"
+    return_model_kind: Literal["none", "lstm"] = "lstm"
 
     def __init__(
         self,
@@ -183,6 +185,12 @@ class RUDDER(PPO):
         # Only mix_advantage trains the critic on the environment's reward (equilibrium V^π);
         # with r̃ the critic's fixed point depends on the return model, which has no exact form.
         return super()._fast_equilibrium(mdp) if self.coupling == "mix_advantage" else None
+
+    def _gradient_steps(self) -> tuple[int, str]:
+        """K epochs of minibatches of ``batch_size`` steps over a batch whose length varies
+        (counted as two minibatches: more than one step per batch)."""
+        text = f"K = {self.n_epochs} epochs × minibatches of {self.batch_size} steps"
+        return self.n_epochs * 2, text
 
     def learn(self, env: Any, *args: Any, **kwargs: Any) -> NeuralRun:
         """:meth:`PPO.learn` with whole episodes; see the class docstring."""

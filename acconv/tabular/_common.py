@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from acconv._validate import check_choice
 from acconv.exact import expected_visits, policy_evaluation
+from acconv.facts import LearnerFacts, MeanField
+from acconv.loop import RunsUnderTheLoop
 from acconv.mdp import FiniteMDP
 from acconv.policies import softmax_policy
 from acconv.sampling import EpisodeBatch
@@ -115,8 +118,12 @@ def step_discounts(batch: EpisodeBatch, gamma: float) -> FloatArray:
     return np.asarray(gamma ** np.arange(batch.actions.shape[1]))[None, :]
 
 
-class TabularLearner:
-    """The shell the tabular learners share: schedules, mode, initial state and the policy."""
+class TabularLearner(RunsUnderTheLoop):
+    """The shell the tabular learners share: schedules, mode, initial state, the policy, and the
+    facts the checks read (:meth:`facts`)."""
+
+    analytic_parts: ClassVar[str] = ""
+    """What the learner's losses are made of, when they are all analytic (for A10)."""
 
     def __init__(self, critic_lr: Any, actor_lr: Any, beta: Any, mode: Mode) -> None:
         self.schedules = Schedules(critic_lr, actor_lr, beta)
@@ -145,6 +152,109 @@ class TabularLearner:
         """
         pi = softmax_policy(theta, float(self.schedules.beta(n)))
         return policy_evaluation(mdp, pi), expected_visits(mdp, pi) > 0
+
+    # -- what the learner says about itself (acconv.facts) ---------------------------------
+
+    def facts(self, task: Task) -> LearnerFacts:
+        """This learner on ``task``, as data for the checks: its three schedules, a tabular
+        softmax policy, its kinks, and — with a model — its exact fast equilibrium λ(θ) and
+        mean field (from its expected twin, :meth:`expected_twin`)."""
+        mdp = task.mdp
+        mean_field, reason = (None, "no exact model (task.mdp is None)")
+        fast_equilibrium = None
+        if mdp is not None:
+            mean_field, reason = self.mean_field(task)
+            equilibrium = self.fast_equilibrium
+
+            def fast_equilibrium(theta: FloatArray, n: int) -> tuple[FloatArray, BoolArray]:
+                return equilibrium(mdp, theta, n)
+
+        def beta_scaled(factor: float) -> MeanField | None:
+            beta = f"{factor:g}*({self.config.get('beta', 1)})"
+            field, _ = self.mean_field(task, beta=beta)
+            return field
+
+        facts: dict[str, Any] = {
+            "name": type(self).__name__,
+            "config": self.config,
+            "mode": self.mode,
+            "critic_lr": self.schedules.critic_lr,
+            "actor_lr": self.schedules.actor_lr,
+            "beta": self.schedules.beta,
+            "policy": "tabular_softmax",
+            "kinks": self.kinks(),
+            "analytic_parts": self.analytic_parts,
+            "mean_field": mean_field,
+            "mean_field_reason": reason,
+            "beta_scaled_mean_field": beta_scaled if mean_field is not None else None,
+            "fast_equilibrium": fast_equilibrium,
+            "fast_iterate": "value_table",
+            "actor_field": self.actor_field(mdp),
+        }
+        return LearnerFacts(**{**facts, **self.extra_facts()})
+
+    def kinks(self) -> tuple[str, ...]:
+        """Non-smooth pieces of the update, in words (none by default)."""
+        return ()
+
+    def actor_field(self, mdp: FiniteMDP | None) -> Literal["policy_gradient", "unknown"]:
+        """``"policy_gradient"`` when the slow field F(θ) = h̄(θ, λ(θ)) is a positive multiple
+        of ∇J(θ) for every θ on ``mdp`` (THEORY.md §2.2), as this learner's maths shows."""
+        return "unknown"
+
+    def extra_facts(self) -> dict[str, Any]:
+        """Further :class:`~acconv.facts.LearnerFacts` fields a learner states (PPO's old
+        policy, RUDDER's return model...)."""
+        return {}
+
+    def expected_twin(self, **overrides: Any) -> tuple[TabularLearner | None, str]:
+        """``(twin, "")``: this learner rebuilt with ``mode="expected"``, whose update on a
+        state is the exact mean field of the sampled update; or ``(None, reason)``.
+        ``overrides`` replace configuration entries (e.g. ``beta``).
+
+        Only acconv's own tabular classes have a known twin: a subclass that changes
+        ``update`` (``docs/journeys/change_an_algorithm.py``) is not certified by its
+        parent's mean field.
+        """
+        cls = type(self)
+        if not cls.__module__.startswith("acconv.tabular."):
+            return None, f"no exact mean field is known for learner {cls.__name__!r}"
+        parameters = inspect.signature(cls.__init__).parameters
+        settings = {**self.config, **overrides}
+        kwargs = {k: v for k, v in settings.items() if k in parameters and k != "mode"}
+        try:
+            return cls(**kwargs, mode="expected"), ""
+        except (ValueError, TypeError, ScheduleError) as error:
+            return None, f"{cls.__name__} has no expected mode for this configuration ({error})"
+
+    def mean_field(self, task: Task, **overrides: Any) -> tuple[MeanField | None, str]:
+        """``((θ, ω, n, value) -> (ḡ, h̄), "")``: the twin's ``(Δω/a(n), Δθ/b(n))`` at update
+        ``n``, or ``(None, reason)``.
+
+        For one-step learners (ActorCritic, RUDDER) these are the exact mean directions; for
+        PPO with K epochs they are the directions of the deterministic K·M-step composite map
+        on the population surrogate (THEORY.md A11 mode (ii)), which depend on the step sizes.
+        """
+        twin, reason = self.expected_twin(**overrides)
+        if twin is None:
+            return None, reason
+
+        def mean_field(
+            theta: FloatArray, omega: FloatArray, n: int, value: FloatArray | None = None
+        ) -> tuple[FloatArray, FloatArray]:
+            state = TabularState(n=n, theta=theta, omega=omega, task=task, value=value)
+            _, info = twin.update(state, None)
+            critic = (info.omega - omega) / info.a_n if info.a_n else np.full(omega.shape, np.nan)
+            actor = (info.theta - theta) / info.b_n if info.b_n else np.full(theta.shape, np.nan)
+            return np.asarray(critic, dtype=np.float64), np.asarray(actor, dtype=np.float64)
+
+        return mean_field, ""
+
+    def update(
+        self, state: TabularState, batch: EpisodeBatch | None
+    ) -> tuple[TabularState, UpdateInfo]:
+        """One two-timescale step (each learner defines it)."""
+        raise NotImplementedError
 
 
 def finish_update(

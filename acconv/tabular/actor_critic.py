@@ -126,6 +126,19 @@ class ActorCritic(TabularLearner):
             mean_return=mean_return,
         )
 
+    analytic_parts = "softmax policy and a tabular critic with linear (GAE/TD/MC) targets"
+
+    def actor_field(self, mdp: FiniteMDP | None) -> Literal["policy_gradient", "unknown"]:
+        """Without entropy (τ = 0) the critic's equilibrium is V^π whatever its target, and the
+        actor's mean step is ∇J when it keeps the γ^t factor (or γ = 1): THEORY.md §2.2."""
+        if mdp is None or self.tau > 0:
+            return "unknown"
+        return "policy_gradient" if self.discount_actor or mdp.gamma == 1.0 else "unknown"
+
+    def extra_facts(self) -> dict[str, Any]:
+        """The soft critic's temperature τ (the slow ODE's closed-form attractor θ*_τ)."""
+        return {"soft_critic_tau": self.tau}
+
     def fast_equilibrium(
         self, mdp: FiniteMDP, theta: FloatArray, n: int
     ) -> tuple[FloatArray, BoolArray]:

@@ -32,6 +32,7 @@ from acconv.exact import (
     discounted_visits,
     policy_evaluation,
 )
+from acconv.loop import RunsUnderTheLoop
 from acconv.mdp import FiniteMDP
 from acconv.policies import softmax_policy
 from acconv.sampling import EpisodeBatch
@@ -84,7 +85,7 @@ def _check_discounted(task: Task, learner: str) -> FiniteMDP:
     return mdp
 
 
-class _ExactLearner:
+class _ExactLearner(RunsUnderTheLoop):
     """The shell of the exact learners: expected mode, θ_0 = 0, π = softmax(θ), exact λ(θ)."""
 
     mode: Mode = "expected"

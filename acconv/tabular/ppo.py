@@ -40,6 +40,7 @@ from acconv.exact import (
     expected_visits,
     policy_evaluation,
 )
+from acconv.mdp import FiniteMDP
 from acconv.policies import (
     entropy,
     entropy_gradient,
@@ -148,6 +149,38 @@ class PPO(TabularLearner):
             discount_actor=self.discount_actor,
             normalize_advantage=self.normalize_advantage,
         )
+
+    analytic_parts = "softmax policy, KL-penalised surrogate and an unclipped tabular value loss"
+
+    def kinks(self) -> tuple[str, ...]:
+        """The clip objective, the value clip and advantage normalisation are not smooth."""
+        reasons = []
+        if self.objective == "clip":
+            reasons.append("PPO's clipped surrogate min(ρÂ, clip(ρ, 1±ε)Â)")
+        if self.value_clip is not None:
+            reasons.append("the value clip")
+        if self.normalize_advantage:
+            reasons.append("advantage normalisation (a square root of the batch variance)")
+        return tuple(reasons)
+
+    def actor_field(self, mdp: FiniteMDP | None) -> Literal["policy_gradient", "unknown"]:
+        """One gradient step per batch (K·M = 1) without entropy bonus or advantage
+        normalisation is the actor-critic step: ∇J with the γ^t factor (or γ = 1)."""
+        if mdp is None or self.entropy_coef or self.normalize_advantage:
+            return "unknown"
+        one_step = self.n_epochs * self.n_minibatches == 1
+        exact = self.discount_actor or mdp.gamma == 1.0
+        return "policy_gradient" if one_step and exact else "unknown"
+
+    def extra_facts(self) -> dict[str, Any]:
+        """PPO keeps the old policy of the batch for K epochs of M minibatch steps."""
+        return {
+            "old_policy": True,
+            "gradient_steps": self.n_epochs * self.n_minibatches,
+            "gradient_steps_text": (
+                f"K = {self.n_epochs} epochs × M = {self.n_minibatches} minibatches"
+            ),
+        }
 
     def update(
         self, state: TabularState, batch: EpisodeBatch | None

@@ -45,6 +45,7 @@ from acconv._validate import check_choice, check_float
 from acconv.estimators import gae, redistribute_rewards
 from acconv.exact import (
     action_values,
+    ending_steps,
     expected_discounted_sum,
     expected_gae_advantage,
     expected_visits,
@@ -206,6 +207,23 @@ class RUDDER(TabularLearner):
             value=value,
         )
 
+    analytic_parts = "softmax policy and a linear tabular return model"
+
+    def actor_field(self, mdp: FiniteMDP | None) -> Literal["policy_gradient", "unknown"]:
+        """With ``immediate_pg`` and no entropy bonus the actor's step is Σ_a π ∇log π λ(θ);
+        λ(θ) = Q^π where every pair decides whether the episode ends (p_end ∈ {0, 1}), and
+        then the step is ∇J."""
+        if mdp is None or self.entropy_coef or self.coupling != "immediate_pg":
+            return "unknown"
+        p_end, _ = ending_steps(mdp)
+        live = ~mdp.terminal
+        decided = np.all((p_end[live] < 1e-12) | (p_end[live] > 1 - 1e-12))
+        return "policy_gradient" if decided else "unknown"
+
+    def extra_facts(self) -> dict[str, Any]:
+        """A tabular return model ω[s, a] (A12 checks it)."""
+        return {"return_model": "tabular", "fast_iterate": "return_model"}
+
     def fast_equilibrium(
         self, mdp: FiniteMDP, theta: FloatArray, n: int
     ) -> tuple[FloatArray, BoolArray]:
@@ -327,19 +345,3 @@ def _expected_carry_in(mdp: FiniteMDP, visits: FloatArray, omega: FloatArray) ->
         "ta,tas->s", visits, mdp.P * r_next
     )
     return np.where(mdp.terminal, 0.0, inflow)
-
-
-def ending_steps(mdp: FiniteMDP) -> tuple[FloatArray, FloatArray]:
-    """``p_end(s, a)``: probability that ``(s, a)`` ends the episode; ``r_end``: its mean reward.
-
-    ``r_end(s, a) = Σ_{s' terminal} P[s, a, s'] r(s, a, s')`` (``R[s, a]`` for every ``s'`` when
-    the MDP has no per-transition rewards).
-    """
-    into_end = mdp.P * mdp.terminal[None, None, :]
-    p_end = into_end.sum(axis=2)
-    if mdp.R_next is not None:
-        r_end = np.einsum("sat,sat->sa", into_end, mdp.R_next)
-    else:
-        r_end = p_end * mdp.R
-    live = ~mdp.terminal[:, None]
-    return np.where(live, p_end, 0.0), np.where(live, r_end, 0.0)

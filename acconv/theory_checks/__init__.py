@@ -2,7 +2,12 @@
 theorems (THEORY.md §3)? Every check returns :class:`Verdict` objects (holds / violated /
 undecided / not_applicable, with the method, the working and the evidence)."""
 
-from acconv.theory_checks.assumptions import AssumptionReport, assumption_report
+from acconv.theory_checks.assumptions import (
+    AssumptionReport,
+    assumption_report,
+    diagnostic_verdicts,
+    learner_verdicts,
+)
 from acconv.theory_checks.bounds import BOUNDS, BoundNotApplicable, RateBound, bound_by_id
 from acconv.theory_checks.certificates import (
     gradient_domination_certificate,
@@ -33,7 +38,9 @@ __all__ = [
     "check_step_sizes",
     "clocks",
     "combine_statuses",
+    "diagnostic_verdicts",
     "gradient_domination_certificate",
+    "learner_verdicts",
     "lojasiewicz_certificate",
     "tail_exponent",
 ]

@@ -22,15 +22,15 @@ Index and notation (THEORY.md §1.3): ω is the fast iterate (critic or return m
 fields (expected update directions Δω/a(n), Δθ/b(n)), F(θ) = h̄(θ, λ(θ)) the slow field and
 M = (sampled direction) − (mean direction) the noise.
 
-The mean fields come from an *expected twin*: the same tabular learner rebuilt from its name and
-configuration with ``mode="expected"``, whose update on a state is the exact mean field of the
-sampled update (:func:`expected_twin`, :func:`mean_field`). Learners other than the tabular
-ActorCritic, PPO and RUDDER have no twin; the checks that need one are then ``undecided``.
+The checks decide from the learner's facts (:class:`~acconv.facts.LearnerFacts`, published on
+the start event) and what the run left behind; they never import or rebuild a learner. The mean
+fields are the learner's own ``facts.mean_field`` (the tabular learners give the exact mean of
+their sampled update, from their expected twin); learners without one leave the checks that
+need it ``undecided``, with the learner's reason.
 """
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,20 +41,28 @@ import scipy.integrate
 from numpy.typing import NDArray
 
 from acconv.exact import (
+    ending_steps,
     expected_visits,
     optimal_values,
     policy_evaluation,
     policy_gradient,
     soft_value_iteration,
 )
+from acconv.facts import EpisodeSource, FastEquilibrium, LearnerFacts, MeanField
 from acconv.mdp import FiniteMDP, reachable_states
 from acconv.policies import centred, softmax_policy
 from acconv.schedules import Schedule, ScheduleError, as_schedule
-from acconv.tabular._common import TabularState
-from acconv.tabular.actor_critic import ActorCritic
-from acconv.tabular.ppo import PPO
-from acconv.tabular.rudder import RUDDER, ending_steps
+from acconv.theory_checks.diagnostics import ppo_diagnostic_verdicts, series_of
+from acconv.theory_checks.learner_steps import SharedStepSizes, optimizer_verdict, step_sizes_of
 from acconv.theory_checks.step_sizes import StepSizeReport, asymptotic_form, check_step_sizes
+from acconv.theory_checks.theorems import (
+    ALL_THEOREMS,
+    BORKAR,
+    HOLZLEITNER,
+    KARMAKAR_BHATNAGAR,
+    KB_AND_HOLZLEITNER,
+    REQUIREMENTS,
+)
 from acconv.theory_checks.verdicts import METHOD_SYMBOLIC, Status, Verdict, combine_statuses
 from acconv.updates import Task
 
@@ -86,123 +94,36 @@ __all__ = [
     "check_a12_rudder",
     "check_tracking",
     "contraction_rate",
-    "expected_twin",
+    "diagnostic_verdicts",
     "fast_jacobian",
-    "mean_field",
+    "learner_verdicts",
     "slow_field",
     "trend",
 ]
 
-BORKAR: Final = "Borkar 1997"
-KARMAKAR_BHATNAGAR: Final = "Karmakar & Bhatnagar 2018"
-HOLZLEITNER: Final = "Holzleitner et al. 2021 [R, reconstructed]"
-_ALL: Final = (BORKAR, KARMAKAR_BHATNAGAR, HOLZLEITNER)
-_KB_R: Final = (KARMAKAR_BHATNAGAR, HOLZLEITNER)
+_ALL: Final = ALL_THEOREMS
+_KB_R: Final = KB_AND_HOLZLEITNER
 
 METHOD_EXACT: Final = "exact"
 """Computed from the exact model (THEORY.md §6)."""
 METHOD_ESTIMATED: Final = "estimated"
 """A fit or a maximum over the points a run visited; evidence, not a proof."""
 
-REQUIREMENTS: Final[Mapping[str, tuple[str, ...]]] = {
-    # Borkar 1997 (THEORY.md §4.1): Lipschitz fields, S1-S4, martingale noise with bounded
-    # second moments (i.i.d. episodes), a unique *globally* asymptotically stable λ(θ) and θ*,
-    # bounded iterates.
-    BORKAR: ("A2", "A3", "A4", "A5", "A6", "A6'", "A7-global", "A8"),
-    # Karmakar & Bhatnagar 2018 (§4.2): S1-S5, K(1+‖θ‖²+‖ω‖²) noise, controlled Markov noise,
-    # local λ(θ) with a Lyapunov function and ω_n eventually in its basin, an attractor of the
-    # slow ODE, bounded iterates.
-    KARMAKAR_BHATNAGAR: ("A2", "A3", "A4", "A5", "A6", "A6'", "A7", "A8"),
-    # The reconstructed Holzleitner et al. statement (§4.3) adds the episodic MDP, the smooth
-    # greedy-becoming policy, analyticity, PPO's old policy and RUDDER's identifiability.
-    HOLZLEITNER: (
-        "A0",
-        "A1",
-        "A2",
-        "A3",
-        "A4",
-        "A5",
-        "A6",
-        "A6'",
-        "A7",
-        "A8",
-        "A9",
-        "A10",
-        "A11",
-        "A12",
-    ),
-}
-"""The verdict ids whose ``holds`` (or ``not_applicable``) each theorem needs. For Borkar the
-step-size verdict is read as S1-S4 only (S5 is Karmakar & Bhatnagar's)."""
-
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 IntArray = NDArray[np.int64]
-FastEquilibrium = Callable[[FloatArray, int], tuple[FloatArray, BoolArray]]
-
-_TABULAR: Final[Mapping[str, type[Any]]] = {
-    "ActorCritic": ActorCritic,
-    "PPO": PPO,
-    "RUDDER": RUDDER,
-}
 _FD_OMEGA: Final = 1e-3  # central step for Jacobians in ω (the fields are affine in ω: exact)
 _FD_THETA: Final = 1e-5  # central step for derivatives in θ (smooth fields: O(h²) error)
 _NEVER: Final = float("nan")
 
 
 # ---------------------------------------------------------------------------------------------
-# 1. Mean fields from an expected twin
+# 1. Mean fields (the learner's facts.mean_field)
 # ---------------------------------------------------------------------------------------------
 
 
-def expected_twin(learner: str | Any, config: Mapping[str, Any] | None = None) -> tuple[Any, str]:
-    """``(twin, "")``: the learner rebuilt with ``mode="expected"``, or ``(None, reason)``.
-
-    ``learner`` is a learner object (its class name and ``config`` are used) or a class name
-    (then ``config`` is required, e.g. ``StartEvent.learner`` and ``StartEvent.config``). The
-    twin's update on a state is the exact mean field ``(ḡ, h̄)`` of the sampled update.
-    """
-    if isinstance(learner, str):
-        name, settings = learner, dict(config or {})
-    else:
-        name = type(learner).__name__
-        settings = dict(getattr(learner, "config", {}) if config is None else config)
-    cls = _TABULAR.get(name)
-    if cls is None or not (isinstance(learner, str) or isinstance(learner, cls)):
-        # A neural learner may share a tabular class name (acconv.neural.PPO): no twin.
-        label = name if isinstance(learner, str) else f"{type(learner).__module__}.{name}"
-        return None, f"no exact mean field is known for learner {label!r}"
-    parameters = inspect.signature(cls.__init__).parameters
-    kwargs = {k: v for k, v in settings.items() if k in parameters and k != "mode"}
-    try:
-        return cls(**kwargs, mode="expected"), ""
-    except (ValueError, TypeError, ScheduleError) as error:
-        return None, f"{name} has no expected mode for this configuration ({error})"
-
-
-def mean_field(
-    twin: Any,
-    task: Task,
-    theta: FloatArray,
-    omega: FloatArray,
-    n: int,
-    value: FloatArray | None = None,
-) -> tuple[FloatArray, FloatArray]:
-    """``(ḡ(θ, ω), h̄(θ, ω))`` at update ``n``: the twin's ``(Δω/a(n), Δθ/b(n))``.
-
-    For one-step learners (ActorCritic, RUDDER) these are the exact mean directions; for PPO
-    with K epochs they are the directions of the deterministic K·M-step composite map on the
-    population surrogate (THEORY.md A11 mode (ii)), which depend on the step sizes.
-    """
-    state = TabularState(n=n, theta=theta, omega=omega, task=task, value=value)
-    _, info = twin.update(state, None)
-    critic = (info.omega - omega) / info.a_n if info.a_n else np.full(omega.shape, np.nan)
-    actor = (info.theta - theta) / info.b_n if info.b_n else np.full(theta.shape, np.nan)
-    return np.asarray(critic, dtype=np.float64), np.asarray(actor, dtype=np.float64)
-
-
 def fast_jacobian(
-    twin: Any, task: Task, theta: FloatArray, omega: FloatArray, n: int, mask: BoolArray
+    field: MeanField, theta: FloatArray, omega: FloatArray, n: int, mask: BoolArray
 ) -> FloatArray:
     """``J_ω = ∂ḡ/∂ω`` restricted to the entries of ``mask`` (rows and columns), by central
     differences. Exact up to rounding for the tabular critics, whose fields are affine in ω
@@ -212,18 +133,18 @@ def fast_jacobian(
     for i in index:
         step = np.zeros(omega.size)
         step[i] = _FD_OMEGA
-        plus, _ = mean_field(twin, task, theta, omega + step.reshape(omega.shape), n)
-        minus, _ = mean_field(twin, task, theta, omega - step.reshape(omega.shape), n)
+        plus, _ = field(theta, omega + step.reshape(omega.shape), n, None)
+        minus, _ = field(theta, omega - step.reshape(omega.shape), n, None)
         columns.append((plus.ravel()[index] - minus.ravel()[index]) / (2 * _FD_OMEGA))
     return np.asarray(np.array(columns, dtype=np.float64).T.reshape(len(index), len(index)))
 
 
 def slow_field(
-    twin: Any, task: Task, fast_equilibrium: FastEquilibrium, theta: FloatArray, n: int
+    field: MeanField, fast_equilibrium: FastEquilibrium, theta: FloatArray, n: int
 ) -> FloatArray:
     """``F(θ) = h̄(θ, λ(θ))``: the actor's mean direction with the critic at its equilibrium."""
     lam, _ = fast_equilibrium(theta, n)
-    _, actor = mean_field(twin, task, theta, lam, n)
+    _, actor = field(theta, lam, n, None)
     return actor
 
 
@@ -258,21 +179,44 @@ class Snapshot:
 
 @dataclass(frozen=True)
 class RunTrace:
-    """Everything the run-based checks read: the learner's name and configuration, the task,
-    snapshots at log-spaced updates, the actor's trajectory on a denser log grid with its clock
-    ``t_b(n+1) = Σ_{k≤n} b(k)``, and the exact callables (``fast_equilibrium``, ``twin``)."""
+    """Everything the run-based checks read: the learner's facts (its schedules, its exact
+    ``fast_equilibrium`` and ``mean_field`` when it has them), the task, snapshots at
+    log-spaced updates, the actor's trajectory on a denser log grid with its clock
+    ``t_b(n+1) = Σ_{k≤n} b(k)``, and the diagnostics of every update."""
 
-    learner: str
-    config: Mapping[str, Any]
+    facts: LearnerFacts
     task: Task
     n_updates: int
     snapshots: tuple[Snapshot, ...]
     trajectory_n: IntArray
     trajectory_theta: FloatArray
     trajectory_clock: FloatArray
-    fast_equilibrium: FastEquilibrium | None = None
-    twin: Any = None
-    twin_reason: str = ""
+    diagnostics: tuple[tuple[int, Mapping[str, float]], ...] = ()
+
+    @property
+    def learner(self) -> str:
+        """The learner's name."""
+        return self.facts.name
+
+    @property
+    def config(self) -> Mapping[str, Any]:
+        """The learner's configuration."""
+        return self.facts.config
+
+    @property
+    def fast_equilibrium(self) -> FastEquilibrium | None:
+        """The exact λ(θ), when the learner gives it."""
+        return self.facts.fast_equilibrium
+
+    @property
+    def mean_field(self) -> MeanField | None:
+        """The exact mean field, when the learner gives it."""
+        return self.facts.mean_field
+
+    @property
+    def mean_field_reason(self) -> str:
+        """Why there is no mean field."""
+        return self.facts.mean_field_reason
 
     def series(self, key: str) -> tuple[IntArray, FloatArray]:
         """``(n, values)`` of a metric the monitor computed at the snapshots (finite only)."""
@@ -441,24 +385,30 @@ def check_a0_finite_mdp(mdp: FiniteMDP | None, policies: Sequence[FloatArray] = 
     return Verdict("A0", name, "holds", METHOD_EXACT, detail, evidence, theorems)
 
 
-def _is_tabular_softmax(learner: str) -> bool:
-    return learner in _TABULAR
+ANALYTIC_ACTIVATIONS: Final = ("tanh", "softplus", "silu", "gelu")
+"""Activations whose networks (with a softmax head) are real-analytic in their parameters."""
 
 
-_ANALYTIC_ACTIVATIONS: Final = ("tanh", "softplus", "silu", "gelu")
+def _beta_of(facts: LearnerFacts) -> Schedule | float:
+    """The policy's β(n) (1 when the learner states none)."""
+    return facts.beta if facts.beta is not None else 1.0
 
 
-def _policy_smoothness(learner: str, config: Mapping[str, Any]) -> tuple[Status | None, str]:
+def _beta_text(facts: LearnerFacts) -> Any:
+    return facts.config.get("beta", facts.beta.text if facts.beta is not None else None)
+
+
+def _policy_smoothness(facts: LearnerFacts) -> tuple[Status | None, str]:
     """How smooth π_θ is in θ, by the policy's form: ``(status if decided by it alone, text)``.
 
     Tabular softmax and the softmax of an MLP with an analytic activation are real-analytic
     (the p_min part of A1 then decides); ReLU networks are not C¹ (A1 violated); ELU networks
     are C¹ with a Lipschitz gradient but not analytic; other policies are not inspected.
     """
-    if _is_tabular_softmax(learner):
+    if facts.policy == "tabular_softmax":
         return None, "tabular softmax π = softmax(β_n θ) is real-analytic in θ (symbolic)"
-    activation = config.get("activation") if learner.startswith("neural.") else None
-    if activation in _ANALYTIC_ACTIVATIONS:
+    activation = facts.activation if facts.policy == "network_softmax" else None
+    if activation in ANALYTIC_ACTIVATIONS:
         return None, (
             f"softmax of an MLP with {activation} units is real-analytic in its parameters "
             "(symbolic); θ is the network's log-policy table"
@@ -470,7 +420,7 @@ def _policy_smoothness(learner: str, config: Mapping[str, Any]) -> tuple[Status 
             "an ELU network is C¹ with a Lipschitz gradient but not analytic: the smoothness "
             "A1 asks for is not decided"
         )
-    return "undecided", f"policy class of {learner!r} unknown: analyticity not checked"
+    return "undecided", f"policy class of {facts.name!r} unknown: analyticity not checked"
 
 
 def check_a1_policy(trace: RunTrace) -> Verdict:
@@ -486,7 +436,7 @@ def check_a1_policy(trace: RunTrace) -> Verdict:
     """
     name = "smooth, strictly positive policy: π_θ analytic, min π_θn(a|s) ≥ p_min > 0"
     theorems = (HOLZLEITNER,)
-    forced, smooth = _policy_smoothness(trace.learner, trace.config)
+    forced, smooth = _policy_smoothness(trace.facts)
     if forced is not None:
         return Verdict("A1", name, forced, METHOD_SYMBOLIC, smooth, {}, theorems)
     n, p = _snapshot_values(trace, lambda s: float(s.policy.min()))
@@ -590,19 +540,6 @@ def check_a2_step_sizes(
     return Verdict("A2", "step sizes S1-S5", report.two_timescale, method, detail, evidence, _ALL)
 
 
-def _piecewise_reasons(learner: str, config: Mapping[str, Any]) -> list[str]:
-    """Non-smooth pieces of the update (PPO clip, value clip, advantage normalisation)."""
-    reasons = []
-    if learner == "PPO":
-        if config.get("objective") == "clip":
-            reasons.append("PPO's clipped surrogate min(ρÂ, clip(ρ, 1±ε)Â)")
-        if config.get("value_clip") is not None:
-            reasons.append("the value clip")
-        if config.get("normalize_advantage"):
-            reasons.append("advantage normalisation (a square root of the batch variance)")
-    return reasons
-
-
 def check_a3_lipschitz(
     trace: RunTrace, *, max_points: int = 4, beta_limit: float | None = None
 ) -> Verdict:
@@ -618,22 +555,21 @@ def check_a3_lipschitz(
     """
     name = "Lipschitz mean fields ḡ, h̄ in (θ, ω)"
     evidence: dict[str, float] = {}
-    twin, task = trace.twin, trace.task
+    field, facts = trace.mean_field, trace.facts
     estimate = ""
-    if twin is not None and trace.snapshots:
+    if field is not None and trace.snapshots:
         picks = _spread(len(trace.snapshots), max_points)
         norms = []
         for i in picks:
             s = trace.snapshots[i]
-            norms.append(_joint_jacobian_norm(twin, task, s.theta, s.omega, s.n + 1))
+            norms.append(_joint_jacobian_norm(field, s.theta, s.omega, s.n + 1))
         evidence.update(lipschitz_estimate=max(norms), points=len(picks))
         last = trace.snapshots[-1]
-        hot, _ = expected_twin(
-            trace.learner, {**trace.config, "beta": f"2*({trace.config.get('beta', 1)})"}
-        )
+        scaled = facts.beta_scaled_mean_field
+        hot = scaled(2.0) if scaled is not None else None
         if hot is not None:
-            doubled = _joint_jacobian_norm(hot, task, last.theta, last.omega, last.n + 1)
-            base = _joint_jacobian_norm(twin, task, last.theta, last.omega, last.n + 1)
+            doubled = _joint_jacobian_norm(hot, last.theta, last.omega, last.n + 1)
+            base = _joint_jacobian_norm(field, last.theta, last.omega, last.n + 1)
             evidence.update(lipschitz_last=base, lipschitz_doubled_beta=doubled)
             evidence["beta_scaling_ratio"] = doubled / base if base > 0 else _NEVER
         estimate = (
@@ -646,9 +582,11 @@ def check_a3_lipschitz(
                 f"{evidence['beta_scaling_ratio']:.3g}"
             )
     else:
-        estimate = f"; no L̂ ({trace.twin_reason or 'no expected twin'})"
-    reasons = _piecewise_reasons(trace.learner, trace.config)
-    if not _is_tabular_softmax(trace.learner):
+        estimate = f"; no L̂ ({trace.mean_field_reason or 'no expected twin'})"
+    reasons = facts.kinks
+    if facts.policy == "network_softmax" and facts.activation is not None:
+        return _network_lipschitz(facts)
+    if facts.policy != "tabular_softmax":
         return Verdict(
             "A3",
             name,
@@ -661,10 +599,10 @@ def check_a3_lipschitz(
     if reasons:
         detail = f"piecewise Lipschitz only: {', '.join(reasons)} is not differentiable{estimate}"
         return Verdict("A3", name, "undecided", METHOD_SYMBOLIC, detail, evidence, _ALL)
-    beta = _beta_limit(trace.config.get("beta", 1.0)) if beta_limit is None else beta_limit
+    beta = _beta_limit(_beta_of(facts)) if beta_limit is None else beta_limit
     if beta == math.inf:
         detail = (
-            f"β(n) = {trace.config.get('beta')} → ∞ and the fields' Lipschitz constants grow "
+            f"β(n) = {_beta_text(facts)} → ∞ and the fields' Lipschitz constants grow "
             f"∝ β: no uniform constant{estimate}"
         )
         return Verdict("A3", name, "violated", METHOD_SYMBOLIC, detail, evidence, _ALL)
@@ -679,9 +617,25 @@ def check_a3_lipschitz(
     return Verdict("A3", name, "holds", METHOD_SYMBOLIC, detail, evidence, _ALL)
 
 
-def _joint_jacobian_norm(
-    twin: Any, task: Task, theta: FloatArray, omega: FloatArray, n: int
-) -> float:
+def _network_lipschitz(facts: LearnerFacts) -> Verdict:
+    """A3 for a network policy, from its activation: ReLU networks are not C¹, so the gradient
+    fields are not Lipschitz (the TTUR appendix: ELU-type activations satisfy the assumption,
+    ReLU does not) — violated; smooth activations leave it undecided (Lipschitz on a bounded
+    parameter region only, which A8 must then supply)."""
+    smooth = facts.activation != "relu"
+    detail = (
+        f"{facts.activation} is C¹: the fields are Lipschitz on bounded parameter sets only"
+        if smooth
+        else "ReLU networks are not C¹: the policy-gradient field is not Lipschitz"
+    )
+    if any("clip" in kink for kink in facts.kinks):
+        detail += "; the clip objective is only piecewise smooth"
+    status: Status = "undecided" if smooth else "violated"
+    name = "Lipschitz mean fields (network)"
+    return Verdict("A3", name, status, METHOD_SYMBOLIC, detail, {}, (HOLZLEITNER,))
+
+
+def _joint_jacobian_norm(field: MeanField, theta: FloatArray, omega: FloatArray, n: int) -> float:
     """‖∂(ḡ, h̄)/∂(θ, ω)‖₂ by central differences (step 1e-5 in θ, 1e-3 in ω)."""
     columns = []
     for which, base, h in (("theta", theta, _FD_THETA), ("omega", omega, _FD_OMEGA)):
@@ -690,11 +644,11 @@ def _joint_jacobian_norm(
             step[i] = h
             delta = step.reshape(base.shape)
             if which == "theta":
-                plus = mean_field(twin, task, theta + delta, omega, n)
-                minus = mean_field(twin, task, theta - delta, omega, n)
+                plus = field(theta + delta, omega, n, None)
+                minus = field(theta - delta, omega, n, None)
             else:
-                plus = mean_field(twin, task, theta, omega + delta, n)
-                minus = mean_field(twin, task, theta, omega - delta, n)
+                plus = field(theta, omega + delta, n, None)
+                minus = field(theta, omega - delta, n, None)
             columns.append(
                 np.concatenate([(p - m).ravel() for p, m in zip(plus, minus, strict=True)])
                 / (2 * h)
@@ -724,15 +678,15 @@ def check_a4_noise(trace: RunTrace) -> Verdict:
     K-form plus A8 implies).
     """
     name = "martingale-difference noise with E‖M‖² ≤ K(1 + ‖θ‖² + ‖ω‖²)"
-    if trace.twin is None:
+    if trace.mean_field is None:
         detail = (
-            f"no mean field to subtract ({trace.twin_reason or 'no expected twin'}); needs the "
-            "learner's expected direction at the sampled state (proposed API: "
-            "StartEvent.mean_field(theta, omega, n) -> (ḡ, h̄))"
+            f"no mean field to subtract ({trace.mean_field_reason or 'no expected twin'}); "
+            "needs the learner's expected direction at the sampled state "
+            "(LearnerFacts.mean_field(θ, ω, n, value) -> (ḡ, h̄))"
         )
         return Verdict("A4", name, "undecided", METHOD_ESTIMATED, detail, {}, _ALL)
     n, K = trace.series("noise/K")
-    if trace.config.get("mode") == "expected":
+    if trace.facts.mode == "expected":
         detail = "expected (mean-field) mode: no sampling, M ≡ 0 (exact)"
         return Verdict("A4", name, "holds", METHOD_EXACT, detail, {"K_max": 0.0}, _ALL)
     if len(K) < 2:
@@ -749,8 +703,8 @@ def check_a4_noise(trace: RunTrace) -> Verdict:
         "points": float(len(K)),
     }
     stable = math.isfinite(last) and (not math.isfinite(before) or last <= 4 * before)
-    if trace.learner == "PPO":
-        steps = int(trace.config.get("n_epochs", 1)) * int(trace.config.get("n_minibatches", 1))
+    if trace.facts.old_policy:
+        steps = trace.facts.gradient_steps
         mean_text = (
             "zero conditional mean undecided: PPO divides by the batch's step count (a ratio "
             "estimator, biased O(1/B))"
@@ -775,9 +729,6 @@ def check_a4_noise(trace: RunTrace) -> Verdict:
         f"{float(before):.3g}: {'stable' if stable else 'growing'} (estimated)"
     )
     return Verdict("A4", name, status, METHOD_ESTIMATED, detail, evidence, _ALL)
-
-
-EpisodeSource = Literal["MDPSampler", "environment", "rollout", "replay"]
 
 
 def check_a5_episodes(source: EpisodeSource = "MDPSampler") -> Verdict:
@@ -822,8 +773,8 @@ def check_a6_fast(trace: RunTrace) -> Verdict:
     maximum over the visited θ). Source: THEORY.md §3 A6 (Borkar (A4); K&B (A6)).
     """
     name = "fast ODE: λ(θ) exponentially stable on the support (κ > 0), λ Lipschitz"
-    if trace.fast_equilibrium is None or trace.twin is None:
-        reason = trace.twin_reason or "the learner exposes no fast_equilibrium"
+    if trace.fast_equilibrium is None or trace.mean_field is None:
+        reason = trace.mean_field_reason or "the learner exposes no fast_equilibrium"
         return Verdict("A6", name, "undecided", METHOD_EXACT, reason, {}, _ALL)
     _, kappa = trace.series("track/kappa")
     _, residual = trace.series("track/equilibrium_residual")
@@ -864,8 +815,8 @@ def check_a6_prime_domain(trace: RunTrace) -> Verdict:
     A6' (K&B main theorem; Borkar's A4 asks for global stability directly).
     """
     name = "ω_n eventually in a compact subset of the basin of λ(θ) (global for affine fields)"
-    if trace.twin is None or trace.fast_equilibrium is None:
-        reason = trace.twin_reason or "the learner exposes no fast_equilibrium"
+    if trace.mean_field is None or trace.fast_equilibrium is None:
+        reason = trace.mean_field_reason or "the learner exposes no fast_equilibrium"
         return Verdict("A6'", name, "undecided", METHOD_EXACT, reason, {}, _ALL)
     _, kappa = trace.series("track/kappa")
     _, affine = trace.series("track/affine_error")
@@ -975,20 +926,20 @@ class _SlowSetting:
 
 
 def _slow_setting(trace: RunTrace) -> _SlowSetting | None:
-    twin, fe, task = trace.twin, trace.fast_equilibrium, trace.task
-    if twin is None or fe is None or not trace.snapshots:
+    mean, fe, task = trace.mean_field, trace.fast_equilibrium, trace.task
+    if mean is None or fe is None or not trace.snapshots:
         return None
     n_end = trace.snapshots[-1].n + 1
     shape = (task.n_states, task.n_actions)
     try:
-        beta = float(as_schedule(trace.config.get("beta", 1.0))(n_end))
+        beta = float(as_schedule(_beta_of(trace.facts))(n_end))
     except (ScheduleError, TypeError):
         beta = trace.snapshots[-1].beta_n
 
     def field(_t: float, theta: FloatArray) -> FloatArray:
-        return slow_field(twin, task, fe, theta.reshape(shape), n_end).ravel()
+        return slow_field(mean, fe, theta.reshape(shape), n_end).ravel()
 
-    tau = float(trace.config.get("tau", 0.0)) if trace.learner == "ActorCritic" else 0.0
+    tau = trace.facts.soft_critic_tau
     closed = None
     if tau > 0 and task.mdp is not None:
         q = soft_value_iteration(task.mdp, tau).Q
@@ -998,29 +949,11 @@ def _slow_setting(trace: RunTrace) -> _SlowSetting | None:
 
 def _pg_type_field(trace: RunTrace, setting: _SlowSetting) -> bool:
     """Whether F(θ) = c(θ)·∇J(θ), c > 0, for every θ, so that its zeros are J's stationary
-    points. Known analytically (THEORY.md §2.2; tests/test_tabular.py) for: ActorCritic
-    without entropy (any critic target at λ(θ) = V^π) with ``discount_actor`` or γ = 1;
-    one-step PPO (K·M = 1) without entropy bonus or advantage normalisation, likewise; RUDDER
-    with ``immediate_pg`` where every pair decides whether the episode ends (p_end ∈ {0, 1},
-    so λ(θ) = Q^π). Confirmed numerically at the last iterate (cosine ≥ 1 - 1e-8)."""
+    points. The learner states it (``facts.actor_field == "policy_gradient"``, known
+    analytically, THEORY.md §2.2: e.g. ActorCritic without entropy with ``discount_actor`` or
+    γ = 1); it is confirmed numerically here at the last iterate (cosine ≥ 1 - 1e-8)."""
     mdp = trace.task.mdp
-    config = trace.config
-    if mdp is None or setting.tau > 0 or config.get("entropy_coef", 0.0):
-        return False
-    exact_gradient = bool(config.get("discount_actor", False)) or mdp.gamma == 1.0
-    if trace.learner == "ActorCritic":
-        known = exact_gradient
-    elif trace.learner == "PPO":
-        steps = int(config.get("n_epochs", 1)) * int(config.get("n_minibatches", 1))
-        known = exact_gradient and steps == 1 and not config.get("normalize_advantage")
-    elif trace.learner == "RUDDER":
-        p_end, _ = ending_steps(mdp)
-        live = ~mdp.terminal
-        decided = np.all((p_end[live] < 1e-12) | (p_end[live] > 1 - 1e-12))
-        known = config.get("coupling") == "immediate_pg" and bool(decided)
-    else:
-        known = False
-    if not known:
+    if mdp is None or trace.facts.actor_field != "policy_gradient":
         return False
     theta = trace.snapshots[-1].theta
     F = setting.field(0.0, theta.ravel())
@@ -1130,7 +1063,7 @@ def check_a7_slow(
     name_g = "slow ODE: unique globally asymptotically stable θ*"
     setting = _slow_setting(trace)
     if setting is None:
-        reason = trace.twin_reason or "no fast equilibrium or no recorded points"
+        reason = trace.mean_field_reason or "no fast equilibrium or no recorded points"
         return (
             Verdict("A7", name, "undecided", METHOD_EXACT, reason, {}, _KB_R),
             Verdict("A7-global", name_g, "undecided", METHOD_EXACT, reason, {}, (BORKAR,)),
@@ -1329,7 +1262,7 @@ def _value_bound(trace: RunTrace) -> float | None:
     T_max = max_π E[episode length | s_0] by value iteration on unit rewards (exact; None when
     some policy is improper or the learner is not a state-value critic)."""
     mdp = trace.task.mdp
-    if mdp is None or trace.learner not in ("ActorCritic", "PPO") or mdp.gamma < 1.0:
+    if mdp is None or trace.facts.fast_iterate != "value_table" or mdp.gamma < 1.0:
         return None
     live = ~mdp.terminal
     T = np.zeros(mdp.n_states)
@@ -1346,7 +1279,7 @@ def _value_bound(trace: RunTrace) -> float | None:
     r_max = float(np.abs(mdp.R).max())
     if mdp.R_next is not None:
         r_max = max(r_max, float(np.abs(mdp.R_next).max()))
-    tau = float(trace.config.get("tau", 0.0)) if trace.learner == "ActorCritic" else 0.0
+    tau = trace.facts.soft_critic_tau
     return (r_max + tau * math.log(mdp.n_actions)) * float(T.max())
 
 
@@ -1430,7 +1363,7 @@ def check_a8_bounded(trace: RunTrace) -> Verdict:
         )
         verdict_theta = "grows" if significant else "?"
         text += "; the slow ODE has no finite equilibrium (A7: attractor at infinity)"
-    if _beta_limit(trace.config.get("beta", 1.0)) == math.inf:
+    if _beta_limit(_beta_of(trace.facts)) == math.inf:
         text += "; β(n) → ∞, so the effective logits β_n θ_n diverge even if θ_n does not (A9)"
     if "grows" in (verdict_theta, verdict_omega):
         which = theta_label if verdict_theta == "grows" else omega_label
@@ -1510,69 +1443,51 @@ def check_a9_greediness(beta: Schedule | str | float) -> Verdict:
     return Verdict("A9", name, "holds", METHOD_SYMBOLIC, detail, {"beta_limit": limit}, theorems)
 
 
-def check_a10_analytic(learner: str, config: Mapping[str, Any]) -> Verdict:
+def check_a10_analytic(facts: LearnerFacts) -> Verdict:
     """A10 ANALYTIC: the losses are real-analytic (for the Absil–Kurdyka link between local
-    minima and stable equilibria). Symbolic, from the algorithm: tabular softmax and tabular
-    critics (MC, TD, GAE, RUDDER's linear return model) are analytic; PPO's clip, the value
-    clip and advantage normalisation are not (piecewise analytic only). Source: THEORY.md §3
-    A10 (Holzleitner et al. [R]).
+    minima and stable equilibria). Symbolic, from the learner's facts: tabular softmax with
+    tabular critics (MC, TD, GAE, RUDDER's linear return model) is analytic; PPO's clip, the
+    value clip and advantage normalisation are not (piecewise analytic only, ``facts.kinks``).
+    A network with a softmax head is analytic with tanh, softplus, SiLU or GELU units and
+    without the clip; ELU and ReLU are not. Source: THEORY.md §3 A10 (Holzleitner et al. [R]).
     """
-    name = "real-analytic losses"
     theorems = (HOLZLEITNER,)
-    if learner not in _TABULAR:
-        return Verdict(
-            "A10",
-            name,
-            "undecided",
-            METHOD_SYMBOLIC,
-            f"op graph of {learner!r} not inspected",
-            {},
-            theorems,
+    if facts.policy == "network_softmax" and facts.activation is not None:
+        objective = facts.config.get("objective", "?")
+        clip = any("clip" in kink for kink in facts.kinks)
+        analytic = facts.activation in ANALYTIC_ACTIVATIONS and not clip
+        detail = f"activation {facts.activation}, objective {objective}: " + (
+            "analytic" if analytic else "min/clip or a kinked activation is not analytic"
         )
-    reasons = _piecewise_reasons(learner, config)
-    if reasons:
-        detail = f"not analytic, only piecewise analytic: {', '.join(reasons)}"
+        status: Status = "holds" if analytic else "violated"
+        name = "real-analytic losses (network)"
+        return Verdict("A10", name, status, METHOD_SYMBOLIC, detail, {}, theorems)
+    name = "real-analytic losses"
+    if facts.policy != "tabular_softmax":
+        detail = f"op graph of {facts.name!r} not inspected"
+        return Verdict("A10", name, "undecided", METHOD_SYMBOLIC, detail, {}, theorems)
+    if facts.kinks:
+        detail = f"not analytic, only piecewise analytic: {', '.join(facts.kinks)}"
         return Verdict("A10", name, "violated", METHOD_SYMBOLIC, detail, {}, theorems)
-    parts = {
-        "ActorCritic": "softmax policy and a tabular critic with linear (GAE/TD/MC) targets",
-        "RUDDER": "softmax policy and a linear tabular return model",
-        "PPO": "softmax policy, KL-penalised surrogate and an unclipped tabular value loss",
-    }[learner]
-    return Verdict("A10", name, "holds", METHOD_SYMBOLIC, f"{parts}: analytic", {}, theorems)
+    detail = f"{facts.analytic_parts}: analytic"
+    return Verdict("A10", name, "holds", METHOD_SYMBOLIC, detail, {}, theorems)
 
 
-def check_a11_ppo_old(
-    learner: str, config: Mapping[str, Any], trace: RunTrace | None = None
-) -> Verdict:
+def check_a11_ppo_old(facts: LearnerFacts, trace: RunTrace | None = None) -> Verdict:
     """A11 PPO-OLD: mode (i) — one gradient step per fresh batch (θ_old = θ_n; the clipped/KL
     objective's gradient is the policy gradient) — ``holds``; mode (ii) — K·M > 1 steps per
     batch — the batch and θ_old are part of the Markov noise and A3/A6 must hold for the
     composite map: reported as ``undecided`` with the KL drift per outer iteration (mean and
-    max of PPO's ``approx_kl`` diagnostic over the last decade of recorded updates). Source:
-    THEORY.md §3 A11 (Holzleitner et al. [R]).
+    max of PPO's ``approx_kl`` diagnostic over the last decade of recorded updates). From the
+    learner's facts (``old_policy``, ``gradient_steps``). Source: THEORY.md §3 A11
+    (Holzleitner et al. [R]).
     """
     name = "PPO's previous policy: one step per batch (i) or K epochs as Markov noise (ii)"
     theorems = (HOLZLEITNER,)
-    if learner not in ("PPO", "neural.PPO", "neural.RUDDER", "stable_baselines3.PPO"):
-        return Verdict(
-            "A11",
-            name,
-            "not_applicable",
-            METHOD_SYMBOLIC,
-            f"{learner} has no old policy",
-            {},
-            theorems,
-        )
-    epochs, minibatches = int(config.get("n_epochs", 1)), int(config.get("n_minibatches", 1))
-    per_epoch = f"M = {minibatches} minibatches"
-    if "batch_size" in config:  # neural: minibatches of batch_size steps
-        if "n_steps" in config:
-            minibatches = -(-int(config["n_steps"]) // int(config["batch_size"]))
-            per_epoch = f"M = {minibatches} minibatches"
-        else:  # whole episodes (neural RUDDER): the batch's length varies
-            minibatches = 2
-            per_epoch = f"minibatches of {config['batch_size']} steps"
-    steps = epochs * minibatches
+    if not facts.old_policy:
+        detail = f"{facts.name} has no old policy"
+        return Verdict("A11", name, "not_applicable", METHOD_SYMBOLIC, detail, {}, theorems)
+    steps = facts.gradient_steps
     evidence: dict[str, float] = {"gradient_steps": float(steps)}
     if steps == 1:
         detail = "mode (i): one gradient step per fresh batch, θ_old = θ_n (ρ = 1, ∇KL = 0)"
@@ -1591,8 +1506,8 @@ def check_a11_ppo_old(
                 f"{np.mean(kl):.3g}, max {np.max(kl):.3g}"
             )
     detail = (
-        f"mode (ii): K = {epochs} epochs × {per_epoch} per "
-        "batch; θ_old and the batch are Markov noise, the mean field is the composite map "
+        f"mode (ii): {facts.gradient_steps_text} per batch; θ_old and the batch are Markov "
+        "noise, the mean field is the composite map "
         f"(A3/A6 are checked on the deterministic composite, not on the noisy one){drift}"
     )
     return Verdict("A11", name, "undecided", METHOD_SYMBOLIC, detail, evidence, theorems)
@@ -1639,10 +1554,10 @@ def check_a12_rudder(trace: RunTrace) -> Verdict:
     """
     name = "RUDDER: return-model equilibrium unique on visited pairs and = E[G_0 | prefix]"
     theorems = (HOLZLEITNER,)
-    if trace.learner == "neural.RUDDER":
+    if trace.facts.return_model == "lstm":
         detail = "an LSTM return model has no exact equilibrium: identifiability is not checked"
         return Verdict("A12", name, "undecided", METHOD_EXACT, detail, {}, theorems)
-    if trace.learner != "RUDDER":
+    if trace.facts.return_model == "none":
         return Verdict(
             "A12",
             name,
@@ -1728,7 +1643,7 @@ def check_tracking(
     name = "tracking ‖ω_n - λ(θ_n)‖ → 0 within the predicted envelope"
     n, error = trace.series("track/error")
     if not len(error):
-        reason = trace.twin_reason or "no fast equilibrium (no exact model)"
+        reason = trace.mean_field_reason or "no fast equilibrium (no exact model)"
         return Verdict("tracking", name, "undecided", METHOD_ESTIMATED, reason, {}, _ALL)
     n_env, envelope = trace.series("track/envelope")
     decade = n >= _last_decade(trace)
@@ -1779,7 +1694,7 @@ def check_tracking(
     if error[-1] <= tol:
         detail = f"{head}: below the tolerance {tol:.3g} (estimated)"
         return Verdict("tracking", name, "holds", METHOD_ESTIMATED, detail, evidence, _ALL)
-    critic_form = _form_or_none(trace.config.get("critic_lr"))
+    critic_form = _form_or_none(trace.facts.critic_lr)
     vanishing = critic_form is not None and critic_form.limit_class == "zero"
     if within and shrinking and vanishing and s4 != "violated":
         detail = f"{head}: within a shrinking envelope (estimated)"
@@ -1820,7 +1735,7 @@ class AssumptionReport:
     theorems: Mapping[str, Status]
     estimated: Mapping[str, tuple[str, ...]]
     statement: str
-    step_sizes: StepSizeReport | None = None
+    step_sizes: StepSizeReport | SharedStepSizes | None = None
 
     def __getitem__(self, verdict_id: str) -> Verdict:
         for verdict in self.verdicts:
@@ -1840,7 +1755,7 @@ class AssumptionReport:
 
 
 def _coverage(
-    verdicts: Mapping[str, Verdict], steps: StepSizeReport | None
+    verdicts: Mapping[str, Verdict], steps: StepSizeReport | SharedStepSizes | None
 ) -> tuple[dict[str, Status], dict[str, tuple[str, ...]], str]:
     theorems: dict[str, Status] = {}
     estimated: dict[str, tuple[str, ...]] = {}
@@ -1887,34 +1802,88 @@ def _coverage(
     return theorems, estimated, statement
 
 
+def diagnostic_verdicts(
+    facts: LearnerFacts,
+    diagnostics: Sequence[tuple[int, Mapping[str, float]]] = (),
+    *,
+    kl_target: float | None = None,
+    clip_fraction_max: float = 0.2,
+    window: float = 0.25,
+) -> list[Verdict]:
+    """For a learner that logs PPO's batch diagnostics (``facts.logs_ppo_diagnostics``), the
+    ``ppo/kl``, ``ppo/clip_fraction`` and ``critic/explained_variance`` verdicts of
+    ``diagnostics`` (``[(n, {key: value})]`` of every update); none otherwise. ``kl_target``
+    defaults to 1.5 × the learner's own target KL (SB3's early-stopping threshold), else 0.05."""
+    if not facts.logs_ppo_diagnostics:
+        return []
+    if kl_target is None:
+        kl_target = 1.5 * facts.target_kl if facts.target_kl else 0.05
+    return ppo_diagnostic_verdicts(
+        series_of([(n, dict(d)) for n, d in diagnostics]),
+        kl_target=kl_target,
+        clip_fraction_max=clip_fraction_max,
+        window=window,
+        source=facts.name,
+    )
+
+
+def learner_verdicts(
+    facts: LearnerFacts,
+    diagnostics: Sequence[tuple[int, Mapping[str, float]]] = (),
+    **diagnostic_options: Any,
+) -> list[Verdict]:
+    """What the learner's facts alone decide, without a monitored run: ``A3`` and ``A10`` from
+    the policy's form (for a network, from its activation and the clip), the ``optimizer``
+    verdict, and :func:`diagnostic_verdicts` of ``diagnostics``."""
+    if facts.policy == "network_softmax" and facts.activation is not None:
+        a3 = _network_lipschitz(facts)
+    else:
+        name = "Lipschitz mean fields ḡ, h̄ in (θ, ω)"
+        detail = f"learner {facts.name!r}: the fields need a monitored run (assumption_report)"
+        a3 = Verdict("A3", name, "undecided", METHOD_SYMBOLIC, detail, {}, _ALL)
+    optimizer = optimizer_verdict(facts)
+    return [
+        a3,
+        check_a10_analytic(facts),
+        *([optimizer] if optimizer is not None else []),
+        *diagnostic_verdicts(facts, diagnostics, **diagnostic_options),
+    ]
+
+
 def assumption_report(
     trace: RunTrace | Any,
     *,
-    episodes: EpisodeSource = "MDPSampler",
-    step_report: StepSizeReport | None = None,
+    episodes: EpisodeSource | None = None,
+    step_report: StepSizeReport | SharedStepSizes | None = None,
     n_starts: int = 3,
     sympy_timeout: float | None = 10.0,
+    kl_target: float | None = None,
+    clip_fraction_max: float = 0.2,
+    window: float = 0.25,
 ) -> AssumptionReport:
     """Check A0-A12 and tracking on a run and say which theorems' hypotheses are fully met.
 
     ``trace`` is a :class:`RunTrace` or anything with a ``trace()`` method returning one (a
-    :class:`~acconv.instrument.monitor.TwoTimescaleMonitor` after its run). ``episodes`` says
-    how episodes were drawn (A5); ``n_starts`` random starts test A7's globality. Borkar's
-    step-size hypothesis is read as S1-S4, Karmakar & Bhatnagar's and the reconstructed
-    Holzleitner statement's as S1-S5.
+    :class:`~acconv.instrument.monitor.TwoTimescaleMonitor` after its run). Everything is
+    decided from the learner's facts and the run: the step sizes it states (S1-S7; one
+    optimiser for both roles violates S4), how it draws episodes (A5; ``episodes`` overrides
+    it), its optimiser (``optimizer``), its policy's form (A1, A3, A10) and, for learners that
+    log PPO's batch diagnostics, the ``ppo/kl``, ``ppo/clip_fraction`` and
+    ``critic/explained_variance`` verdicts (``kl_target`` defaults to 1.5 × the learner's own
+    target KL, else 0.05). ``n_starts`` random starts test A7's globality. Borkar's step-size
+    hypothesis is read as S1-S4, Karmakar & Bhatnagar's and the reconstructed Holzleitner
+    statement's as S1-S5.
     """
     if not isinstance(trace, RunTrace):
         trace = trace.trace()
-    config = trace.config
-    steps = step_report
-    if steps is None and "critic_lr" in config and "actor_lr" in config:
-        steps = check_step_sizes(
-            config["critic_lr"], config["actor_lr"], sympy_timeout=sympy_timeout
-        )
-    if steps is not None:
+    facts = trace.facts
+    steps = step_report if step_report is not None else step_sizes_of(facts, sympy_timeout)
+    if isinstance(steps, SharedStepSizes):
+        a2 = steps.a2
+    elif steps is not None:
         a2 = check_a2_step_sizes(steps.critic, steps.actor, report=steps)
-    else:  # e.g. an SB3 run with a Python callable learning rate: no expression to decide
-        why = "the run's config names no schedules (critic_lr, actor_lr): pass step_report"
+    else:
+        why = facts.step_sizes_note or "the learner states no schedules a(n), b(n)"
         a2 = Verdict("A2", "step sizes S1-S5", "undecided", METHOD_SYMBOLIC, why, {}, _ALL)
     a7, a7_global = check_a7_slow(trace, n_starts=n_starts)
     verdicts = [
@@ -1923,18 +1892,29 @@ def assumption_report(
         a2,
         check_a3_lipschitz(trace),
         check_a4_noise(trace),
-        check_a5_episodes(episodes),
+        check_a5_episodes(episodes or facts.episodes),
         check_a6_fast(trace),
         check_a6_prime_domain(trace),
         a7,
         a7_global,
         check_a8_bounded(trace),
-        check_a9_greediness(config.get("beta", 1.0)),
-        check_a10_analytic(trace.learner, config),
-        check_a11_ppo_old(trace.learner, config, trace),
+        check_a9_greediness(_beta_of(facts)),
+        check_a10_analytic(facts),
+        check_a11_ppo_old(facts, trace),
         check_a12_rudder(trace),
         check_tracking(trace, s4=None if steps is None else steps["S4"].status),
     ]
+    # The optimiser and the PPO diagnostics: what the facts and the update stream decide.
+    optimizer = optimizer_verdict(facts)
+    if optimizer is not None:
+        verdicts.append(optimizer)
+    verdicts += diagnostic_verdicts(
+        facts,
+        trace.diagnostics,
+        kl_target=kl_target,
+        clip_fraction_max=clip_fraction_max,
+        window=window,
+    )
     by_id = {v.id: v for v in verdicts}
     theorems, estimated, statement = _coverage(by_id, steps)
     return AssumptionReport(tuple(verdicts), theorems, estimated, statement, steps)

@@ -1,0 +1,197 @@
+"""The plan of docs/architecture.md, held by the import graph of acconv/ (read with ast).
+
+Every ``import`` of an ``acconv`` module anywhere in a file counts, at module level or inside a
+function: a lazy import is still an arrow. The layers, from the ground up:
+
+    ground        _validate, _version, mdp, exact, schedules, policies, estimators, sampling, updates,
+                  facts, events, envs, loop
+    learners      tabular, neural
+    checks        theory_checks
+    instruments   instrument
+    bridges       adapters, testing, pytest_plugin
+    experiments   spec, results, runner, report, reproduce
+    entry         cli, acconv (the package's __init__)
+
+An arrow may point down or stay in its layer, never up, with two rules on top: theory_checks
+imports no learner and no bridge (checks decide from facts, never from a learner's class), and
+the learners import neither instrument nor theory_checks (they publish facts and events through
+the one emitter; they decide nothing). The graph has no cycle between modules.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent / "acconv"
+
+LAYERS: dict[str, int] = {
+    "_validate": 0,
+    "_version": 0,
+    "mdp": 0,
+    "exact": 0,
+    "schedules": 0,
+    "policies": 0,
+    "estimators": 0,
+    "sampling": 0,
+    "updates": 0,
+    "facts": 0,
+    "events": 0,
+    "envs": 0,
+    "loop": 0,
+    "experiments": 0,  # data only (the canonical specs)
+    "tabular": 1,
+    "neural": 1,
+    "theory_checks": 2,
+    "instrument": 3,
+    "adapters": 4,
+    "testing": 4,
+    "pytest_plugin": 4,
+    "spec": 5,
+    "results": 5,
+    "runner": 5,
+    "report": 5,
+    "reproduce": 5,
+    "cli": 6,
+    "__init__": 6,
+}
+
+# Deprecated shims kept for one release (CHANGELOG.md, "Deprecated"): each delegates to the
+# verdict engine and warns; removed in 0.3.0. Nothing else may cross a forbidden arrow.
+DEPRECATED_SHIMS: set[tuple[str, str]] = {
+    ("acconv.neural.ppo", "acconv.theory_checks"),
+}
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def _modules() -> dict[str, Path]:
+    return {_module_name(path): path for path in sorted(ROOT.rglob("*.py"))}
+
+
+def _imports(path: Path, module: str) -> Iterator[str]:
+    """Every acconv module that ``path`` imports (absolute or relative, at any depth)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "acconv":
+                    yield alias.name
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join([*anchor, base] if base else anchor)
+            if base.split(".")[0] != "acconv":
+                continue
+            for alias in node.names:
+                candidate = f"{base}.{alias.name}"
+                yield candidate if candidate in _modules() else base
+
+
+def _top(module: str) -> str:
+    parts = module.split(".")
+    return "__init__" if len(parts) == 1 else parts[1]
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = _modules()
+    graph: dict[str, set[str]] = {}
+    for module, path in modules.items():
+        targets = set()
+        for target in _imports(path, module):
+            while target not in modules and "." in target:
+                target = target.rpartition(".")[0]
+            if target in modules and target != module:
+                targets.add(target)
+        graph[module] = targets
+    return graph
+
+
+def _forbidden(source: str, target: str) -> str | None:
+    """Why ``source -> target`` breaks the plan, or None."""
+    a, b = _top(source), _top(target)
+    if a == b:
+        return None
+    if a not in LAYERS or b not in LAYERS:
+        return f"{a if a not in LAYERS else b} has no layer in docs/architecture.md"
+    if a == "theory_checks" and b in ("tabular", "neural", "adapters"):
+        return "checks import no learner"
+    if a in ("tabular", "neural") and b in ("instrument", "theory_checks"):
+        return "learners publish facts and events; they decide nothing"
+    if LAYERS[b] > LAYERS[a]:
+        return f"an upward arrow ({a} is layer {LAYERS[a]}, {b} layer {LAYERS[b]})"
+    return None
+
+
+def test_every_package_module_has_a_layer() -> None:
+    missing = sorted({_top(m) for m in _modules()} - set(LAYERS))
+    assert not missing, f"modules without a layer in the plan: {missing}"
+
+
+def test_no_import_breaks_the_layers() -> None:
+    broken = []
+    for source, targets in _graph().items():
+        for target in sorted(targets):
+            why = _forbidden(source, target)
+            shim = any(source == s and target.startswith(t) for s, t in DEPRECATED_SHIMS)
+            if why is not None and not shim:
+                broken.append(f"{source} -> {target}: {why}")
+    assert not broken, "\n".join(broken)
+
+
+def test_the_module_graph_has_no_cycle() -> None:
+    graph = _graph()
+    # Package __init__ files re-export their children; an arrow into a package's own children
+    # is not a cycle of the plan, so each package is judged through its modules.
+    state: dict[str, int] = {}
+    cycle: list[str] = []
+
+    def visit(node: str, path: list[str]) -> bool:
+        state[node] = 1
+        for target in sorted(graph.get(node, ())):
+            if target.startswith(node + "."):
+                continue  # a package importing its own modules
+            if state.get(target) == 1:
+                cycle.extend([*path[path.index(target) :], target] if target in path else [])
+                return True
+            if state.get(target) is None and visit(target, [*path, target]):
+                return True
+        state[node] = 2
+        return False
+
+    for module in sorted(graph):
+        if state.get(module) is None and visit(module, [module]):
+            break
+    assert not cycle, " -> ".join(cycle)
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "reason"),
+    [
+        ("acconv.theory_checks.assumptions", "acconv.tabular.ppo", "checks import no learner"),
+        ("acconv.neural.ppo", "acconv.instrument.monitor", "decide nothing"),
+        ("acconv.mdp", "acconv.runner", "upward"),
+    ],
+)
+def test_the_rules_catch_the_arrows_the_plan_forbids(source: str, target: str, reason: str) -> None:
+    why = _forbidden(source, target)
+    assert why is not None and reason in why
+
+
+def test_no_module_is_over_about_700_lines() -> None:
+    long = {
+        m: n
+        for m, p in _modules().items()
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > 750
+    }
+    assert not long, f"modules over 750 lines (split them by concern): {long}"
