@@ -3,8 +3,8 @@
 Every ``import`` of an ``acconv`` module anywhere in a file counts, at module level or inside a
 function: a lazy import is still an arrow. The layers, from the ground up:
 
-    ground        _validate, _version, mdp, exact, schedules, policies, estimators, sampling, updates,
-                  facts, events, envs, loop
+    ground        _validate, _version, mdp, exact, schedules, policies, estimators, sampling,
+                  updates, facts, events, envs, loop
     learners      tabular, neural
     checks        theory_checks
     instruments   instrument

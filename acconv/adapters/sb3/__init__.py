@@ -22,8 +22,8 @@ from acconv.adapters.sb3.callback import (
     DIAGNOSTIC_KEYS,
     ConvergenceCallback,
     policy_tables,
-    sb3_facts,
 )
+from acconv.adapters.sb3.facts import sb3_facts, sb3_step_sizes
 from acconv.adapters.sb3.learner import SB3Learner, SB3Run, run_sb3
 from acconv.adapters.sb3.learning_rate import (
     SB3LearningRate,
