@@ -3,19 +3,14 @@ theorems (THEORY.md §3)? Every check returns :class:`Verdict` objects (holds / 
 undecided / not_applicable, with the method, the working and the evidence)."""
 
 from acconv.theory_checks.assumptions import AssumptionReport, assumption_report
+from acconv.theory_checks.asymptotics import Asymptotic, asymptotic_form
 from acconv.theory_checks.bounds import BOUNDS, BoundNotApplicable, RateBound, bound_by_id
 from acconv.theory_checks.certificates import (
     gradient_domination_certificate,
     lojasiewicz_certificate,
 )
-from acconv.theory_checks.step_sizes import (
-    Asymptotic,
-    StepSizeReport,
-    asymptotic_form,
-    check_step_sizes,
-    clocks,
-    tail_exponent,
-)
+from acconv.theory_checks.numeric_estimates import tail_exponent
+from acconv.theory_checks.step_sizes import StepSizeReport, check_step_sizes, clocks
 from acconv.theory_checks.verdicts import Status, Verdict, combine_statuses
 
 __all__ = [

@@ -54,7 +54,8 @@ from acconv.tabular._common import TabularState
 from acconv.tabular.actor_critic import ActorCritic
 from acconv.tabular.ppo import PPO
 from acconv.tabular.rudder import RUDDER, ending_steps
-from acconv.theory_checks.step_sizes import StepSizeReport, asymptotic_form, check_step_sizes
+from acconv.theory_checks.asymptotics import asymptotic_form
+from acconv.theory_checks.step_sizes import StepSizeReport, check_step_sizes
 from acconv.theory_checks.verdicts import METHOD_SYMBOLIC, Status, Verdict, combine_statuses
 from acconv.updates import Task
 
@@ -1480,7 +1481,7 @@ def _beta_limit(beta: Any) -> float | None:
 def check_a9_greediness(beta: Schedule | str | float) -> Verdict:
     """A9 GREEDY: the inverse temperature β(n) stays in a compact set and converges
     (β(n) → β_∞ < ∞), so the ODEs are those at β_∞. Symbolic, from the asymptotic form of the
-    schedule (:func:`~acconv.theory_checks.step_sizes.asymptotic_form`); β(n) → ∞ is
+    schedule (:func:`~acconv.theory_checks.asymptotics.asymptotic_form`); β(n) → ∞ is
     ``violated`` (then A1/A3/A8 fail: Lipschitz constants ∝ β, p_min → 0). Source: THEORY.md §3
     A9 (Holzleitner et al. [R]: greediness as K&B's compact-valued control).
     """
