@@ -8,19 +8,14 @@ from acconv.theory_checks.assumptions import (
     diagnostic_verdicts,
     learner_verdicts,
 )
+from acconv.theory_checks.asymptotics import Asymptotic, asymptotic_form
 from acconv.theory_checks.bounds import BOUNDS, BoundNotApplicable, RateBound, bound_by_id
 from acconv.theory_checks.certificates import (
     gradient_domination_certificate,
     lojasiewicz_certificate,
 )
-from acconv.theory_checks.step_sizes import (
-    Asymptotic,
-    StepSizeReport,
-    asymptotic_form,
-    check_step_sizes,
-    clocks,
-    tail_exponent,
-)
+from acconv.theory_checks.numeric_estimates import tail_exponent
+from acconv.theory_checks.step_sizes import StepSizeReport, check_step_sizes, clocks
 from acconv.theory_checks.verdicts import Status, Verdict, combine_statuses
 
 __all__ = [

@@ -52,9 +52,10 @@ from acconv.facts import EpisodeSource, FastEquilibrium, LearnerFacts, MeanField
 from acconv.mdp import FiniteMDP, reachable_states
 from acconv.policies import centred, softmax_policy
 from acconv.schedules import Schedule, ScheduleError, as_schedule
+from acconv.theory_checks.asymptotics import asymptotic_form
 from acconv.theory_checks.diagnostics import ppo_diagnostic_verdicts, series_of
 from acconv.theory_checks.learner_steps import SharedStepSizes, optimizer_verdict, step_sizes_of
-from acconv.theory_checks.step_sizes import StepSizeReport, asymptotic_form, check_step_sizes
+from acconv.theory_checks.step_sizes import StepSizeReport, check_step_sizes
 from acconv.theory_checks.theorems import (
     ALL_THEOREMS,
     BORKAR,
@@ -1413,7 +1414,7 @@ def _beta_limit(beta: Any) -> float | None:
 def check_a9_greediness(beta: Schedule | str | float) -> Verdict:
     """A9 GREEDY: the inverse temperature β(n) stays in a compact set and converges
     (β(n) → β_∞ < ∞), so the ODEs are those at β_∞. Symbolic, from the asymptotic form of the
-    schedule (:func:`~acconv.theory_checks.step_sizes.asymptotic_form`); β(n) → ∞ is
+    schedule (:func:`~acconv.theory_checks.asymptotics.asymptotic_form`); β(n) → ∞ is
     ``violated`` (then A1/A3/A8 fail: Lipschitz constants ∝ β, p_min → 0). Source: THEORY.md §3
     A9 (Holzleitner et al. [R]: greediness as K&B's compact-valued control).
     """
