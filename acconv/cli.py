@@ -52,8 +52,8 @@ def solve(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Solve an environment exactly: |S|, |A|, γ, V*(ρ) and an optimal policy."""
+    from acconv.envs import model_of
     from acconv.exact import optimal_values
-    from acconv.mdp import model_of
 
     kwargs = _parse_json_object(env_kwargs, "--env-kwargs")
     try:

@@ -417,34 +417,6 @@ def reachable_states(P: FloatArray, rho: FloatArray) -> BoolArray:
 
 
 
-def model_of(
-    env_id: str, env_kwargs: dict[str, Any] | None = None, gamma: float | None = None
-) -> FiniteMDP:
-    """The exact model of a registered environment: its ``.mdp``, else its toy-text table.
-
-    ``gamma`` overrides the model's discount (default: the environment's own model, else 0.99
-    for Gymnasium's toy-text tables). Unknown ids, bad keyword arguments and environments without
-    a model raise ``ValueError`` with a one-line message.
-    """
-    import gymnasium
-
-    import acconv.envs  # noqa: F401  (registers the acconv/ ids)
-
-    try:
-        env = gymnasium.make(env_id, **(env_kwargs or {}))
-    except gymnasium.error.Error as error:
-        raise ValueError(f"environment {env_id!r} is not registered ({error})") from error
-    except TypeError as error:
-        raise ValueError(f"bad keyword arguments for {env_id}: {error}") from error
-    try:
-        model = getattr(env.unwrapped, "mdp", None)
-        if isinstance(model, FiniteMDP):
-            return model if gamma is None else model.with_gamma(gamma)
-        return from_gymnasium(env, 0.99 if gamma is None else gamma)
-    finally:
-        env.close()
-
-
 def discount_as_termination(mdp: FiniteMDP) -> FiniteMDP:
     """The undiscounted episodic MDP in which ``γ`` is a per-step survival probability.
 
@@ -478,3 +450,20 @@ def discount_as_termination(mdp: FiniteMDP) -> FiniteMDP:
         P=P, R=R, gamma=1.0, rho=np.append(mdp.rho, 0.0), terminal=terminal,
         R_next=R_next, R_noise=R_noise, state_labels=labels,
     )
+
+
+def __getattr__(name: str) -> Any:
+    """``acconv.mdp.model_of`` is deprecated: it moved to :func:`acconv.envs.model_of` (the
+    model of a registered environment needs the environments, which sit above this module)."""
+    if name == "model_of":
+        import warnings
+
+        warnings.warn(
+            "acconv.mdp.model_of moved to acconv.envs.model_of; the old name is removed in 0.3.0",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        from acconv.envs import model_of  # deprecated shim (CHANGELOG)
+
+        return model_of
+    raise AttributeError(f"module 'acconv.mdp' has no attribute {name!r}")

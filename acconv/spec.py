@@ -552,7 +552,8 @@ def build_learner(learner: LearnerSpec) -> Any:
 
 @lru_cache(maxsize=64)
 def _model(env_id: str, kwargs_json: str, gamma: float | None, episodic: bool) -> Any:
-    from acconv.mdp import discount_as_termination, model_of
+    from acconv.envs import model_of
+    from acconv.mdp import discount_as_termination
 
     mdp = model_of(env_id, json.loads(kwargs_json), gamma)
     if episodic and mdp.gamma < 1.0:

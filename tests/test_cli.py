@@ -9,8 +9,8 @@ import sys
 import pytest
 
 from acconv.cli import main
+from acconv.envs import model_of
 from acconv.exact import value_iteration
-from acconv.mdp import model_of
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

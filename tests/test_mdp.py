@@ -11,6 +11,7 @@ import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from acconv.envs import model_of
 from acconv.exact import (
     finite_horizon_evaluation,
     optimal_values,
@@ -22,7 +23,6 @@ from acconv.mdp import (
     chain,
     from_gymnasium,
     garnet,
-    model_of,
     reachable_states,
     with_time,
 )
@@ -645,6 +645,14 @@ def test_model_of_returns_the_toy_text_model_and_applies_gamma(toy_models):
     assert model_of("FrozenLake-v1").gamma == 0.99
     small = model_of("FrozenLake-v1", {"map_name": "8x8"})
     assert small.n_states == 64
+
+
+def test_the_old_model_of_name_warns_and_is_the_same_function():
+    import acconv.mdp
+
+    with pytest.deprecated_call(match="moved to acconv.envs.model_of"):
+        old = acconv.mdp.model_of
+    assert old is model_of
 
 
 def test_model_of_rejects_unknown_ids_and_bad_keyword_arguments():

@@ -24,15 +24,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
 
-from acconv.theory_checks.verdicts import Status, Verdict
-
-METHOD_ESTIMATED: Final = "estimated"
-"""Estimated from the batch statistics of a run; not a proof."""
+from acconv.theory_checks.verdicts import METHOD_ESTIMATED, Status, Verdict
 
 Series = Callable[[str], tuple[NDArray[np.int64], NDArray[np.float64]]]
 """``series(key)``: ``(n, values)`` of one diagnostic at every update (finite values only)."""

@@ -22,6 +22,8 @@ from types import MappingProxyType
 from typing import Any, Final, Literal, get_args
 
 __all__ = [
+    "METHOD_ESTIMATED",
+    "METHOD_EXACT",
     "METHOD_NUMERIC",
     "METHOD_SERIES_RULE",
     "METHOD_SYMBOLIC",
@@ -40,6 +42,10 @@ METHOD_SERIES_RULE: Final = "p-series/Bertrand rule"
 """Decided from an asymptotic form c·n^(-p)·log(n)^(-q) by the p-series/Bertrand test."""
 METHOD_NUMERIC: Final = "numeric estimate"
 """Estimated from values on a finite grid; not a proof."""
+METHOD_EXACT: Final = "exact"
+"""Computed from the exact model (THEORY.md §6)."""
+METHOD_ESTIMATED: Final = "estimated"
+"""A fit or a maximum over the points a run visited; evidence, not a proof."""
 
 
 @dataclass(frozen=True)
