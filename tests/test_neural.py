@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -18,6 +19,7 @@ torch = pytest.importorskip("torch")
 from acconv.neural import PPO, network_verdicts  # noqa: E402
 from acconv.neural.networks import observation_encoder  # noqa: E402
 from acconv.neural.ppo import Rollout  # noqa: E402
+from acconv.theory_checks import learner_verdicts  # noqa: E402
 
 
 def _chain_env() -> FiniteMDPEnv:
@@ -236,15 +238,29 @@ def test_the_step_sizes_are_the_schedules() -> None:
 # -- what a configuration claims ----------------------------------------------------------
 
 
+def _facts_verdicts(**kwargs: Any) -> dict[str, Any]:
+    """The verdicts the learner's facts alone decide (acconv.theory_checks.learner_verdicts)."""
+    return {v.id: v for v in learner_verdicts(PPO(**kwargs).facts())}
+
+
 def test_relu_violates_lipschitz_and_adam_is_outside_the_hypotheses() -> None:
-    by_id = {v.id: v for v in network_verdicts("relu", "adam", "clip")}
+    by_id = _facts_verdicts(activation="relu", optimizer="adam", objective="clip")
     assert by_id["A3"].status == "violated" and "ReLU" in by_id["A3"].detail
     assert by_id["A10"].status == "violated"
     assert by_id["optimizer"].status == "undecided"
     assert "outside the verified hypotheses" in by_id["optimizer"].detail
-    smooth = {v.id: v for v in network_verdicts("tanh", "sgd", "kl")}
+    smooth = _facts_verdicts(activation="tanh", optimizer="sgd", objective="kl")
     assert smooth["A10"].status == "holds" and smooth["optimizer"].status == "holds"
     assert smooth["A3"].status == "undecided"
+
+
+def test_the_deprecated_network_verdicts_warn_and_give_the_facts_verdicts() -> None:
+    with pytest.deprecated_call(match="network_verdicts is deprecated"):
+        old = network_verdicts("relu", "adam", "clip")
+    new = _facts_verdicts(activation="relu", optimizer="adam", objective="clip")
+    assert [(v.id, v.status, v.detail) for v in old] == [
+        (new[k].id, new[k].status, new[k].detail) for k in ("A3", "A10", "optimizer")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -288,7 +304,9 @@ def test_the_numpy_acting_path_is_the_torch_network(activation: str) -> None:
 def test_neural_ppo_and_sb3_runs_share_the_diagnostic_verdicts() -> None:
     learner = PPO(**SMALL)  # type: ignore[arg-type]
     learner.learn(_chain_env(), 4, np.random.default_rng(0))
-    by_id = {v.id: v for v in learner.verdicts()}
+    by_id = {v.id: v for v in learner_verdicts(learner.facts(), learner._diagnostics)}
+    with pytest.deprecated_call(match="PPO.verdicts"):
+        assert [v.to_dict() for v in learner.verdicts()] == [v.to_dict() for v in by_id.values()]
     assert {"ppo/kl", "ppo/clip_fraction", "critic/explained_variance"} <= set(by_id)
     # Recomputed from the recorded series: every update's approx_kl below 0.05 means "holds".
     kl = [d["approx_kl"] for _, d in learner._diagnostics]

@@ -121,8 +121,8 @@ configurations = {
 }
 a10, a11 = {}, {}
 for name, options in configurations.items():
-    config = PPO(**options).config
-    a10[name], a11[name] = check_a10_analytic("PPO", config), check_a11_ppo_old("PPO", config)
+    facts = PPO(**options).facts(Task.from_mdp(mdp))  # what the learner says about itself
+    a10[name], a11[name] = check_a10_analytic(facts), check_a11_ppo_old(facts)
     print(f"{name}:\n  A10 {a10[name].status}: {a10[name].detail}")
     print(f"  A11 {a11[name].status}: {a11[name].detail[:110]}")
 assert a10["KL penalty, K = M = 1"].status == "holds"
