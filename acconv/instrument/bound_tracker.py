@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from acconv.events import EndEvent, FastEquilibrium, StartEvent, UpdateEvent
 from acconv.exact import (
     Solution,
     action_values,
@@ -41,21 +42,22 @@ from acconv.exact import (
     policy_evaluation,
     soft_value_iteration,
 )
-from acconv.instrument.events import EndEvent, FastEquilibrium, StartEvent, UpdateEvent
 from acconv.instrument.recorder import log_spaced
 from acconv.mdp import FiniteMDP
 from acconv.policies import centred
 from acconv.tabular.exact_methods import softmax_pg_step_size
-from acconv.theory_checks.bounds import BoundInputs, BoundNotApplicable, RateBound
+from acconv.theory_checks.bounds import (
+    BoundInputs,
+    BoundNotApplicable,
+    RateBound,
+    bound_verdict,
+    gap_ratio,
+)
 from acconv.theory_checks.verdicts import Verdict
 
 __all__ = ["BoundTracker"]
 
 FloatArray = NDArray[np.float64]
-REL_TOL = 1e-9
-"""Relative slack of ``gap ≤ bound``, plus ``1e-12/(1-γ)`` absolute (the rounding of exact
-values; ``·2/τ`` for log-policy errors)."""
-HEURISTIC = "heuristic overlay: the bound is for exact gradients"
 
 
 def _number(value: Any) -> float | None:
@@ -196,75 +198,17 @@ class BoundTracker:
     # ----------------------------------------------------------------------------------------
 
     def verdict(self) -> Verdict:
-        """``holds`` if the exact quantity stayed under the bound at every observed iterate.
-
-        ``violated`` names the first failing iterate; ``undecided`` for sampled runs (heuristic
-        overlay) and shape-only envelopes; ``not_applicable`` when the bound's hypotheses do not
-        cover the run (wrong algorithm, τ, step, no model, γ = 1).
-        """
-        bound = self.bound
-        vid, name, theorems = f"bound/{bound.id}", bound.form, (bound.reference,)
-        if self._skip is not None:
-            return Verdict(vid, name, "not_applicable", "exact", self._skip, {}, theorems)
-        if not self.observations:
-            return Verdict(vid, name, "undecided", "exact", "no iterate observed", {}, theorems)
-        ratios = np.array([self._ratio(gap, value) for _, _, gap, value in self.observations])
-        evidence = {
-            "iterates": float(len(ratios)),
-            "max_ratio": float(ratios.max()),
-            "last_gap": self.observations[-1][2],
-            "last_bound": self.observations[-1][3],
-            "last_t": self.observations[-1][1],
-        }
-        if bound.heuristic:
-            detail = (
-                f"shape-only envelope ({bound.form}; no constant, a statement in distribution): "
-                f"error/envelope ranged up to {evidence['max_ratio']:.3g}, last "
-                f"{ratios[-1]:.3g}; it should stay O(1) if the rate theorem applies"
-            )
-            return Verdict(vid, name, "undecided", "heuristic overlay", detail, evidence, theorems)
-        if self._sampled:
-            under = float(np.mean(ratios <= 1.0))
-            detail = (
-                f"{HEURISTIC}; compared at ODE time t = t_b(n)/η with η = "
-                f"{self._reference_step:.4g}: the sampled run was under it at {under:.0%} of "
-                f"{len(ratios)} iterates (max gap/bound {evidence['max_ratio']:.3g})"
-            )
-            evidence["fraction_under"] = under
-            return Verdict(vid, name, "undecided", "heuristic overlay", detail, evidence, theorems)
-        if self._learner not in bound.certifies:
-            detail = (
-                f"{bound.id} certifies {', '.join(bound.certifies)}; the run is "
-                f"{self._learner} (rows were recorded as an overlay)"
-            )
-            return Verdict(vid, name, "not_applicable", "exact", detail, evidence, theorems)
-        for n, t, gap, value in self.observations:
-            if gap > value * (1.0 + REL_TOL) + self._atol:
-                evidence.update(first_n=float(n), gap=gap, bound=value, t=t)
-                detail = (
-                    f"at n = {n} (t = {t:g}) the exact {bound.quantity} {gap:.6g} exceeds the "
-                    f"bound {value:.6g} ({bound.form}); {self._blame()}"
-                )
-                return Verdict(vid, name, "violated", "exact", detail, evidence, theorems)
-        detail = (
-            f"{bound.quantity} ≤ bound at all {len(ratios)} iterates; largest gap/bound "
-            f"{evidence['max_ratio']:.3g}, last {ratios[-1]:.3g} (provenance: {bound.provenance})"
+        """The bound's verdict on what the tracker observed, decided in
+        :func:`acconv.theory_checks.bounds.bound_verdict`."""
+        return bound_verdict(
+            self.bound,
+            self.observations,
+            skip=self._skip,
+            sampled=self._sampled,
+            learner=self._learner,
+            reference_step=self._reference_step,
+            atol=self._atol,
         )
-        return Verdict(vid, name, "holds", "exact", detail, evidence, theorems)
-
-    def _blame(self) -> str:
-        if self.bound.provenance == "unverified":
-            return (
-                "the bound's constants are recalled, not checked (UNVERIFIED): either they are "
-                "wrong or acconv has a bug"
-            )
-        if "c" in self.bound.running or "c_h" in self.bound.running:
-            return (
-                "a proven bound failed (with the running minimum as plug-in for the infimum, an "
-                "(UNVERIFIED) reading of the proof): likely a bug in acconv"
-            )
-        return "a proven bound failed: this is a bug in acconv (or a bound applied outside its "\
-            "hypotheses)"
 
     # ----------------------------------------------------------------------------------------
     # exact quantities
@@ -319,10 +263,7 @@ class BoundTracker:
         return float(np.linalg.norm((centred(info.theta) - centred(theta_star))[mask]))
 
     def _ratio(self, gap: float, value: float) -> float:
-        """``gap / value``; a gap at rounding level (≤ the absolute slack) counts as 0."""
-        if gap <= self._atol:
-            return 0.0
-        return gap / value if value > 0 else math.inf
+        return gap_ratio(gap, value, self._atol)
 
     def _observe(
         self, n: int, t: float, gap: float, steps: dict[str, float], force_row: bool = False

@@ -22,7 +22,7 @@ proofs vanishes on a terminal state]. ``|S|`` stays the full state count (conser
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -38,16 +38,19 @@ from acconv.exact import (
 )
 from acconv.mdp import FiniteMDP
 from acconv.tabular.exact_methods import softmax_pg_step_size, uniform_over_live_states
+from acconv.theory_checks.verdicts import Verdict
 
 __all__ = [
     "AKM2021_NPG",
     "BOUNDS",
     "CEN2022_THM1",
     "CEN2022_THM1_POLICY",
+    "HEURISTIC",
     "MEI2020_THM4",
     "MEI2020_THM6",
     "MP2006_FAST",
     "MP2006_SLOW",
+    "REL_TOL",
     "XIAO2022_PMD",
     "BoundInputs",
     "BoundNotApplicable",
@@ -56,9 +59,11 @@ __all__ = [
     "RateBound",
     "akm_npg",
     "bound_by_id",
+    "bound_verdict",
     "cen_thm1",
     "cen_thm1_policy",
     "envelope",
+    "gap_ratio",
     "mei_thm4",
     "mei_thm6",
     "xiao_pmd",
@@ -553,3 +558,104 @@ def bound_by_id(bound_id: str) -> RateBound:
             return bound
     known = ", ".join(bound.id for bound in BOUNDS)
     raise ValueError(f"bound id is {bound_id!r}, expected one of {known}")
+
+
+# ---------------------------------------------------------------------------------------------
+# The verdict on a run's observations (the BoundTracker records them)
+# ---------------------------------------------------------------------------------------------
+
+REL_TOL = 1e-9
+"""Relative slack of ``gap ≤ bound``, plus ``1e-12/(1-γ)`` absolute (the rounding of exact
+values; ``·2/τ`` for log-policy errors)."""
+HEURISTIC = "heuristic overlay: the bound is for exact gradients"
+
+
+def gap_ratio(gap: float, value: float, atol: float) -> float:
+    """``gap / value``; a gap at rounding level (``≤ atol``) counts as 0."""
+    if gap <= atol:
+        return 0.0
+    return gap / value if value > 0 else math.inf
+
+
+def _blame(bound: RateBound) -> str:
+    if bound.provenance == "unverified":
+        return (
+            "the bound's constants are recalled, not checked (UNVERIFIED): either they are "
+            "wrong or acconv has a bug"
+        )
+    if "c" in bound.running or "c_h" in bound.running:
+        return (
+            "a proven bound failed (with the running minimum as plug-in for the infimum, an "
+            "(UNVERIFIED) reading of the proof): likely a bug in acconv"
+        )
+    return "a proven bound failed: this is a bug in acconv (or a bound applied outside its "\
+        "hypotheses)"
+
+
+def bound_verdict(
+    bound: RateBound,
+    observations: Sequence[tuple[int, float, float, float]],
+    *,
+    skip: str | None,
+    sampled: bool,
+    learner: str,
+    reference_step: float,
+    atol: float,
+) -> Verdict:
+    """``holds`` if the exact quantity stayed under the bound at every observed iterate
+    ``(n, t, gap, bound value)``.
+
+    ``violated`` names the first failing iterate; ``undecided`` for sampled runs (a heuristic
+    overlay at ODE time ``t = t_b(n)/η``, ``η = reference_step``) and shape-only envelopes;
+    ``not_applicable`` when the bound's hypotheses do not cover the run (``skip`` says why:
+    wrong τ, step, no model, γ = 1) or the learner is not one the bound certifies. ``atol`` is
+    the rounding level of the gap.
+    """
+    vid, name, theorems = f"bound/{bound.id}", bound.form, (bound.reference,)
+    if skip is not None:
+        return Verdict(vid, name, "not_applicable", "exact", skip, {}, theorems)
+    if not observations:
+        return Verdict(vid, name, "undecided", "exact", "no iterate observed", {}, theorems)
+    ratios = np.array([gap_ratio(gap, value, atol) for _, _, gap, value in observations])
+    evidence = {
+        "iterates": float(len(ratios)),
+        "max_ratio": float(ratios.max()),
+        "last_gap": observations[-1][2],
+        "last_bound": observations[-1][3],
+        "last_t": observations[-1][1],
+    }
+    if bound.heuristic:
+        detail = (
+            f"shape-only envelope ({bound.form}; no constant, a statement in distribution): "
+            f"error/envelope ranged up to {evidence['max_ratio']:.3g}, last "
+            f"{ratios[-1]:.3g}; it should stay O(1) if the rate theorem applies"
+        )
+        return Verdict(vid, name, "undecided", "heuristic overlay", detail, evidence, theorems)
+    if sampled:
+        under = float(np.mean(ratios <= 1.0))
+        detail = (
+            f"{HEURISTIC}; compared at ODE time t = t_b(n)/η with η = "
+            f"{reference_step:.4g}: the sampled run was under it at {under:.0%} of "
+            f"{len(ratios)} iterates (max gap/bound {evidence['max_ratio']:.3g})"
+        )
+        evidence["fraction_under"] = under
+        return Verdict(vid, name, "undecided", "heuristic overlay", detail, evidence, theorems)
+    if learner not in bound.certifies:
+        detail = (
+            f"{bound.id} certifies {', '.join(bound.certifies)}; the run is "
+            f"{learner} (rows were recorded as an overlay)"
+        )
+        return Verdict(vid, name, "not_applicable", "exact", detail, evidence, theorems)
+    for n, t, gap, value in observations:
+        if gap > value * (1.0 + REL_TOL) + atol:
+            evidence.update(first_n=float(n), gap=gap, bound=value, t=t)
+            detail = (
+                f"at n = {n} (t = {t:g}) the exact {bound.quantity} {gap:.6g} exceeds the "
+                f"bound {value:.6g} ({bound.form}); {_blame(bound)}"
+            )
+            return Verdict(vid, name, "violated", "exact", detail, evidence, theorems)
+    detail = (
+        f"{bound.quantity} ≤ bound at all {len(ratios)} iterates; largest gap/bound "
+        f"{evidence['max_ratio']:.3g}, last {ratios[-1]:.3g} (provenance: {bound.provenance})"
+    )
+    return Verdict(vid, name, "holds", "exact", detail, evidence, theorems)
