@@ -438,3 +438,25 @@ def test_sampled_verdicts_and_the_reversed_lag_hold_across_seeds(mdp: FiniteMDP,
     )
     assert reversed_run.step_sizes()["S4"].status == "violated"
     assert _median_error(reversed_run, 300, N_UPDATES) > 1.5 * _median_error(valid, 300, N_UPDATES)
+
+
+def test_the_deprecated_twin_helpers_warn_and_give_the_learners_own_mean_field(
+    mdp: FiniteMDP,
+) -> None:
+    from acconv.theory_checks.assumptions import expected_twin, mean_field
+
+    learner = ActorCritic(critic_lr=CRITIC_LR, actor_lr=ACTOR_LR, tau=TAU)
+    task = Task.from_mdp(mdp)
+    theta = np.random.default_rng(4).normal(size=(mdp.n_states, mdp.n_actions))
+    omega = np.random.default_rng(5).normal(size=mdp.n_states)
+    with pytest.deprecated_call(match="expected_twin is deprecated"):
+        twin, reason = expected_twin(learner)
+    assert twin is not None and twin.mode == "expected" and reason == ""
+    with pytest.deprecated_call(match="mean_field"):
+        old = mean_field(twin, task, theta, omega, 3)
+    field = learner.facts(task).mean_field
+    assert field is not None
+    for a, b in zip(old, field(theta, omega, 3, None), strict=True):
+        np.testing.assert_array_equal(a, b)
+    with pytest.deprecated_call():  # a class name can no longer be rebuilt into a learner
+        assert expected_twin("ActorCritic", {})[0] is None

@@ -49,7 +49,9 @@ from acconv.theory_checks.field_checks import (
 )
 from acconv.theory_checks.mean_fields import (
     contraction_rate,
+    expected_twin,
     fast_jacobian,
+    mean_field,
     slow_field,
 )
 from acconv.theory_checks.run_checks import (
@@ -117,8 +119,10 @@ __all__ = [
     "check_tracking",
     "contraction_rate",
     "diagnostic_verdicts",
+    "expected_twin",
     "fast_jacobian",
     "learner_verdicts",
+    "mean_field",
     "slow_field",
     "trend",
 ]

@@ -5,6 +5,7 @@ its closed-form attractor when there is one, shadowing of the run).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -58,6 +59,46 @@ def slow_field(
     lam, _ = fast_equilibrium(theta, n)
     _, actor = field(theta, lam, n, None)
     return actor
+
+
+def expected_twin(learner: Any, config: Any = None) -> tuple[Any, str]:
+    """Deprecated (removed in 0.3.0): call ``learner.expected_twin()``; the checks read the mean
+    field from the learner's facts (``LearnerFacts.mean_field``) and never rebuild a learner, so
+    a class name is no longer accepted."""
+    warnings.warn(
+        "expected_twin is deprecated: use learner.expected_twin() or the learner's facts "
+        "(LearnerFacts.mean_field); removed in 0.3.0",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    if isinstance(learner, str) or not callable(getattr(learner, "expected_twin", None)):
+        name = learner if isinstance(learner, str) else type(learner).__name__
+        return None, f"no exact mean field is known for learner {name!r}"
+    twin, reason = learner.expected_twin()
+    return twin, str(reason)
+
+
+def mean_field(
+    twin: Any,
+    task: Task,
+    theta: FloatArray,
+    omega: FloatArray,
+    n: int,
+    value: FloatArray | None = None,
+) -> tuple[FloatArray, FloatArray]:
+    """Deprecated (removed in 0.3.0): ``(ḡ, h̄)`` of a tabular learner at update ``n``; use
+    ``learner.mean_field(task)`` or ``LearnerFacts.mean_field``."""
+    warnings.warn(
+        "mean_field(twin, task, ...) is deprecated: use learner.mean_field(task) or the "
+        "learner's facts (LearnerFacts.mean_field); removed in 0.3.0",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    field, reason = twin.mean_field(task)
+    if field is None:
+        raise ValueError(f"no mean field: {reason}")
+    result: tuple[FloatArray, FloatArray] = field(theta, omega, n, value)
+    return result
 
 
 def contraction_rate(jacobian: FloatArray) -> float:
