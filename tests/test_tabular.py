@@ -143,7 +143,7 @@ def test_expected_actor_critic_critic_direction_vanishes_at_the_value_of_the_pol
     theta = rng.normal(size=(mdp.n_states, mdp.n_actions))
     V = exact.policy_evaluation(mdp, softmax_policy(theta), tau)  # soft values Ṽ^π if τ > 0
     learner = ActorCritic(
-        critic_target=target, lam=0.6, tau=tau, discount_actor=True, mode="expected"
+        critic_target=target, gae_lambda=0.6, tau=tau, discount_actor=True, mode="expected"
     )
     state = _state_at(learner, mdp, theta, V)
     actor_dir, critic_dir = _directions(learner, state)
@@ -211,7 +211,7 @@ def test_actor_critic_sampled_directions_average_to_the_expected_direction(targe
     # regularisation with β ≠ 1 exercise every term of the update.
     def make(mode: str) -> ActorCritic:
         return ActorCritic(
-            critic_lr=0.5, actor_lr=0.5, beta=1.3, tau=0.2, critic_target=target, lam=0.6,
+            critic_lr=0.5, actor_lr=0.5, beta=1.3, tau=0.2, critic_target=target, gae_lambda=0.6,
             mode=mode,
         )
 
@@ -574,8 +574,8 @@ def test_expected_rudder_rejects_the_uniform_residual_at_construction():
 BAD_HYPERPARAMETERS = [
     (ActorCritic, {"tau": -0.1}, "tau"),
     (ActorCritic, {"critic_target": "td2"}, "critic_target"),
-    (ActorCritic, {"lam": 1.5}, "lam"),
-    (ActorCritic, {"lam": -0.1}, "lam"),
+    (ActorCritic, {"gae_lambda": 1.5}, "gae_lambda"),
+    (ActorCritic, {"gae_lambda": -0.1}, "gae_lambda"),
     (ActorCritic, {"mode": "exact"}, "mode"),
     (ActorCritic, {"beta": 0.0}, "beta"),
     (PPO, {"objective": "trpo"}, "objective"),
@@ -605,6 +605,31 @@ BAD_HYPERPARAMETERS = [
 def test_learners_reject_bad_hyperparameters_naming_the_parameter(learner, kwargs, name):
     with pytest.raises(ValueError, match=rf"^{name} is "):
         learner(**kwargs)
+
+
+def test_the_deprecated_lam_keyword_warns_and_gives_the_same_learner():
+    warning = r"^lam is deprecated, use gae_lambda; removed in 0\.3\.0$"
+    with pytest.warns(DeprecationWarning, match=warning):
+        old = ActorCritic(critic_target="td_lambda", lam=0.6)
+    new = ActorCritic(critic_target="td_lambda", gae_lambda=0.6)
+    assert old.gae_lambda == new.gae_lambda == 0.6
+    assert old.config == new.config and "lam" not in new.config
+    # The same learner: the same update from the same state and batch, to the last bit.
+    mdp = _terminating_garnet()
+    state = new.init(Task.from_mdp(mdp), np.random.default_rng(0))
+    batch = MDPSampler(mdp).sample(new.policy(state), 8, np.random.default_rng(1))
+    old_state, old_info = old.update(state, batch)
+    new_state, new_info = new.update(state, batch)
+    np.testing.assert_array_equal(old_state.theta, new_state.theta)
+    np.testing.assert_array_equal(old_state.omega, new_state.omega)
+    assert old_info.critic_loss == new_info.critic_loss
+    # The old attribute still reads, with the same warning; an invalid λ is named as passed.
+    with pytest.warns(DeprecationWarning, match="lam is deprecated"):
+        assert old.lam == 0.6
+    with pytest.warns(DeprecationWarning), pytest.raises(ValueError, match=r"^lam is 1\.5"):
+        ActorCritic(lam=1.5)
+    with pytest.warns(DeprecationWarning), pytest.raises(TypeError, match="gae_lambda only"):
+        ActorCritic(lam=0.5, gae_lambda=0.7)
 
 
 @pytest.mark.parametrize("learner", [ActorCritic, PPO, RUDDER])
