@@ -12,6 +12,7 @@ with probability 1); an improper policy raises ``ValueError``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -193,6 +194,16 @@ def discounted_visitation(
     return (1.0 - mdp.gamma) * discounted_visits(mdp, pi, mu)
 
 
+def uniform_over_live_states(mdp: FiniteMDP) -> FloatArray:
+    """``μ(s) = 1/|S_live|`` on the non-terminal states, 0 on absorbing terminal states.
+
+    Full support where decisions are made, which is what Mei et al.'s bounds need: a terminal
+    state has no gradient and no sub-optimality, so its weight is irrelevant.
+    """
+    live = ~mdp.terminal
+    return np.asarray(np.where(live, 1.0 / live.sum(), 0.0))
+
+
 # --------------------------------------------------------------------------------------------
 # Optimal control
 # --------------------------------------------------------------------------------------------
@@ -347,6 +358,16 @@ def policy_gradient(
         A = A - tau * log_softmax_policy(theta, beta)
     A[mdp.terminal] = 0.0
     return np.asarray(beta * eta[:, None] * pi * A)
+
+
+def softmax_pg_step_size(gamma: float, n_actions: int, tau: float = 0.0) -> float:
+    """The step of Mei et al. 2020: ``η = (1-γ)³ / (8 + τ (4 + 8 log|A|))``.
+
+    ``1/η`` is the smoothness constant of ``θ ↦ Ṽ^{π_θ}(μ)`` for rewards in ``[0, 1]``
+    (THEORY.md §5.1, §6.2: ``8/(1-γ)³`` for ``τ = 0`` is [V], the entropy-regularised constant
+    is (UNVERIFIED)).
+    """
+    return (1.0 - gamma) ** 3 / (8.0 + tau * (4.0 + 8.0 * math.log(n_actions)))
 
 
 # --------------------------------------------------------------------------------------------

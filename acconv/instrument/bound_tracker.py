@@ -40,12 +40,12 @@ from acconv.exact import (
     optimal_values,
     policy_evaluation,
     soft_value_iteration,
+    softmax_pg_step_size,
 )
 from acconv.instrument.events import EndEvent, FastEquilibrium, StartEvent, UpdateEvent
 from acconv.instrument.recorder import log_spaced
 from acconv.mdp import FiniteMDP
 from acconv.policies import centred
-from acconv.tabular.exact_methods import softmax_pg_step_size
 from acconv.theory_checks.bounds import BoundInputs, BoundNotApplicable, RateBound
 from acconv.theory_checks.verdicts import Verdict
 
