@@ -20,11 +20,12 @@ import scipy.linalg
 from numpy.typing import NDArray
 from scipy.special import logsumexp
 
-from acconv.mdp import FiniteMDP
+from acconv.mdp import FiniteMDP, reachable_states
 from acconv.policies import greedy_policy, log_softmax_policy, softmax_policy
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
 
 
 # --------------------------------------------------------------------------------------------
@@ -202,6 +203,51 @@ def uniform_over_live_states(mdp: FiniteMDP) -> FloatArray:
     """
     live = ~mdp.terminal
     return np.asarray(np.where(live, 1.0 / live.sum(), 0.0))
+
+
+def visited_states(mdp: FiniteMDP, pi: FloatArray, mu: FloatArray | None = None) -> BoolArray:
+    """acconv's one definition of the states a policy *visits*: the non-terminal states of
+    positive discounted visitation,
+
+        visited(s)  ⇔  s is not terminal  and  η_μ^π(s) = Σ_t γ^t Pr(s_t = s | s_0 ~ μ) > 0.
+
+    Since ``γ > 0`` (a :class:`~acconv.mdp.FiniteMDP` has ``γ ∈ (0, 1]``), every term of
+    ``η`` is non-negative with a positive weight, so ``η(s) > 0`` exactly when
+    ``Pr(s_t = s) > 0`` for some ``t``: the support does not depend on ``γ``. Hence one
+    definition serves both kinds of task:
+
+    * episodic (proper ``π``): it is the support of the expected visits per episode
+      ``η1 = μᵀ (I - P_π)^{-1}`` (:func:`expected_visits`), the weights of a batch update that
+      sums over an episode's steps;
+    * continuing (``γ < 1``, no terminal state, rollouts that never reset): ``η1`` is infinite
+      there, and this is the support of :func:`discounted_visits`.
+
+    Absorbing terminal states are excluded: no decision is made there and no critic entry
+    moves, so a learner does not determine its equilibrium there (``V = 0`` is a convention).
+    Computed as reachability from ``supp(μ)`` along the positive entries of ``P_π``, not
+    leaving a terminal state, which is that support exactly (no linear solve, no rounding).
+    ``μ`` defaults to ``ρ``.
+    """
+    mu = mdp.rho if mu is None else np.asarray(mu, dtype=np.float64)
+    step = policy_transition(mdp, pi)
+    step[mdp.terminal] = 0.0  # an episode ends on entering a terminal state
+    return np.asarray(reachable_states(step[:, None, :], mu) & ~mdp.terminal)
+
+
+def value_equilibrium(
+    mdp: FiniteMDP, pi: FloatArray, tau: float = 0.0
+) -> tuple[FloatArray, BoolArray]:
+    """A state-value critic's equilibrium ``λ(θ)`` for ``π = π_θ``, and where it is unique:
+
+        λ(θ) = V^π = (I - γ P_π)^{-1} r_π   (``Ṽ^π`` with ``τ > 0``),
+        visited = :func:`visited_states` ``(mdp, π)``.
+
+    MC, TD(0) and TD(λ) tabular critics share this fixed point (THEORY.md §6.3), and so do the
+    critics of neural PPO and SB3 read as tables on every state. Off the visited states no
+    sample ever reaches the critic, so its equilibrium is not unique there: compare ``ω`` with
+    ``V`` only on ``visited`` (``track/error``, ``track/support_size``).
+    """
+    return policy_evaluation(mdp, pi, tau), visited_states(mdp, pi)
 
 
 # --------------------------------------------------------------------------------------------

@@ -181,7 +181,7 @@ class LearnerSpec(_Model):
     @model_validator(mode="before")
     @classmethod
     def _renamed_params(cls, data: Any) -> Any:
-        renamed = _RENAMED_PARAMS.get(data.get("kind"), {}) if isinstance(data, dict) else {}
+        renamed = _RENAMED_PARAMS.get(str(data.get("kind")), {}) if isinstance(data, dict) else {}
         params = data.get("params") if renamed else None
         if not isinstance(params, dict) or not renamed.keys() & params.keys():
             return data

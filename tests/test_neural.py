@@ -154,6 +154,22 @@ def test_the_monitor_measures_the_exact_tracking_error_of_a_neural_run() -> None
     assert errors[-1][1] == pytest.approx(exact, rel=1e-6)
 
 
+def test_with_gamma_below_one_the_terminal_state_is_not_in_the_tracking_support() -> None:
+    # γ = 0.95 kept as a discount (not a termination): the goal is terminal and reachable. The
+    # critic network's value there is never a target, so λ is not unique there: the support is
+    # the visited non-terminal states (acconv.exact.visited_states), as for tabular learners.
+    env = FiniteMDPEnv(chain(5, slip=0.1, gamma=0.95))
+    monitor = TwoTimescaleMonitor()
+    learner = PPO(**SMALL)  # type: ignore[arg-type]
+    run = learner.learn(env, 3, np.random.default_rng(0), [monitor])
+    pi = learner.policy_table(env)
+    visited = expected_visits(env.mdp, pi) > 0  # the episodic definition, terminal excluded
+    assert visited.tolist() == [True, True, True, True, False]
+    exact = np.linalg.norm((run.last_update.omega - policy_evaluation(env.mdp, pi))[visited])
+    assert monitor.last("track/error") == pytest.approx(exact, rel=1e-6)
+    assert monitor.last("track/support_size") == 4
+
+
 @pytest.mark.slow
 def test_two_timescale_neural_ppo_tracking_error_decreases_on_a_model() -> None:
     # Measured (seed 0, 2026-11-26): the error falls from 0.59 at n = 0 to about 0.1 by n = 24

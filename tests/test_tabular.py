@@ -25,10 +25,11 @@ import pytest
 
 import acconv  # noqa: F401  (registers the acconv/ environments)
 from acconv import exact, policies
-from acconv.mdp import FiniteMDP, discount_as_termination, garnet, with_time
+from acconv.mdp import FiniteMDP, chain, discount_as_termination, garnet, with_time
 from acconv.policies import softmax_policy
 from acconv.sampling import MDPSampler
 from acconv.tabular.actor_critic import ActorCritic
+from acconv.tabular.exact_methods import NPG, SoftmaxPG
 from acconv.tabular.ppo import PPO
 from acconv.tabular.rudder import RUDDER, ending_steps, predictions, redistribute
 from acconv.updates import Task
@@ -173,6 +174,41 @@ def test_expected_actor_critic_critic_direction_is_visits_times_value_error_for_
     # loss is absorbed in a_n); terminal states get no visits.
     expected = exact.expected_visits(mdp, pi) * (exact.policy_evaluation(mdp, pi) - omega)
     np.testing.assert_allclose(critic_dir, expected, rtol=0, atol=EXACT)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: ActorCritic(beta=1.5, tau=0.3),
+        lambda: PPO(beta=0.7),
+        lambda: SoftmaxPG(tau=0.2),
+        lambda: NPG(eta=0.5),
+    ],
+    ids=["ActorCritic", "PPO", "SoftmaxPG", "NPG"],
+)
+def test_state_value_learners_take_their_equilibrium_from_exact_value_equilibrium(make):
+    # λ(θ) = Ṽ^π and the visited mask come from one function (acconv.exact.value_equilibrium).
+    # γ < 1 with a reachable terminal state (the goal of the chain): it is never "visited".
+    learner = make()
+    mdp = chain(5, slip=0.1, gamma=0.9)
+    theta = np.random.default_rng(3).normal(size=(mdp.n_states, mdp.n_actions))
+    V, visited = learner.fast_equilibrium(mdp, theta, 4)
+    beta = float(learner.schedules.beta(4)) if hasattr(learner, "schedules") else 1.0
+    expected = exact.value_equilibrium(mdp, softmax_policy(theta, beta), getattr(learner, "tau", 0))
+    np.testing.assert_array_equal(V, expected[0])
+    np.testing.assert_array_equal(visited, expected[1])
+    assert visited.tolist() == [True, True, True, True, False]
+
+
+def test_rudder_equilibrium_lives_on_the_pairs_of_the_visited_states():
+    mdp = _delayed_chain(delay=3)
+    learner = RUDDER(beta=2.0)
+    theta = np.random.default_rng(5).normal(size=(mdp.n_states, mdp.n_actions))
+    _, visited = learner.fast_equilibrium(mdp, theta, 0)
+    states = exact.visited_states(mdp, softmax_policy(theta, 2.0))
+    p_end, _ = ending_steps(mdp)
+    weight = learner.aux_weight + (1 - learner.aux_weight) * p_end
+    np.testing.assert_array_equal(visited, states[:, None] & (weight > 0))  # softmax: π > 0
 
 
 # --------------------------------------------------------------------------------------------

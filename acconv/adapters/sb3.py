@@ -686,11 +686,8 @@ class ConvergenceCallback(BaseCallback):
         model_mdp = mdp.with_gamma(gamma) if mdp is not None else None
         self._task = Task(n_states, n_actions, gamma, model_mdp)
         equilibrium = None
-        if model_mdp is not None:
-            if model_mdp.terminal.any():
-                equilibrium = _fast_equilibrium(ActorCritic(beta=1.0, tau=0.0), self._task)
-            else:
-                reason = "the model has no terminal states (λ's support needs proper policies)"
+        if model_mdp is not None:  # λ(θ) = V^{softmax(θ)} on the visited states, episodic or not
+            equilibrium = _fast_equilibrium(ActorCritic(beta=1.0, tau=0.0), self._task)
         self.start_event = StartEvent(
             f"stable_baselines3.{type(model).__name__}",
             self._task,

@@ -51,7 +51,7 @@ from torch import nn
 
 from acconv._validate import check_choice, check_float, check_int
 from acconv.estimators import gae_rollout
-from acconv.exact import discounted_visits, policy_evaluation
+from acconv.exact import value_equilibrium
 from acconv.instrument.events import (
     EndEvent,
     FastEquilibrium,
@@ -604,15 +604,12 @@ def network_verdicts(activation: str, optimizer: str, objective: str) -> list[Ve
 
 
 def _value_equilibrium(mdp: FiniteMDP) -> FastEquilibrium:
-    """``λ(θ) = V^{π_θ}`` for ``θ = log π`` (the critic's equilibrium) and the visited mask.
-
-    Visited: ``η^π_ρ(s) = Σ_t γ^t Pr(s_t = s) > 0``, which also covers continuing tasks (γ < 1,
-    no terminal state), where rollouts never reset.
-    """
+    """``λ(θ) = V^{π_θ}`` for ``θ = log π`` (the critic's equilibrium) and the visited mask,
+    :func:`acconv.exact.value_equilibrium` (which also covers continuing tasks: γ < 1, no
+    terminal state, rollouts that never reset)."""
 
     def equilibrium(theta: FloatArray, n: int) -> tuple[FloatArray, BoolArray]:
-        pi = softmax_policy(theta, 1.0)
-        return policy_evaluation(mdp, pi), discounted_visits(mdp, pi) > 0
+        return value_equilibrium(mdp, softmax_policy(theta, 1.0))
 
     return equilibrium
 

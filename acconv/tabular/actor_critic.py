@@ -32,9 +32,10 @@ from acconv.exact import (
     expected_gae_advantage,
     expected_visits,
     policy_evaluation,
+    value_equilibrium,
 )
 from acconv.mdp import FiniteMDP
-from acconv.policies import log_softmax_policy, score_gradient, softmax_policy
+from acconv.policies import log_softmax_policy, score_gradient
 from acconv.sampling import EpisodeBatch
 from acconv.tabular._common import (
     BoolArray,
@@ -147,9 +148,9 @@ class ActorCritic(TabularLearner):
     def fast_equilibrium(
         self, mdp: FiniteMDP, theta: FloatArray, n: int
     ) -> tuple[FloatArray, BoolArray]:
-        """``λ(θ) = Ṽ^π``: the value of the (soft, when ``τ > 0``) rewards the critic learns."""
-        pi = softmax_policy(theta, float(self.schedules.beta(n)))
-        return policy_evaluation(mdp, pi, self.tau), expected_visits(mdp, pi) > 0
+        """``λ(θ) = Ṽ^π``: the value of the (soft, when ``τ > 0``) rewards the critic learns,
+        on the visited states (:func:`acconv.exact.value_equilibrium`)."""
+        return value_equilibrium(mdp, self.policy_at(theta, n), self.tau)
 
     def _sampled(
         self, state: TabularState, batch: EpisodeBatch, pi: FloatArray, beta: float

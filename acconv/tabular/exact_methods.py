@@ -32,6 +32,7 @@ from acconv.exact import (
     policy_evaluation,
     softmax_pg_step_size,
     uniform_over_live_states,
+    value_equilibrium,
 )
 from acconv.mdp import FiniteMDP
 from acconv.policies import softmax_policy
@@ -90,9 +91,9 @@ class _ExactLearner:
     def fast_equilibrium(
         self, mdp: FiniteMDP, theta: FloatArray, n: int
     ) -> tuple[FloatArray, BoolArray]:
-        """``λ(θ) = Ṽ^{π_θ}``, unique on the states visited from ``ρ`` (discounted visits > 0)."""
-        pi = softmax_policy(theta)
-        return policy_evaluation(mdp, pi, self.tau), discounted_visits(mdp, pi) > 0
+        """``λ(θ) = Ṽ^{π_θ}``, unique on the states visited from ``ρ``
+        (:func:`acconv.exact.value_equilibrium`)."""
+        return value_equilibrium(mdp, softmax_policy(theta), self.tau)
 
     def _finish(
         self,

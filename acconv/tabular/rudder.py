@@ -49,9 +49,10 @@ from acconv.exact import (
     expected_gae_advantage,
     expected_visits,
     policy_evaluation,
+    visited_states,
 )
 from acconv.mdp import FiniteMDP
-from acconv.policies import entropy_gradient, score_gradient, softmax_policy
+from acconv.policies import entropy_gradient, score_gradient
 from acconv.sampling import EpisodeBatch
 from acconv.tabular._common import (
     BoolArray,
@@ -212,14 +213,15 @@ class RUDDER(TabularLearner):
         """The return model's equilibrium, where its mean field (module docstring) vanishes:
         ``ω* = (c_aux Q^π + (1 - c_aux) r_end) / (c_aux + (1 - c_aux) p_end)`` on the visited
         pairs; it is ``Q^π`` wherever ``(s, a)`` decides whether the episode ends."""
-        pi = softmax_policy(theta, float(self.schedules.beta(n)))
+        pi = self.policy_at(theta, n)
         q = action_values(mdp, pi)
         p_end, r_end = ending_steps(mdp)
         c = self.aux_weight
         weight = c + (1.0 - c) * p_end
         with np.errstate(divide="ignore", invalid="ignore"):
             omega = np.where(weight > 0, (c * q + (1.0 - c) * r_end) / weight, 0.0)
-        visited = (expected_visits(mdp, pi)[:, None] * pi > 0) & (weight > 0)
+        # the pairs of the visited states (acconv.exact.visited_states) that π takes
+        visited = visited_states(mdp, pi)[:, None] & (pi > 0) & (weight > 0)
         return np.where(visited, omega, 0.0), visited
 
     def _sampled(
