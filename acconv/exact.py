@@ -20,6 +20,7 @@ import scipy.linalg
 from numpy.typing import NDArray
 from scipy.special import logsumexp
 
+from acconv.estimators import discounted_returns
 from acconv.mdp import FiniteMDP, reachable_states
 from acconv.policies import greedy_policy, log_softmax_policy, softmax_policy
 
@@ -521,9 +522,10 @@ def optimal_redistribution(
         )
     q = action_values(mdp, pi)[states, actions]
     discounts = mdp.gamma ** np.arange(T)
+    # Σ_{k<t} γ^k r_{k+1}: discounted reward earned before step t (a prefix sum, not a return)
     earned = np.concatenate([[0.0], np.cumsum(discounts * rewards)[:-1]])
     g = earned + discounts * q
-    G0 = float(discounts @ rewards)
+    G0 = float(discounted_returns(rewards, mdp.gamma)[0])
     return Redistribution(
         rewards=np.diff(g, prepend=0.0), predictions=g, correction=G0 - float(g[-1])
     )

@@ -77,6 +77,7 @@ except ImportError as _error:  # pragma: no cover - exercised without the extra 
     ) from None
 
 from acconv._validate import check_float, check_int
+from acconv.estimators import discounted_returns
 from acconv.instrument.events import EndEvent, Observer, StartEvent, UpdateEvent
 from acconv.instrument.monitor import TwoTimescaleMonitor
 from acconv.instrument.recorder import Recorder
@@ -487,7 +488,7 @@ def _batch_returns(rewards: FloatArray, starts: FloatArray, gamma: float) -> tup
         begin = np.flatnonzero(starts[:, e] > 0.5)
         for t0, t1 in itertools.pairwise(begin):
             r = rewards[t0:t1, e].astype(np.float64)
-            returns.append(float(r @ gamma ** np.arange(len(r))))
+            returns.append(float(discounted_returns(r, gamma)[0]))
     if not returns:
         return 0, math.nan
     return len(returns), float(np.mean(returns))

@@ -615,7 +615,12 @@ def _value_equilibrium(mdp: FiniteMDP) -> FastEquilibrium:
 
 
 class _EpisodeTally:
-    """Undiscounted and discounted returns of episodes, which may span several rollouts."""
+    """Undiscounted and discounted returns of episodes, which may span several rollouts.
+
+    Not :func:`acconv.estimators.discounted_returns`: an episode's rewards are not kept in one
+    array (the rollout that ends an episode may not hold its start), so ``G_0 = Σ_t γ^t r_{t+1}``
+    is accumulated forwards, one reward at a time, with the weight ``γ^t`` carried along.
+    """
 
     def __init__(self) -> None:
         self.plain, self.discounted, self.weight = 0.0, 0.0, 1.0

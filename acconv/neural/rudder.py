@@ -43,7 +43,7 @@ from numpy.typing import NDArray
 from torch import nn
 
 from acconv._validate import check_choice, check_float, check_int
-from acconv.estimators import gae, redistribute_rewards
+from acconv.estimators import discounted_returns, gae, redistribute_rewards
 from acconv.instrument.events import FastEquilibrium
 from acconv.mdp import FiniteMDP
 from acconv.neural.networks import Encoder
@@ -210,7 +210,7 @@ class RUDDER(PPO):
             if final is not None:
                 bootstrap[b], truncated[b] = final, True
         inputs = torch.from_numpy(self._model_inputs(X, A))
-        returns = R.sum(axis=1)  # RUDDER's G: undiscounted
+        returns = discounted_returns(R, 1.0, mask)[:, 0]  # RUDDER's G: undiscounted
         mask_t, returns_t = torch.from_numpy(mask), torch.from_numpy(returns.astype(np.float32))
         # (3) the return model's steps on the proper MSE (fast, lr a_n)
         model_loss = math.nan
@@ -259,9 +259,7 @@ class RUDDER(PPO):
             targets=torch.from_numpy(targets[mask].astype(np.float32)),
             values_old=torch.from_numpy(values[mask].astype(np.float32)),
             episode_returns=returns.tolist(),
-            discounted_returns=[
-                float(r[m] @ gamma ** np.arange(m.sum())) for r, m in zip(R, mask, strict=True)
-            ],
+            discounted_returns=discounted_returns(R, gamma, mask)[:, 0].tolist(),
             diagnostics={
                 "return_model_loss": model_loss,
                 "return_model_residual": float(np.mean(np.abs(residual))),

@@ -74,6 +74,8 @@ Coupling = Literal["immediate_pg", "replace_reward", "mix_advantage"]
 
 def predictions(omega: FloatArray, batch: EpisodeBatch) -> FloatArray:
     """``g_t = Σ_{k<t} r_{k+1} + ω[s_t, a_t]`` on every decision step, 0 after the end."""
+    # Σ_{k<t} r_{k+1}: the reward earned before step t, a prefix sum (not the return-to-go G_t
+    # of acconv.estimators.discounted_returns).
     earned = np.cumsum(batch.rewards, axis=1) - batch.rewards
     return np.where(batch.mask, earned + taken(omega, batch), 0.0)
 
