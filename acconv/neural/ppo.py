@@ -60,6 +60,7 @@ from acconv.instrument.events import (
     UpdateEvent,
 )
 from acconv.mdp import FiniteMDP
+from acconv.neural.estimators import clipped_surrogate
 from acconv.neural.networks import (
     ACTIVATIONS,
     Activation,
@@ -495,8 +496,8 @@ class PPO:
             advantage = (advantage - advantage.mean()) / (advantage.std() + 1e-8)
         entropy = -(log_pi.exp() * log_pi).sum(-1).mean()
         if self.objective == "clip":
-            clipped = ratio.clamp(1.0 - self.clip_eps, 1.0 + self.clip_eps)
-            surrogate = torch.minimum(ratio * advantage, clipped * advantage).mean()
+            # the tabular PPO's equation (acconv.estimators.clipped_surrogate), in torch
+            surrogate = clipped_surrogate(ratio, advantage, self.clip_eps).mean()
         else:
             kl_old_new = (log_pi_old.exp() * (log_pi_old - log_pi)).sum(-1).mean()
             surrogate = (ratio * advantage).mean() - self.kl_coef * kl_old_new
