@@ -118,6 +118,14 @@ class RUDDER(PPO):
         max_steps: an episode still running after this many steps is cut there and treated as
             truncated (its last value bootstrapped from the critic), so a task that never
             terminates cannot stall an update.
+
+    Defaults ``residual="none"``, ``coupling="immediate_pg"``, the same for the tabular and the
+    neural RUDDER: they are the pair the docs (docs/algorithms/rudder.md: Theorem 3's immediate
+    policy gradient, whose fast equilibrium gives an unbiased ``∇J``, A12) and the canonical
+    claims run (``rudder_two_timescale`` and ``rudder_delay_sweep`` with these defaults,
+    ``neural_rudder`` with ``immediate_pg``), and ``"none"`` is also the only residual besides
+    ``"terminal"`` that the tabular expected mode supports. (In acconv 0.1.0 the neural RUDDER
+    defaulted to ``"uniform"`` and ``"replace_reward"``.)
     """
 
     name = "neural.RUDDER"
@@ -130,8 +138,8 @@ class RUDDER(PPO):
         n_cells: int = 16,
         aux_weight: float = 0.5,
         model_epochs: int = 8,
-        residual: Residual = "uniform",
-        coupling: Coupling = "replace_reward",
+        residual: Residual = "none",
+        coupling: Coupling = "immediate_pg",
         mix_coef: float = 0.5,
         max_steps: int = 10_000,
         **ppo: Any,

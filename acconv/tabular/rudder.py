@@ -106,6 +106,14 @@ class RUDDER(TabularLearner):
         entropy_coef: ``c_H``, weight of an entropy bonus on the actor (PPO's form:
             ``c_H Σ_t ∇_θ H(π(·|s_t))`` over the visited states).
         mode: ``"sampled"`` or ``"expected"``.
+
+    Defaults ``residual="none"``, ``coupling="immediate_pg"``, the same for the tabular and the
+    neural RUDDER: they are the pair the docs (docs/algorithms/rudder.md: Theorem 3's immediate
+    policy gradient, whose fast equilibrium gives an unbiased ``∇J``, A12) and the canonical
+    claims run (``rudder_two_timescale`` and ``rudder_delay_sweep`` with these defaults,
+    ``neural_rudder`` with ``immediate_pg``), and ``"none"`` is also the only residual besides
+    ``"terminal"`` that the tabular expected mode supports. (In acconv 0.1.0 the neural RUDDER
+    defaulted to ``"uniform"`` and ``"replace_reward"``.)
     """
 
     def __init__(
