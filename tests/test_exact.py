@@ -480,6 +480,18 @@ def test_visited_states_on_a_continuing_task_are_the_support_of_discounted_visit
     np.testing.assert_array_equal(visited, discounted_visits(mdp, pi) > 0)
 
 
+def test_visited_states_are_exact_where_a_linear_solve_leaves_rounding_mass():
+    # CliffWalking-v1: stepping into the cliff (cells 37-46) sends the agent back to the start,
+    # so no cliff cell is ever occupied; the goal (47) is terminal. The other 37 cells are all
+    # reachable under the uniform policy. A solve of the visits can leave rounding-level mass
+    # (~1e-16) on the cliff cells; reachability is exact.
+    mdp = from_gymnasium(gymnasium.make("CliffWalking-v1"), gamma=0.9)
+    pi = np.full((48, 4), 0.25)
+    visited = visited_states(mdp, pi)
+    assert not visited[37:].any() and visited[:37].all()
+    assert np.abs(expected_visits(mdp, pi)[37:47]).max() < 1e-12  # "zero" only up to rounding
+
+
 def test_value_equilibrium_is_the_policy_value_and_the_visited_states():
     for continuing in (False, True):
         mdp = _five_state_mdp(continuing)

@@ -36,11 +36,11 @@ from numpy.typing import NDArray
 from acconv.exact import (
     Solution,
     action_values,
-    discounted_visits,
     optimal_values,
     policy_evaluation,
     soft_value_iteration,
     softmax_pg_step_size,
+    visited_states,
 )
 from acconv.instrument.events import EndEvent, FastEquilibrium, StartEvent, UpdateEvent
 from acconv.instrument.recorder import log_spaced
@@ -160,7 +160,7 @@ class BoundTracker:
             self._soft = soft_value_iteration(mdp, self._tau)
         if self.bound.quantity == "fast_error" and self._equilibrium is None:
             self._skip = "the learner exposes no fast equilibrium λ(θ)"
-        self._reachable = discounted_visits(mdp, np.full(mdp.P.shape[:2], 1 / mdp.n_actions)) > 0
+        self._reachable = visited_states(mdp, np.full(mdp.P.shape[:2], 1 / mdp.n_actions))
 
     def on_update(self, event: UpdateEvent) -> None:
         if self._skip is not None or self._mdp is None:
