@@ -51,8 +51,24 @@ def gae(
 def discounted_returns(
     rewards: FloatArray, gamma: float, mask: BoolArray | None = None
 ) -> FloatArray:
-    """``G_t = Σ_{k≥t} γ^{k-t} r_{k+1}`` within each episode (no bootstrap)."""
-    return gae(rewards, np.zeros(_values_shape(rewards)), gamma, 1.0, mask)
+    """``G_t = Σ_{k≥t} γ^{k-t} r_{k+1}`` within each episode (no bootstrap), 0 outside it.
+
+    Computed backwards as ``G_t = r_{t+1} + γ G_{t+1}`` (``G_T = 0``); ``G_0 = Σ_t γ^t r_{t+1}``
+    is the episode's discounted return. These are the numbers of :func:`gae` with zero values
+    and ``λ = 1`` (the same floating-point operations), without forming TD errors. acconv's one
+    implementation of the discounted return: episode batches, RUDDER's ``G``, the SB3 bridge's
+    batch returns and the optimal redistribution all call it.
+    """
+    r = np.atleast_2d(np.asarray(rewards, dtype=np.float64))
+    m = np.ones_like(r, dtype=bool) if mask is None else np.atleast_2d(np.asarray(mask, bool))
+    if m.shape != r.shape:
+        raise ValueError(f"rewards {r.shape} and mask {m.shape} do not fit, expected both (B, T)")
+    returns = np.zeros_like(r)
+    running = np.zeros(r.shape[0])
+    for t in range(r.shape[1] - 1, -1, -1):
+        running = np.where(m[:, t], r[:, t] + gamma * running, 0.0)
+        returns[:, t] = running
+    return returns.reshape(np.shape(rewards))
 
 
 def clipped_surrogate(ratio: FloatArray, advantage: FloatArray, clip_eps: float) -> FloatArray:
@@ -83,11 +99,6 @@ def _as_batch(
             "expected (B, T), (B, T + 1) and (B, T)"
         )
     return r, v, m
-
-
-def _values_shape(rewards: FloatArray) -> tuple[int, ...]:
-    shape = np.shape(rewards)
-    return (*shape[:-1], shape[-1] + 1)
 
 
 def gae_rollout(

@@ -12,6 +12,7 @@ with probability 1); an improper policy raises ``ValueError``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,11 +20,13 @@ import scipy.linalg
 from numpy.typing import NDArray
 from scipy.special import logsumexp
 
-from acconv.mdp import FiniteMDP
+from acconv.estimators import discounted_returns
+from acconv.mdp import FiniteMDP, reachable_states
 from acconv.policies import greedy_policy, log_softmax_policy, softmax_policy
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
 
 
 # --------------------------------------------------------------------------------------------
@@ -193,6 +196,61 @@ def discounted_visitation(
     return (1.0 - mdp.gamma) * discounted_visits(mdp, pi, mu)
 
 
+def uniform_over_live_states(mdp: FiniteMDP) -> FloatArray:
+    """``μ(s) = 1/|S_live|`` on the non-terminal states, 0 on absorbing terminal states.
+
+    Full support where decisions are made, which is what Mei et al.'s bounds need: a terminal
+    state has no gradient and no sub-optimality, so its weight is irrelevant.
+    """
+    live = ~mdp.terminal
+    return np.asarray(np.where(live, 1.0 / live.sum(), 0.0))
+
+
+def visited_states(mdp: FiniteMDP, pi: FloatArray, mu: FloatArray | None = None) -> BoolArray:
+    """acconv's one definition of the states a policy *visits*: the non-terminal states of
+    positive discounted visitation,
+
+        visited(s)  ⇔  s is not terminal  and  η_μ^π(s) = Σ_t γ^t Pr(s_t = s | s_0 ~ μ) > 0.
+
+    Since ``γ > 0`` (a :class:`~acconv.mdp.FiniteMDP` has ``γ ∈ (0, 1]``), every term of
+    ``η`` is non-negative with a positive weight, so ``η(s) > 0`` exactly when
+    ``Pr(s_t = s) > 0`` for some ``t``: the support does not depend on ``γ``. Hence one
+    definition serves both kinds of task:
+
+    * episodic (proper ``π``): it is the support of the expected visits per episode
+      ``η1 = μᵀ (I - P_π)^{-1}`` (:func:`expected_visits`), the weights of a batch update that
+      sums over an episode's steps;
+    * continuing (``γ < 1``, no terminal state, rollouts that never reset): ``η1`` is infinite
+      there, and this is the support of :func:`discounted_visits`.
+
+    Absorbing terminal states are excluded: no decision is made there and no critic entry
+    moves, so a learner does not determine its equilibrium there (``V = 0`` is a convention).
+    Computed as reachability from ``supp(μ)`` along the positive entries of ``P_π``, not
+    leaving a terminal state, which is that support exactly (no linear solve, no rounding).
+    ``μ`` defaults to ``ρ``.
+    """
+    mu = mdp.rho if mu is None else np.asarray(mu, dtype=np.float64)
+    step = policy_transition(mdp, pi)
+    step[mdp.terminal] = 0.0  # an episode ends on entering a terminal state
+    return np.asarray(reachable_states(step[:, None, :], mu) & ~mdp.terminal)
+
+
+def value_equilibrium(
+    mdp: FiniteMDP, pi: FloatArray, tau: float = 0.0
+) -> tuple[FloatArray, BoolArray]:
+    """A state-value critic's equilibrium ``λ(θ)`` for ``π = π_θ``, and where it is unique:
+
+        λ(θ) = V^π = (I - γ P_π)^{-1} r_π   (``Ṽ^π`` with ``τ > 0``),
+        visited = :func:`visited_states` ``(mdp, π)``.
+
+    MC, TD(0) and TD(λ) tabular critics share this fixed point (THEORY.md §6.3), and so do the
+    critics of neural PPO and SB3 read as tables on every state. Off the visited states no
+    sample ever reaches the critic, so its equilibrium is not unique there: compare ``ω`` with
+    ``V`` only on ``visited`` (``track/error``, ``track/support_size``).
+    """
+    return policy_evaluation(mdp, pi, tau), visited_states(mdp, pi)
+
+
 # --------------------------------------------------------------------------------------------
 # Optimal control
 # --------------------------------------------------------------------------------------------
@@ -349,6 +407,16 @@ def policy_gradient(
     return np.asarray(beta * eta[:, None] * pi * A)
 
 
+def softmax_pg_step_size(gamma: float, n_actions: int, tau: float = 0.0) -> float:
+    """The step of Mei et al. 2020: ``η = (1-γ)³ / (8 + τ (4 + 8 log|A|))``.
+
+    ``1/η`` is the smoothness constant of ``θ ↦ Ṽ^{π_θ}(μ)`` for rewards in ``[0, 1]``
+    (THEORY.md §5.1, §6.2: ``8/(1-γ)³`` for ``τ = 0`` is [V], the entropy-regularised constant
+    is (UNVERIFIED)).
+    """
+    return (1.0 - gamma) ** 3 / (8.0 + tau * (4.0 + 8.0 * math.log(n_actions)))
+
+
 # --------------------------------------------------------------------------------------------
 # Finite-horizon recursions (time-dependent policies, decisions t = 0..T-1)
 # --------------------------------------------------------------------------------------------
@@ -454,9 +522,10 @@ def optimal_redistribution(
         )
     q = action_values(mdp, pi)[states, actions]
     discounts = mdp.gamma ** np.arange(T)
+    # Σ_{k<t} γ^k r_{k+1}: discounted reward earned before step t (a prefix sum, not a return)
     earned = np.concatenate([[0.0], np.cumsum(discounts * rewards)[:-1]])
     g = earned + discounts * q
-    G0 = float(discounts @ rewards)
+    G0 = float(discounted_returns(rewards, mdp.gamma)[0])
     return Redistribution(
         rewards=np.diff(g, prepend=0.0), predictions=g, correction=G0 - float(g[-1])
     )

@@ -35,13 +35,6 @@ def entropy(pi: FloatArray) -> FloatArray:
     return np.asarray(-terms.sum(axis=-1))
 
 
-def grad_log_softmax(pi_s: FloatArray, action: int, beta: float = 1.0) -> FloatArray:
-    """Score of one state's softmax: ``∂ log π(a|s) / ∂θ[s, ·] = β (e_a - π(·|s))``."""
-    g = -beta * np.asarray(pi_s, dtype=np.float64)
-    g[action] += beta
-    return g
-
-
 def centred(theta: FloatArray) -> FloatArray:
     """Logits with zero mean per state, the quotient coordinates of softmax's shift invariance."""
     t = np.asarray(theta, dtype=np.float64)

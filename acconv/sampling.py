@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from acconv.estimators import discounted_returns
 from acconv.mdp import FiniteMDP
 
 FloatArray = NDArray[np.float64]
@@ -63,9 +64,11 @@ class EpisodeBatch:
         return np.asarray(inside | at_truncation)
 
     def returns(self, gamma: float) -> FloatArray:
-        """``(B,)``: the discounted return ``G_0`` of each episode."""
-        discounts = gamma ** np.arange(self.rewards.shape[1])
-        return np.asarray(self.rewards @ discounts)
+        """``(B,)``: the discounted return ``G_0`` of each episode
+        (:func:`acconv.estimators.discounted_returns` at ``t = 0``)."""
+        if self.rewards.shape[1] == 0:  # every episode started in a terminal state
+            return np.zeros(self.n_episodes)
+        return discounted_returns(self.rewards, gamma, self.mask)[:, 0]
 
 
 class MDPSampler:
@@ -250,6 +253,8 @@ def policy_returns(
                 int(np.cumsum(p).searchsorted(rng.random() * p.sum(), side="right")), p.size - 1
             )
             obs, reward, terminated, truncated, _ = env.step(a)
+            # An online tally while the environment steps (no reward array is kept), and
+            # undiscounted: not a call to acconv.estimators.discounted_returns.
             returns[episode] += float(reward)
             if terminated or truncated:
                 break

@@ -41,6 +41,7 @@ import itertools
 import json
 import re
 import sys
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -108,6 +109,10 @@ model, through their own ``learn`` loop. The SB3 kinds take SB3's hyperparameter
 
 Scalar = str | int | float | bool
 
+_RENAMED_PARAMS: dict[str, dict[str, str]] = {"actor_critic": {"lam": "gae_lambda"}}
+"""Deprecated ``learner.params`` names per learner kind and their new names: a spec that uses
+one is read with the new name and a ``DeprecationWarning`` (the old names go in 0.3.0)."""
+
 
 class SpecError(ValueError):
     """A mistake in an experiment spec; the message is one line."""
@@ -173,6 +178,29 @@ class LearnerSpec(_Model):
     actor_lr: str | float | None = None
     beta: str | float | None = None
     params: dict[str, Any] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_params(cls, data: Any) -> Any:
+        renamed = _RENAMED_PARAMS.get(str(data.get("kind")), {}) if isinstance(data, dict) else {}
+        params = data.get("params") if renamed else None
+        if not isinstance(params, dict) or not renamed.keys() & params.keys():
+            return data
+        for old, new in renamed.items():
+            if old not in params:
+                continue
+            if new in params:
+                raise SpecError(
+                    f"learner.params.{old} and learner.params.{new} are both given, expected "
+                    f"{new} only ({old} is deprecated)"
+                )
+            warnings.warn(
+                f"learner.params.{old} is deprecated, use learner.params.{new}; removed in 0.3.0",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            params = {new if key == old else key: value for key, value in params.items()}
+        return {**data, "params": params}
 
     @field_validator("critic_lr", "actor_lr", "beta", mode="before")
     @classmethod
@@ -529,9 +557,10 @@ def build_learner(learner: LearnerSpec) -> Any:
                 f"learner.beta is {value!r}, expected no beta for {learner.kind} "
                 "(its policy is a network with a fixed temperature)"
             )
+    deprecated = _RENAMED_PARAMS.get(learner.kind, {})
     for key, value in learner.params.items():
         if key not in accepted or key in _SHELL_ARGS:
-            own = [name for name in accepted if name not in _SHELL_ARGS]
+            own = [name for name in accepted if name not in (*_SHELL_ARGS, *deprecated)]
             raise SpecError(
                 f"learner.params.{key} is not a parameter of {cls.__name__}; expected one of "
                 f"{', '.join(own) or '(none)'}"

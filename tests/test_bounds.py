@@ -20,6 +20,8 @@ from acconv.exact import (
     optimal_values,
     policy_evaluation,
     policy_gradient,
+    softmax_pg_step_size,
+    uniform_over_live_states,
 )
 from acconv.instrument.bound_tracker import BoundTracker
 from acconv.loop import train
@@ -30,7 +32,6 @@ from acconv.tabular.exact_methods import (
     NPG,
     PolicyMirrorDescent,
     SoftmaxPG,
-    uniform_over_live_states,
 )
 from acconv.theory_checks.bounds import (
     AKM2021_NPG,
@@ -136,6 +137,15 @@ def test_softmax_pg_uses_meis_step_and_the_exact_gradient_at_mu(frozen_lake: Fin
         theta = theta + (1 - mdp.gamma) ** 3 / 8 * policy_gradient(mdp, theta, mu=mu)
         assert info.b_n == pytest.approx((1 - mdp.gamma) ** 3 / 8, rel=1e-15)
         np.testing.assert_allclose(info.theta, theta, rtol=1e-12, atol=1e-18)
+
+
+def test_the_step_and_mu_helpers_live_in_exact_and_are_re_exported_by_exact_methods() -> None:
+    from acconv.tabular import exact_methods
+
+    assert exact_methods.softmax_pg_step_size is softmax_pg_step_size
+    assert exact_methods.uniform_over_live_states is uniform_over_live_states
+    # Mei et al.'s step at γ = 0.5, τ = 0: (1/2)³/8 = 1/64, exactly representable.
+    assert softmax_pg_step_size(0.5, 4) == 1 / 64
 
 
 def test_exact_learners_report_the_exact_value_of_the_current_policy() -> None:

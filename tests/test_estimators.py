@@ -137,6 +137,8 @@ def test_discounted_returns_are_gae_of_zero_values_and_satisfy_the_return_recurs
     rewards = rng.normal(size=7)
     gamma = float(rng.uniform(0.1, 1.0))
     G = discounted_returns(rewards, gamma)
+    # The same floating-point operations as GAE with V = 0 and λ = 1: the same numbers.
+    np.testing.assert_array_equal(G, gae(rewards, np.zeros(8), gamma, 1.0))
     # G_t - γ G_{t+1} = r_{t+1} (G_T = 0): the defining recursion.
     np.testing.assert_allclose(G - gamma * np.append(G[1:], 0.0), rewards, rtol=0, atol=1e-12)
     # G_0 = Σ_t γ^t r_{t+1}, directly.

@@ -19,6 +19,7 @@ from acconv.exact import (
     bellman_backup,
     discounted_visitation,
     discounted_visits,
+    expected_visits,
     finite_horizon_evaluation,
     finite_horizon_optimal,
     finite_horizon_policy_gradient,
@@ -31,7 +32,9 @@ from acconv.exact import (
     policy_reward,
     policy_transition,
     soft_value_iteration,
+    value_equilibrium,
     value_iteration,
+    visited_states,
 )
 from acconv.mdp import FiniteMDP, chain, from_gymnasium, garnet, with_time
 from acconv.policies import softmax_policy
@@ -391,6 +394,110 @@ def test_discounted_visitation_with_gamma_one_raises():
     mdp = chain(3, slip=0.1, gamma=1.0)
     with pytest.raises(ValueError, match=r"gamma is 1, expected gamma < 1"):
         discounted_visitation(mdp, np.full((3, 2), 0.5))
+
+
+# --------------------------------------------------------------------------------------------
+# The visited states: one definition for episodic and continuing tasks
+# --------------------------------------------------------------------------------------------
+#
+# Five states, two actions, start in 0. Action 0 / 1 lead:
+#   0 -> 1 / {2, 4} (1/2 each);  1 -> 3 / 0;  2 -> 4 / 3;  3 -> 4 / 4;  4: terminal (absorbing).
+# The policy π takes action 1 in state 0 and action 0 in state 2 (zeros elsewhere in those rows),
+# so from 0 only 2 and 4 can follow: states 1 and 3 are never visited. In the continuing twin
+# state 4 is not terminal and leads back to 0.
+
+
+def _five_state_mdp(continuing: bool) -> FiniteMDP:
+    P = np.zeros((5, 2, 5))
+    P[0, 0, 1] = 1.0
+    P[0, 1, [2, 4]] = 0.5
+    P[1, 0, 3] = P[1, 1, 0] = 1.0
+    P[2, 0, 4] = P[2, 1, 3] = 1.0
+    P[3, :, 4] = 1.0
+    P[4, :, 0 if continuing else 4] = 1.0
+    R = np.arange(10.0).reshape(5, 2) / 10.0
+    if continuing:
+        return FiniteMDP(P=P, R=R, gamma=0.5, rho=np.eye(5)[0])
+    R[4] = 0.0
+    terminal = np.eye(5, dtype=bool)[4]
+    return FiniteMDP(P=P, R=R, gamma=1.0, rho=np.eye(5)[0], terminal=terminal)
+
+
+FIVE_STATE_PI = np.array([[0.0, 1.0], [0.5, 0.5], [1.0, 0.0], [0.5, 0.5], [0.5, 0.5]])
+
+
+def _decision_states_by_enumeration(mdp: FiniteMDP, pi: np.ndarray) -> np.ndarray:
+    """States s with Pr(s_t = s) > 0 for some t at which a decision is made, by enumerating
+    every trajectory of positive probability for S steps (any state reachable at all is
+    reachable within S - 1 steps); an episode ends on entering a terminal state."""
+    seen = np.zeros(mdp.n_states, dtype=bool)
+    paths = [(s,) for s in range(mdp.n_states) if mdp.rho[s] > 0]
+    for _ in range(mdp.n_states):
+        longer = []
+        for path in paths:
+            s = path[-1]
+            if mdp.terminal[s]:
+                continue
+            seen[s] = True
+            for a, s2 in itertools.product(range(mdp.n_actions), range(mdp.n_states)):
+                if pi[s, a] > 0 and mdp.P[s, a, s2] > 0:
+                    longer.append((*path, s2))
+        paths = longer
+    return seen
+
+
+@pytest.mark.parametrize("policy", ["sparse", "uniform"])
+def test_visited_states_equal_the_episodic_support_of_expected_visits_by_enumeration(policy):
+    mdp = _five_state_mdp(continuing=False)
+    pi = FIVE_STATE_PI if policy == "sparse" else np.full((5, 2), 0.5)
+    enumerated = _decision_states_by_enumeration(mdp, pi)
+    # By hand: π reaches {0, 2} before the terminal state 4; the uniform policy reaches 0..3.
+    assert enumerated.tolist() == (
+        [True, False, True, False, False] if policy == "sparse" else [True] * 4 + [False]
+    )
+    visited = visited_states(mdp, pi)
+    np.testing.assert_array_equal(visited, enumerated)
+    # The episodic definition (expected visits per episode > 0) has the same support ...
+    np.testing.assert_array_equal(visited, expected_visits(mdp, pi) > 0)
+    # ... and so has the discounted visitation on the non-terminal states, for any γ > 0
+    # (with γ < 1 the terminal state itself gets discounted visits: it is excluded).
+    for gamma in (0.3, 0.9, 1.0):
+        eta = discounted_visits(mdp.with_gamma(gamma), pi)
+        np.testing.assert_array_equal(visited, (eta > 0) & ~mdp.terminal)
+
+
+@pytest.mark.parametrize("policy", ["sparse", "uniform"])
+def test_visited_states_on_a_continuing_task_are_the_support_of_discounted_visits(policy):
+    mdp = _five_state_mdp(continuing=True)
+    pi = FIVE_STATE_PI if policy == "sparse" else np.full((5, 2), 0.5)
+    enumerated = _decision_states_by_enumeration(mdp, pi)
+    # By hand: π cycles 0 -> {2, 4} -> ... -> 0 and never reaches 1 or 3; uniform reaches all.
+    assert enumerated.tolist() == (
+        [True, False, True, False, True] if policy == "sparse" else [True] * 5
+    )
+    visited = visited_states(mdp, pi)
+    np.testing.assert_array_equal(visited, enumerated)
+    np.testing.assert_array_equal(visited, discounted_visits(mdp, pi) > 0)
+
+
+def test_visited_states_are_exact_where_a_linear_solve_leaves_rounding_mass():
+    # CliffWalking-v1: stepping into the cliff (cells 37-46) sends the agent back to the start,
+    # so no cliff cell is ever occupied; the goal (47) is terminal. The other 37 cells are all
+    # reachable under the uniform policy. A solve of the visits can leave rounding-level mass
+    # (~1e-16) on the cliff cells; reachability is exact.
+    mdp = from_gymnasium(gymnasium.make("CliffWalking-v1"), gamma=0.9)
+    pi = np.full((48, 4), 0.25)
+    visited = visited_states(mdp, pi)
+    assert not visited[37:].any() and visited[:37].all()
+    assert np.abs(expected_visits(mdp, pi)[37:47]).max() < 1e-12  # "zero" only up to rounding
+
+
+def test_value_equilibrium_is_the_policy_value_and_the_visited_states():
+    for continuing in (False, True):
+        mdp = _five_state_mdp(continuing)
+        V, visited = value_equilibrium(mdp, FIVE_STATE_PI, tau=0.2)
+        np.testing.assert_array_equal(V, policy_evaluation(mdp, FIVE_STATE_PI, 0.2))
+        np.testing.assert_array_equal(visited, visited_states(mdp, FIVE_STATE_PI))
 
 
 # --------------------------------------------------------------------------------------------

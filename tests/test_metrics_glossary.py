@@ -104,7 +104,13 @@ def test_every_key_of_a_neural_run_is_in_the_glossary() -> None:
     small = {"hidden": (8,), "batch_size": 16, "n_epochs": 1}
     runs = [
         (NeuralPPO(n_steps=32, **small), "CartPole-v1"),  # type: ignore[arg-type]
-        (NeuralRUDDER(episodes_per_update=2, n_cells=4, **small), "acconv/DelayedChain-v0"),  # type: ignore[arg-type]
+        (
+            NeuralRUDDER(
+                coupling="replace_reward", residual="uniform", episodes_per_update=2, n_cells=4,
+                **small,  # type: ignore[arg-type]
+            ),
+            "acconv/DelayedChain-v0",
+        ),
     ]
     for learner, env_id in runs:
         recorder = Recorder()

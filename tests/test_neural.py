@@ -9,6 +9,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
+from acconv import estimators
 from acconv.envs.finite import FiniteMDPEnv
 from acconv.estimators import gae, gae_rollout
 from acconv.exact import expected_visits, policy_evaluation
@@ -17,6 +18,7 @@ from acconv.mdp import chain, discount_as_termination
 
 torch = pytest.importorskip("torch")
 from acconv.neural import PPO, network_verdicts  # noqa: E402
+from acconv.neural import estimators as neural_estimators  # noqa: E402
 from acconv.neural.networks import observation_encoder  # noqa: E402
 from acconv.neural.ppo import Rollout  # noqa: E402
 from acconv.theory_checks import learner_verdicts  # noqa: E402
@@ -101,6 +103,23 @@ def test_at_the_old_policy_clip_and_kl_objectives_have_the_policy_gradient() -> 
         torch.testing.assert_close(kl_grad, ref_grad, rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_torch_clipped_surrogate_gives_the_numpy_numbers(dtype: str) -> None:
+    # Identical inputs, both signs of Â, ratios inside, outside and exactly at 1 ± ε. Tolerance
+    # 0: ρ·Â and clip(ρ, ·)·Â are single IEEE-754 products (correctly rounded in either library,
+    # in the inputs' dtype) and min/clip only select, so the two must agree to the last bit.
+    rng = np.random.default_rng(0)
+    eps = 0.2
+    ratio = np.concatenate([rng.uniform(0.3, 1.7, size=200), [0.8, 1.2, 1.0]]).astype(dtype)
+    advantage = np.concatenate([rng.normal(size=200) * 3, [2.0, -2.0, 0.0]]).astype(dtype)
+    expected = estimators.clipped_surrogate(ratio, advantage, eps)
+    twin = neural_estimators.clipped_surrogate(
+        torch.from_numpy(ratio), torch.from_numpy(advantage), eps
+    )
+    assert expected.dtype == twin.numpy().dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(twin.numpy(), expected)
+
+
 def test_the_clipped_surrogate_is_min_of_ratio_and_clipped_ratio_times_advantage() -> None:
     learner, rollout = _rollout_and_learner("clip")
     assert learner.actor is not None
@@ -154,6 +173,22 @@ def test_the_monitor_measures_the_exact_tracking_error_of_a_neural_run() -> None
     visited = expected_visits(env.mdp, pi) > 0
     exact = np.linalg.norm((run.last_update.omega - policy_evaluation(env.mdp, pi))[visited])
     assert errors[-1][1] == pytest.approx(exact, rel=1e-6)
+
+
+def test_with_gamma_below_one_the_terminal_state_is_not_in_the_tracking_support() -> None:
+    # γ = 0.95 kept as a discount (not a termination): the goal is terminal and reachable. The
+    # critic network's value there is never a target, so λ is not unique there: the support is
+    # the visited non-terminal states (acconv.exact.visited_states), as for tabular learners.
+    env = FiniteMDPEnv(chain(5, slip=0.1, gamma=0.95))
+    monitor = TwoTimescaleMonitor()
+    learner = PPO(**SMALL)  # type: ignore[arg-type]
+    run = learner.learn(env, 3, np.random.default_rng(0), [monitor])
+    pi = learner.policy_table(env)
+    visited = expected_visits(env.mdp, pi) > 0  # the episodic definition, terminal excluded
+    assert visited.tolist() == [True, True, True, True, False]
+    exact = np.linalg.norm((run.last_update.omega - policy_evaluation(env.mdp, pi))[visited])
+    assert monitor.last("track/error") == pytest.approx(exact, rel=1e-6)
+    assert monitor.last("track/support_size") == 4
 
 
 @pytest.mark.slow

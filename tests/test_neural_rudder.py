@@ -15,6 +15,9 @@ from acconv.neural import RUDDER, ReturnLSTM  # noqa: E402
 from acconv.neural.networks import observation_encoder  # noqa: E402
 from acconv.neural.rudder import return_decomposition_loss  # noqa: E402
 
+# Neural RUDDER's defaults in acconv 0.1.0: the tests written against them keep their runs.
+OLD_DEFAULTS = {"coupling": "replace_reward", "residual": "uniform"}
+
 
 def _delayed_chain(noise: float = 0.0) -> gym.Env:  # type: ignore[type-arg]
     return gym.make("acconv/DelayedChain-v0", delay=4, n_actions=2, noise=noise)
@@ -70,7 +73,7 @@ def test_prediction_differences_are_the_cell_increments() -> None:
 def test_immediate_pg_baseline_under_a_deterministic_policy_is_the_taken_increment() -> None:
     """With π = δ_{a_t}, Σ_a π(a|s_t) wᵀΔc_t(a) (+ b_out at t = 0) is g_t - g_{t-1} itself."""
     env = _delayed_chain()
-    learner = RUDDER(episodes_per_update=4, hidden=(8,), n_cells=4)
+    learner = RUDDER(**OLD_DEFAULTS, episodes_per_update=4, hidden=(8,), n_cells=4)  # type: ignore[arg-type]
     learner.learn(env, 2, np.random.default_rng(0))
     assert learner.return_model is not None
     _, encode = observation_encoder(env.observation_space)
@@ -91,7 +94,9 @@ def test_immediate_pg_baseline_under_a_deterministic_policy_is_the_taken_increme
 @pytest.mark.parametrize("coupling", ["replace_reward", "mix_advantage", "immediate_pg"])
 def test_every_coupling_runs_and_reports_the_return_model(coupling: str) -> None:
     recorder = Recorder()
-    learner = RUDDER(coupling=coupling, episodes_per_update=4, hidden=(8,), n_cells=4)  # type: ignore[arg-type]
+    learner = RUDDER(
+        coupling=coupling, residual="uniform", episodes_per_update=4, hidden=(8,), n_cells=4  # type: ignore[arg-type]
+    )
     run = learner.learn(_delayed_chain(0.5), 3, np.random.default_rng(0), [recorder])
     info = run.last_update
     assert info.n_episodes == 4 and info.n_steps == 4 * 5  # delay 4: 5 decisions per episode
@@ -102,7 +107,7 @@ def test_every_coupling_runs_and_reports_the_return_model(coupling: str) -> None
 
 def test_the_same_seed_gives_the_same_rudder_run() -> None:
     def theta(seed: int) -> np.ndarray:
-        learner = RUDDER(episodes_per_update=4, hidden=(8,), n_cells=4)
+        learner = RUDDER(**OLD_DEFAULTS, episodes_per_update=4, hidden=(8,), n_cells=4)  # type: ignore[arg-type]
         return learner.learn(_delayed_chain(0.5), 2, np.random.default_rng(seed)).last_update.theta
 
     np.testing.assert_array_equal(theta(3), theta(3))
@@ -115,12 +120,25 @@ def test_neural_rudder_learns_the_delayed_chain() -> None:
     recorder = Recorder()
     learner = RUDDER(
         coupling="immediate_pg", critic_lr="0.5/(1+n/10)**0.6", actor_lr="0.2/(1+n/10)**0.9",
-        hidden=(32,),
+        hidden=(32,), residual="uniform",
     )  # fmt: skip
     env = gym.make("acconv/DelayedChain-v0", delay=8, n_actions=2, noise=0.5)
     learner.learn(env, 60, np.random.default_rng(0), [recorder])
     J = [v for _, m, v in recorder.rows if m == "exact/J"]
     assert J[0] < 0.2 and J[-1] > 0.9
+
+
+def test_tabular_and_neural_rudder_have_the_same_defaults() -> None:
+    import inspect
+
+    from acconv.tabular import RUDDER as TabularRUDDER
+
+    tabular = inspect.signature(TabularRUDDER).parameters
+    neural = inspect.signature(RUDDER).parameters
+    shared = ["aux_weight", "residual", "coupling", "mix_coef"]
+    assert {k: neural[k].default for k in shared} == {k: tabular[k].default for k in shared}
+    # The docs' and the canonical claims' pair (see both docstrings).
+    assert (neural["residual"].default, neural["coupling"].default) == ("none", "immediate_pg")
 
 
 @pytest.mark.parametrize(
@@ -141,6 +159,8 @@ def test_bad_rudder_arguments_are_named(kwargs: dict[str, object], message: str)
 def test_an_episode_that_never_ends_is_cut_at_max_steps() -> None:
     # A Garnet has no terminal state: without the cut the first episode would never end.
     env = gym.make("acconv/Garnet-v0", n_states=5, n_actions=2, branching=2)
-    learner = RUDDER(episodes_per_update=3, max_steps=7, hidden=(8,), n_cells=4, gamma=0.9)
+    learner = RUDDER(
+        **OLD_DEFAULTS, episodes_per_update=3, max_steps=7, hidden=(8,), n_cells=4, gamma=0.9  # type: ignore[arg-type]
+    )
     info = learner.learn(env, 1, np.random.default_rng(0)).last_update
     assert info.n_episodes == 3 and info.n_steps == 3 * 7

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from acconv.policies import (
     centred,
     entropy,
-    grad_log_softmax,
     greedy_policy,
     log_softmax_policy,
+    score_gradient,
     softmax_policy,
 )
 
@@ -77,11 +77,15 @@ def test_entropy_of_uniform_deterministic_and_hand_distribution():
 
 @FAST
 @given(seed=SEEDS, n_actions=st.integers(1, 4), beta=st.sampled_from([0.5, 1.0, 2.0]))
-def test_grad_log_softmax_matches_central_finite_differences(seed, n_actions, beta):
+def test_the_score_of_one_sample_matches_central_finite_differences(seed, n_actions, beta):
+    # One sample (s, a) with weight 1: score_gradient's table is e_{(s, a)} and its row s is the
+    # score ∂ log π(a|s)/∂θ[s, ·] = β (e_a - π(·|s)). (Moved here from the per-sample
+    # grad_log_softmax, removed: score_gradient is the one implementation of the score.)
     rng = np.random.default_rng(seed)
     theta = rng.normal(size=(1, n_actions))
     action = int(rng.integers(n_actions))
-    g = grad_log_softmax(softmax_policy(theta, beta)[0], action, beta)
+    pi = softmax_policy(theta, beta)
+    g = score_gradient(pi, np.eye(n_actions)[None, action], beta)[0]
     h = 1e-6
     fd = np.zeros(n_actions)
     for b in range(n_actions):

@@ -116,6 +116,18 @@ def test_a_bad_set_override_is_one_line_with_exit_code_2(
     assert err.count("\n") == 1 and expected in err, err
 
 
+def test_the_deprecated_lam_param_is_read_as_gae_lambda_with_a_warning(tmp_path: Path) -> None:
+    old = 'params = { critic_target = "mc" }'
+    path = _spec_with(tmp_path, old, 'params = { critic_target = "td_lambda", lam = 0.6 }')
+    warning = r"^learner\.params\.lam is deprecated, use learner\.params\.gae_lambda; removed in"
+    with pytest.warns(DeprecationWarning, match=warning):
+        spec = load_spec(path)
+    assert spec.learner.params == {"critic_target": "td_lambda", "gae_lambda": 0.6}
+    both = _spec_with(tmp_path, old, "params = { lam = 0.6, gae_lambda = 0.7 }")
+    with pytest.raises(SpecError, match=r"lam and learner\.params\.gae_lambda are both given"):
+        load_spec(both)
+
+
 def test_set_overrides_parse_toml_scalars_and_bare_schedules() -> None:
     spec = load_spec(EXAMPLE, ["budget.n_updates=7", "learner.critic_lr=1/(n+1)**0.7"])
     assert spec.budget.n_updates == 7

@@ -8,12 +8,15 @@ z-test fails with probability 6e-5, so a failure points at a bug, not at bad luc
 
 from __future__ import annotations
 
+import dataclasses
+
 import gymnasium
 import numpy as np
 import pytest
 
 import acconv  # noqa: F401  (registers the acconv/ environments)
 from acconv import sampling
+from acconv.estimators import discounted_returns
 from acconv.exact import expected_visits, optimal_values, policy_evaluation
 from acconv.mdp import FiniteMDP, chain, discount_as_termination, from_gymnasium, garnet
 from acconv.policies import softmax_policy
@@ -126,6 +129,9 @@ def test_batch_layout_pads_with_last_state_and_zeros_and_mask_matches_lengths():
     gamma = 0.7
     direct = [sum(gamma**t * batch.rewards[b, t] for t in range(T)) for b in range(200)]
     np.testing.assert_allclose(batch.returns(gamma), direct, rtol=1e-12, atol=1e-12)
+    # ... which is acconv's one discounted-return function at t = 0, to the last bit.
+    G = discounted_returns(batch.rewards, gamma, batch.mask)
+    np.testing.assert_array_equal(batch.returns(gamma), G[:, 0])
 
 
 def test_same_seed_gives_identical_batches_and_different_seed_different_ones():
@@ -204,6 +210,11 @@ def test_episode_starting_in_a_terminal_state_has_length_zero_and_is_terminated(
     # The one decision from state 0 pays R[0, 0] = 1; a terminal start earns nothing.
     np.testing.assert_array_equal(batch.returns(1.0), np.where(started_terminal, 0.0, 1.0))
     assert not batch.bootstrap_mask()[started_terminal].any()
+    # When every episode starts in the terminal state the batch has no steps at all (T = 0).
+    only_terminal = dataclasses.replace(mdp, rho=np.array([0.0, 1.0]))
+    empty = MDPSampler(only_terminal).sample(np.ones((2, 1)), 3, np.random.default_rng(0))
+    assert empty.rewards.shape == (3, 0)
+    np.testing.assert_array_equal(empty.returns(0.9), np.zeros(3))
 
 
 # --------------------------------------------------------------------------------------------

@@ -343,6 +343,23 @@ def test_the_model_of_an_acconv_environment_is_found_by_itself() -> None:
     assert "track/error" in callback.monitor.series()
 
 
+def test_a_continuing_model_gets_its_value_equilibrium_on_the_visited_states() -> None:
+    # A garnet never terminates (γ = 0.9 stays a discount); SB3 cuts it with a time limit and
+    # bootstraps. λ(θ) = V^π is defined on the visited states of a continuing task too, so the
+    # tracking error is measured; every state of a garnet is reachable under a softmax policy.
+    env = gymnasium.make("acconv/Garnet-v0", n_states=5, n_actions=2, branching=2)
+    env = gymnasium.wrappers.TimeLimit(env, max_episode_steps=20)
+    callback = ConvergenceCallback()
+    model = PPO("MlpPolicy", env, seed=0, **PPO_KW)
+    model.learn(N_STEPS * 2, callback=callback)
+    mdp = callback.start_event.task.mdp
+    assert mdp is not None and not mdp.terminal.any()
+    assert callback.start_event.fast_equilibrium is not None
+    assert "no_exact_model" not in callback.start_event.config
+    assert _reachable_live_states(mdp, np.full((5, 2), 0.5)).all()
+    assert callback.monitor.series()["track/support_size"][1][-1] == 5
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

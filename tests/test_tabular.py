@@ -25,10 +25,11 @@ import pytest
 
 import acconv  # noqa: F401  (registers the acconv/ environments)
 from acconv import exact, policies
-from acconv.mdp import FiniteMDP, discount_as_termination, garnet, with_time
+from acconv.mdp import FiniteMDP, chain, discount_as_termination, garnet, with_time
 from acconv.policies import softmax_policy
 from acconv.sampling import MDPSampler
 from acconv.tabular.actor_critic import ActorCritic
+from acconv.tabular.exact_methods import NPG, SoftmaxPG
 from acconv.tabular.ppo import PPO
 from acconv.tabular.rudder import RUDDER, ending_steps, predictions, redistribute
 from acconv.updates import Task
@@ -143,7 +144,7 @@ def test_expected_actor_critic_critic_direction_vanishes_at_the_value_of_the_pol
     theta = rng.normal(size=(mdp.n_states, mdp.n_actions))
     V = exact.policy_evaluation(mdp, softmax_policy(theta), tau)  # soft values Ṽ^π if τ > 0
     learner = ActorCritic(
-        critic_target=target, lam=0.6, tau=tau, discount_actor=True, mode="expected"
+        critic_target=target, gae_lambda=0.6, tau=tau, discount_actor=True, mode="expected"
     )
     state = _state_at(learner, mdp, theta, V)
     actor_dir, critic_dir = _directions(learner, state)
@@ -173,6 +174,41 @@ def test_expected_actor_critic_critic_direction_is_visits_times_value_error_for_
     # loss is absorbed in a_n); terminal states get no visits.
     expected = exact.expected_visits(mdp, pi) * (exact.policy_evaluation(mdp, pi) - omega)
     np.testing.assert_allclose(critic_dir, expected, rtol=0, atol=EXACT)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: ActorCritic(beta=1.5, tau=0.3),
+        lambda: PPO(beta=0.7),
+        lambda: SoftmaxPG(tau=0.2),
+        lambda: NPG(eta=0.5),
+    ],
+    ids=["ActorCritic", "PPO", "SoftmaxPG", "NPG"],
+)
+def test_state_value_learners_take_their_equilibrium_from_exact_value_equilibrium(make):
+    # λ(θ) = Ṽ^π and the visited mask come from one function (acconv.exact.value_equilibrium).
+    # γ < 1 with a reachable terminal state (the goal of the chain): it is never "visited".
+    learner = make()
+    mdp = chain(5, slip=0.1, gamma=0.9)
+    theta = np.random.default_rng(3).normal(size=(mdp.n_states, mdp.n_actions))
+    V, visited = learner.fast_equilibrium(mdp, theta, 4)
+    beta = float(learner.schedules.beta(4)) if hasattr(learner, "schedules") else 1.0
+    expected = exact.value_equilibrium(mdp, softmax_policy(theta, beta), getattr(learner, "tau", 0))
+    np.testing.assert_array_equal(V, expected[0])
+    np.testing.assert_array_equal(visited, expected[1])
+    assert visited.tolist() == [True, True, True, True, False]
+
+
+def test_rudder_equilibrium_lives_on_the_pairs_of_the_visited_states():
+    mdp = _delayed_chain(delay=3)
+    learner = RUDDER(beta=2.0)
+    theta = np.random.default_rng(5).normal(size=(mdp.n_states, mdp.n_actions))
+    _, visited = learner.fast_equilibrium(mdp, theta, 0)
+    states = exact.visited_states(mdp, softmax_policy(theta, 2.0))
+    p_end, _ = ending_steps(mdp)
+    weight = learner.aux_weight + (1 - learner.aux_weight) * p_end
+    np.testing.assert_array_equal(visited, states[:, None] & (weight > 0))  # softmax: π > 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -211,7 +247,7 @@ def test_actor_critic_sampled_directions_average_to_the_expected_direction(targe
     # regularisation with β ≠ 1 exercise every term of the update.
     def make(mode: str) -> ActorCritic:
         return ActorCritic(
-            critic_lr=0.5, actor_lr=0.5, beta=1.3, tau=0.2, critic_target=target, lam=0.6,
+            critic_lr=0.5, actor_lr=0.5, beta=1.3, tau=0.2, critic_target=target, gae_lambda=0.6,
             mode=mode,
         )
 
@@ -574,8 +610,8 @@ def test_expected_rudder_rejects_the_uniform_residual_at_construction():
 BAD_HYPERPARAMETERS = [
     (ActorCritic, {"tau": -0.1}, "tau"),
     (ActorCritic, {"critic_target": "td2"}, "critic_target"),
-    (ActorCritic, {"lam": 1.5}, "lam"),
-    (ActorCritic, {"lam": -0.1}, "lam"),
+    (ActorCritic, {"gae_lambda": 1.5}, "gae_lambda"),
+    (ActorCritic, {"gae_lambda": -0.1}, "gae_lambda"),
     (ActorCritic, {"mode": "exact"}, "mode"),
     (ActorCritic, {"beta": 0.0}, "beta"),
     (PPO, {"objective": "trpo"}, "objective"),
@@ -605,6 +641,31 @@ BAD_HYPERPARAMETERS = [
 def test_learners_reject_bad_hyperparameters_naming_the_parameter(learner, kwargs, name):
     with pytest.raises(ValueError, match=rf"^{name} is "):
         learner(**kwargs)
+
+
+def test_the_deprecated_lam_keyword_warns_and_gives_the_same_learner():
+    warning = r"^lam is deprecated, use gae_lambda; removed in 0\.3\.0$"
+    with pytest.warns(DeprecationWarning, match=warning):
+        old = ActorCritic(critic_target="td_lambda", lam=0.6)
+    new = ActorCritic(critic_target="td_lambda", gae_lambda=0.6)
+    assert old.gae_lambda == new.gae_lambda == 0.6
+    assert old.config == new.config and "lam" not in new.config
+    # The same learner: the same update from the same state and batch, to the last bit.
+    mdp = _terminating_garnet()
+    state = new.init(Task.from_mdp(mdp), np.random.default_rng(0))
+    batch = MDPSampler(mdp).sample(new.policy(state), 8, np.random.default_rng(1))
+    old_state, old_info = old.update(state, batch)
+    new_state, new_info = new.update(state, batch)
+    np.testing.assert_array_equal(old_state.theta, new_state.theta)
+    np.testing.assert_array_equal(old_state.omega, new_state.omega)
+    assert old_info.critic_loss == new_info.critic_loss
+    # The old attribute still reads, with the same warning; an invalid λ is named as passed.
+    with pytest.warns(DeprecationWarning, match="lam is deprecated"):
+        assert old.lam == 0.6
+    with pytest.warns(DeprecationWarning), pytest.raises(ValueError, match=r"^lam is 1\.5"):
+        ActorCritic(lam=1.5)
+    with pytest.warns(DeprecationWarning), pytest.raises(TypeError, match="gae_lambda only"):
+        ActorCritic(lam=0.5, gae_lambda=0.7)
 
 
 @pytest.mark.parametrize("learner", [ActorCritic, PPO, RUDDER])

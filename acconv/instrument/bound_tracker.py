@@ -37,15 +37,15 @@ from acconv.events import EndEvent, FastEquilibrium, StartEvent, UpdateEvent
 from acconv.exact import (
     Solution,
     action_values,
-    discounted_visits,
     optimal_values,
     policy_evaluation,
     soft_value_iteration,
+    softmax_pg_step_size,
+    visited_states,
 )
 from acconv.instrument.recorder import log_spaced
 from acconv.mdp import FiniteMDP
 from acconv.policies import centred
-from acconv.tabular.exact_methods import softmax_pg_step_size
 from acconv.theory_checks.bounds import (
     BoundInputs,
     BoundNotApplicable,
@@ -162,7 +162,7 @@ class BoundTracker:
             self._soft = soft_value_iteration(mdp, self._tau)
         if self.bound.quantity == "fast_error" and self._equilibrium is None:
             self._skip = "the learner exposes no fast equilibrium λ(θ)"
-        self._reachable = discounted_visits(mdp, np.full(mdp.P.shape[:2], 1 / mdp.n_actions)) > 0
+        self._reachable = visited_states(mdp, np.full(mdp.P.shape[:2], 1 / mdp.n_actions))
 
     def on_update(self, event: UpdateEvent) -> None:
         if self._skip is not None or self._mdp is None:

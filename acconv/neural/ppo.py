@@ -52,9 +52,10 @@ from torch import nn
 from acconv._validate import check_choice, check_float, check_int
 from acconv.estimators import gae_rollout
 from acconv.events import Emitter, Observer, UpdateEvent
-from acconv.exact import discounted_visits, policy_evaluation
+from acconv.exact import value_equilibrium
 from acconv.facts import EpisodeSource, FastEquilibrium, LearnerFacts
 from acconv.mdp import FiniteMDP
+from acconv.neural.estimators import clipped_surrogate
 from acconv.neural.networks import (
     ACTIVATIONS,
     Activation,
@@ -524,8 +525,8 @@ class PPO:
             advantage = (advantage - advantage.mean()) / (advantage.std() + 1e-8)
         entropy = -(log_pi.exp() * log_pi).sum(-1).mean()
         if self.objective == "clip":
-            clipped = ratio.clamp(1.0 - self.clip_eps, 1.0 + self.clip_eps)
-            surrogate = torch.minimum(ratio * advantage, clipped * advantage).mean()
+            # the tabular PPO's equation (acconv.estimators.clipped_surrogate), in torch
+            surrogate = clipped_surrogate(ratio, advantage, self.clip_eps).mean()
         else:
             kl_old_new = (log_pi_old.exp() * (log_pi_old - log_pi)).sum(-1).mean()
             surrogate = (ratio * advantage).mean() - self.kl_coef * kl_old_new
@@ -605,21 +606,23 @@ def network_verdicts(activation: str, optimizer: str, objective: str) -> list[An
 
 
 def _value_equilibrium(mdp: FiniteMDP) -> FastEquilibrium:
-    """``λ(θ) = V^{π_θ}`` for ``θ = log π`` (the critic's equilibrium) and the visited mask.
-
-    Visited: ``η^π_ρ(s) = Σ_t γ^t Pr(s_t = s) > 0``, which also covers continuing tasks (γ < 1,
-    no terminal state), where rollouts never reset.
-    """
+    """``λ(θ) = V^{π_θ}`` for ``θ = log π`` (the critic's equilibrium) and the visited mask,
+    :func:`acconv.exact.value_equilibrium` (which also covers continuing tasks: γ < 1, no
+    terminal state, rollouts that never reset)."""
 
     def equilibrium(theta: FloatArray, n: int) -> tuple[FloatArray, BoolArray]:
-        pi = softmax_policy(theta, 1.0)
-        return policy_evaluation(mdp, pi), discounted_visits(mdp, pi) > 0
+        return value_equilibrium(mdp, softmax_policy(theta, 1.0))
 
     return equilibrium
 
 
 class _EpisodeTally:
-    """Undiscounted and discounted returns of episodes, which may span several rollouts."""
+    """Undiscounted and discounted returns of episodes, which may span several rollouts.
+
+    Not :func:`acconv.estimators.discounted_returns`: an episode's rewards are not kept in one
+    array (the rollout that ends an episode may not hold its start), so ``G_0 = Σ_t γ^t r_{t+1}``
+    is accumulated forwards, one reward at a time, with the weight ``γ^t`` carried along.
+    """
 
     def __init__(self) -> None:
         self.plain, self.discounted, self.weight = 0.0, 0.0, 1.0

@@ -43,7 +43,7 @@ from numpy.typing import NDArray
 from torch import nn
 
 from acconv._validate import check_choice, check_float, check_int
-from acconv.estimators import gae, redistribute_rewards
+from acconv.estimators import discounted_returns, gae, redistribute_rewards
 from acconv.facts import EpisodeSource, FastEquilibrium
 from acconv.mdp import FiniteMDP
 from acconv.neural.networks import Encoder
@@ -118,6 +118,14 @@ class RUDDER(PPO):
         max_steps: an episode still running after this many steps is cut there and treated as
             truncated (its last value bootstrapped from the critic), so a task that never
             terminates cannot stall an update.
+
+    Defaults ``residual="none"``, ``coupling="immediate_pg"``, the same for the tabular and the
+    neural RUDDER: they are the pair the docs (docs/algorithms/rudder.md: Theorem 3's immediate
+    policy gradient, whose fast equilibrium gives an unbiased ``∇J``, A12) and the canonical
+    claims run (``rudder_two_timescale`` and ``rudder_delay_sweep`` with these defaults,
+    ``neural_rudder`` with ``immediate_pg``), and ``"none"`` is also the only residual besides
+    ``"terminal"`` that the tabular expected mode supports. (In acconv 0.1.0 the neural RUDDER
+    defaulted to ``"uniform"`` and ``"replace_reward"``.)
     """
 
     name = "neural.RUDDER"
@@ -132,8 +140,8 @@ class RUDDER(PPO):
         n_cells: int = 16,
         aux_weight: float = 0.5,
         model_epochs: int = 8,
-        residual: Residual = "uniform",
-        coupling: Coupling = "replace_reward",
+        residual: Residual = "none",
+        coupling: Coupling = "immediate_pg",
         mix_coef: float = 0.5,
         max_steps: int = 10_000,
         **ppo: Any,
@@ -218,7 +226,7 @@ class RUDDER(PPO):
             if final is not None:
                 bootstrap[b], truncated[b] = final, True
         inputs = torch.from_numpy(self._model_inputs(X, A))
-        returns = R.sum(axis=1)  # RUDDER's G: undiscounted
+        returns = discounted_returns(R, 1.0, mask)[:, 0]  # RUDDER's G: undiscounted
         mask_t, returns_t = torch.from_numpy(mask), torch.from_numpy(returns.astype(np.float32))
         # (3) the return model's steps on the proper MSE (fast, lr a_n)
         model_loss = math.nan
@@ -267,9 +275,7 @@ class RUDDER(PPO):
             targets=torch.from_numpy(targets[mask].astype(np.float32)),
             values_old=torch.from_numpy(values[mask].astype(np.float32)),
             episode_returns=returns.tolist(),
-            discounted_returns=[
-                float(r[m] @ gamma ** np.arange(m.sum())) for r, m in zip(R, mask, strict=True)
-            ],
+            discounted_returns=discounted_returns(R, gamma, mask)[:, 0].tolist(),
             diagnostics={
                 "return_model_loss": model_loss,
                 "return_model_residual": float(np.mean(np.abs(residual))),

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from acconv._validate import check_choice
-from acconv.exact import expected_visits, policy_evaluation
+from acconv.exact import value_equilibrium
 from acconv.facts import LearnerFacts, MeanField
 from acconv.loop import RunsUnderTheLoop
 from acconv.mdp import FiniteMDP
@@ -60,10 +60,6 @@ class Schedules:
     def at(self, n: int) -> tuple[float, float, float]:
         """``(a_n, b_n, β_n)``."""
         return float(self.critic_lr(n)), float(self.actor_lr(n)), float(self.beta(n))
-
-    def policy(self, state: TabularState) -> FloatArray:
-        """``softmax(β_n θ)``, the policy that samples update ``n``'s batch."""
-        return softmax_policy(state.theta, float(self.beta(state.n)))
 
     def config(self) -> dict[str, str]:
         """The schedule texts, for manifests and events."""
@@ -139,7 +135,12 @@ class TabularLearner(RunsUnderTheLoop):
 
     def policy(self, state: TabularState) -> FloatArray:
         """``π_n = softmax(β_n θ_n)``, the policy that samples update ``n``'s batch."""
-        return self.schedules.policy(state)
+        return self.policy_at(state.theta, state.n)
+
+    def policy_at(self, theta: FloatArray, n: int) -> FloatArray:
+        """``softmax(β_n θ)``: the policy of logits ``θ`` at update ``n`` (the one formula of
+        :meth:`policy` and of the fast equilibrium ``λ(θ)``)."""
+        return softmax_policy(theta, float(self.schedules.beta(n)))
 
     def fast_equilibrium(
         self, mdp: FiniteMDP, theta: FloatArray, n: int
@@ -147,11 +148,11 @@ class TabularLearner(RunsUnderTheLoop):
         """``λ(θ)``, the fast iterate's equilibrium for the policy ``softmax(β_n θ)``, and the
         mask of entries where it is unique (visited with positive probability).
 
-        The default is a state-value critic: ``λ(θ) = V^π`` on the states an episode visits
-        (THEORY.md §6.3: MC, TD(0) and TD(λ) tabular critics share this fixed point).
+        The default is a state-value critic: ``λ(θ) = V^π`` on the visited states
+        (:func:`acconv.exact.value_equilibrium`; THEORY.md §6.3: MC, TD(0) and TD(λ) tabular
+        critics share this fixed point).
         """
-        pi = softmax_policy(theta, float(self.schedules.beta(n)))
-        return policy_evaluation(mdp, pi), expected_visits(mdp, pi) > 0
+        return value_equilibrium(mdp, self.policy_at(theta, n))
 
     # -- what the learner says about itself (acconv.facts) ---------------------------------
 

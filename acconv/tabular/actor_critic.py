@@ -20,6 +20,7 @@ episodes are not truncated.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Literal
 
 import numpy as np
@@ -31,9 +32,10 @@ from acconv.exact import (
     expected_gae_advantage,
     expected_visits,
     policy_evaluation,
+    value_equilibrium,
 )
 from acconv.mdp import FiniteMDP
-from acconv.policies import log_softmax_policy, score_gradient, softmax_policy
+from acconv.policies import log_softmax_policy, score_gradient
 from acconv.sampling import EpisodeBatch
 from acconv.tabular._common import (
     BoolArray,
@@ -51,6 +53,7 @@ from acconv.tabular._common import (
 from acconv.updates import Mode, UpdateInfo
 
 CriticTarget = Literal["mc", "td0", "td_lambda"]
+LAM_DEPRECATION = "lam is deprecated, use gae_lambda; removed in 0.3.0"
 
 
 class ActorCritic(TabularLearner):
@@ -62,9 +65,11 @@ class ActorCritic(TabularLearner):
         beta: inverse temperature schedule ``β(n)`` of the softmax policy.
         tau: entropy-regularisation weight ``τ`` (the soft objective of THEORY.md §5.1).
         critic_target: ``"mc"`` (Monte-Carlo returns), ``"td0"`` or ``"td_lambda"``.
-        lam: λ of TD(λ) targets and GAE advantages (``critic_target="td_lambda"`` only).
+        gae_lambda: λ of TD(λ) targets and GAE advantages (``critic_target="td_lambda"``
+            only; ``"mc"`` uses λ = 1 and ``"td0"`` λ = 0), the name PPO and SB3 use.
         discount_actor: keep the ``γ^t`` factor of the policy gradient (the true ``∇J``).
         mode: ``"sampled"`` (stochastic approximation) or ``"expected"`` (its exact mean field).
+        lam: deprecated alias of ``gae_lambda`` (``DeprecationWarning``; removed in 0.3.0).
     """
 
     def __init__(
@@ -74,24 +79,38 @@ class ActorCritic(TabularLearner):
         beta: Any = 1.0,
         tau: float = 0.0,
         critic_target: CriticTarget = "mc",
-        lam: float = 0.9,
+        gae_lambda: float = 0.9,
         discount_actor: bool = True,
         mode: Mode = "sampled",
+        *,
+        lam: float | None = None,
     ) -> None:
         super().__init__(critic_lr, actor_lr, beta, mode)
         self.tau = check_float(tau, "tau", 0.0)
         self.critic_target = check_choice(
             critic_target, "critic_target", ("mc", "td0", "td_lambda")
         )
-        check_float(lam, "lam", 0.0, 1.0)
-        self.lam = {"mc": 1.0, "td0": 0.0, "td_lambda": float(lam)}[critic_target]
+        name = "gae_lambda"
+        if lam is not None:
+            warnings.warn(LAM_DEPRECATION, DeprecationWarning, stacklevel=2)
+            if gae_lambda != 0.9:
+                raise TypeError("lam and gae_lambda are both given, expected gae_lambda only")
+            gae_lambda, name = lam, "lam"
+        check_float(gae_lambda, name, 0.0, 1.0)
+        self.gae_lambda = {"mc": 1.0, "td0": 0.0, "td_lambda": float(gae_lambda)}[critic_target]
         self.discount_actor = bool(discount_actor)
         self.config.update(
             tau=self.tau,
             critic_target=critic_target,
-            lam=self.lam,
+            gae_lambda=self.gae_lambda,
             discount_actor=self.discount_actor,
         )
+
+    @property
+    def lam(self) -> float:
+        """Deprecated alias of :attr:`gae_lambda` (removed in 0.3.0)."""
+        warnings.warn(LAM_DEPRECATION, DeprecationWarning, stacklevel=2)
+        return self.gae_lambda
 
     def update(
         self, state: TabularState, batch: EpisodeBatch | None
@@ -142,9 +161,9 @@ class ActorCritic(TabularLearner):
     def fast_equilibrium(
         self, mdp: FiniteMDP, theta: FloatArray, n: int
     ) -> tuple[FloatArray, BoolArray]:
-        """``λ(θ) = Ṽ^π``: the value of the (soft, when ``τ > 0``) rewards the critic learns."""
-        pi = softmax_policy(theta, float(self.schedules.beta(n)))
-        return policy_evaluation(mdp, pi, self.tau), expected_visits(mdp, pi) > 0
+        """``λ(θ) = Ṽ^π``: the value of the (soft, when ``τ > 0``) rewards the critic learns,
+        on the visited states (:func:`acconv.exact.value_equilibrium`)."""
+        return value_equilibrium(mdp, self.policy_at(theta, n), self.tau)
 
     def _sampled(
         self, state: TabularState, batch: EpisodeBatch, pi: FloatArray, beta: float
@@ -157,7 +176,7 @@ class ActorCritic(TabularLearner):
             rewards = rewards - self.tau * np.where(batch.mask, taken(log_pi, batch), 0.0)
         values = np.where(batch.bootstrap_mask(), state.omega[batch.states], 0.0)
         # (4) Â_t = GAE_λ(r̃, V_ω): λ = 1 Monte-Carlo, λ = 0 TD(0), else TD(λ)
-        advantages = gae(rewards, values, task.gamma, self.lam, batch.mask)
+        advantages = gae(rewards, values, task.gamma, self.gae_lambda, batch.mask)
         critic_dir = state_sums(batch, advantages, task.n_states)
         weights = step_discounts(batch, task.gamma) if self.discount_actor else 1.0
         actor_table = pair_sums(batch, weights * advantages, task.n_states, task.n_actions)
@@ -173,7 +192,7 @@ class ActorCritic(TabularLearner):
         if self.tau:
             reward = mdp.R - self.tau * log_softmax_policy(state.theta, beta)
         # (4) in expectation: E[Â_t | s_t = s, a_t = a]
-        advantage = expected_gae_advantage(mdp, pi, state.omega, self.lam, reward)
+        advantage = expected_gae_advantage(mdp, pi, state.omega, self.gae_lambda, reward)
         u = np.einsum("sa,sa->s", pi, advantage)  # E[Â_t | s_t = s] = E[target - ω(s)]
         visits = expected_visits(mdp, pi)
         actor_visits = discounted_visits(mdp, pi) if self.discount_actor else visits

@@ -21,7 +21,6 @@ All bounds are for discounted MDPs, so every learner here requires ``γ < 1``.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -31,6 +30,9 @@ from acconv.exact import (
     advantages,
     discounted_visits,
     policy_evaluation,
+    softmax_pg_step_size,
+    uniform_over_live_states,
+    value_equilibrium,
 )
 from acconv.loop import RunsUnderTheLoop
 from acconv.mdp import FiniteMDP
@@ -50,29 +52,9 @@ __all__ = [
     "NPG",
     "PolicyMirrorDescent",
     "SoftmaxPG",
-    "softmax_pg_step_size",
-    "uniform_over_live_states",
+    "softmax_pg_step_size",  # defined in acconv.exact, re-exported here
+    "uniform_over_live_states",  # defined in acconv.exact, re-exported here
 ]
-
-
-def softmax_pg_step_size(gamma: float, n_actions: int, tau: float = 0.0) -> float:
-    """The step of Mei et al. 2020: ``η = (1-γ)³ / (8 + τ (4 + 8 log|A|))``.
-
-    ``1/η`` is the smoothness constant of ``θ ↦ Ṽ^{π_θ}(μ)`` for rewards in ``[0, 1]``
-    (THEORY.md §5.1, §6.2: ``8/(1-γ)³`` for ``τ = 0`` is [V], the entropy-regularised constant
-    is (UNVERIFIED)).
-    """
-    return (1.0 - gamma) ** 3 / (8.0 + tau * (4.0 + 8.0 * math.log(n_actions)))
-
-
-def uniform_over_live_states(mdp: FiniteMDP) -> FloatArray:
-    """``μ(s) = 1/|S_live|`` on the non-terminal states, 0 on absorbing terminal states.
-
-    Full support where decisions are made, which is what Mei et al.'s bounds need: a terminal
-    state has no gradient and no sub-optimality, so its weight is irrelevant.
-    """
-    live = ~mdp.terminal
-    return np.asarray(np.where(live, 1.0 / live.sum(), 0.0))
 
 
 def _check_discounted(task: Task, learner: str) -> FiniteMDP:
@@ -110,9 +92,9 @@ class _ExactLearner(RunsUnderTheLoop):
     def fast_equilibrium(
         self, mdp: FiniteMDP, theta: FloatArray, n: int
     ) -> tuple[FloatArray, BoolArray]:
-        """``λ(θ) = Ṽ^{π_θ}``, unique on the states visited from ``ρ`` (discounted visits > 0)."""
-        pi = softmax_policy(theta)
-        return policy_evaluation(mdp, pi, self.tau), discounted_visits(mdp, pi) > 0
+        """``λ(θ) = Ṽ^{π_θ}``, unique on the states visited from ``ρ``
+        (:func:`acconv.exact.value_equilibrium`)."""
+        return value_equilibrium(mdp, softmax_policy(theta), self.tau)
 
     def _finish(
         self,

@@ -50,9 +50,10 @@ from acconv.exact import (
     expected_gae_advantage,
     expected_visits,
     policy_evaluation,
+    visited_states,
 )
 from acconv.mdp import FiniteMDP
-from acconv.policies import entropy_gradient, score_gradient, softmax_policy
+from acconv.policies import entropy_gradient, score_gradient
 from acconv.sampling import EpisodeBatch
 from acconv.tabular._common import (
     BoolArray,
@@ -74,6 +75,8 @@ Coupling = Literal["immediate_pg", "replace_reward", "mix_advantage"]
 
 def predictions(omega: FloatArray, batch: EpisodeBatch) -> FloatArray:
     """``g_t = Σ_{k<t} r_{k+1} + ω[s_t, a_t]`` on every decision step, 0 after the end."""
+    # Σ_{k<t} r_{k+1}: the reward earned before step t, a prefix sum (not the return-to-go G_t
+    # of acconv.estimators.discounted_returns).
     earned = np.cumsum(batch.rewards, axis=1) - batch.rewards
     return np.where(batch.mask, earned + taken(omega, batch), 0.0)
 
@@ -104,6 +107,14 @@ class RUDDER(TabularLearner):
         entropy_coef: ``c_H``, weight of an entropy bonus on the actor (PPO's form:
             ``c_H Σ_t ∇_θ H(π(·|s_t))`` over the visited states).
         mode: ``"sampled"`` or ``"expected"``.
+
+    Defaults ``residual="none"``, ``coupling="immediate_pg"``, the same for the tabular and the
+    neural RUDDER: they are the pair the docs (docs/algorithms/rudder.md: Theorem 3's immediate
+    policy gradient, whose fast equilibrium gives an unbiased ``∇J``, A12) and the canonical
+    claims run (``rudder_two_timescale`` and ``rudder_delay_sweep`` with these defaults,
+    ``neural_rudder`` with ``immediate_pg``), and ``"none"`` is also the only residual besides
+    ``"terminal"`` that the tabular expected mode supports. (In acconv 0.1.0 the neural RUDDER
+    defaulted to ``"uniform"`` and ``"replace_reward"``.)
     """
 
     def __init__(
@@ -230,14 +241,15 @@ class RUDDER(TabularLearner):
         """The return model's equilibrium, where its mean field (module docstring) vanishes:
         ``ω* = (c_aux Q^π + (1 - c_aux) r_end) / (c_aux + (1 - c_aux) p_end)`` on the visited
         pairs; it is ``Q^π`` wherever ``(s, a)`` decides whether the episode ends."""
-        pi = softmax_policy(theta, float(self.schedules.beta(n)))
+        pi = self.policy_at(theta, n)
         q = action_values(mdp, pi)
         p_end, r_end = ending_steps(mdp)
         c = self.aux_weight
         weight = c + (1.0 - c) * p_end
         with np.errstate(divide="ignore", invalid="ignore"):
             omega = np.where(weight > 0, (c * q + (1.0 - c) * r_end) / weight, 0.0)
-        visited = (expected_visits(mdp, pi)[:, None] * pi > 0) & (weight > 0)
+        # the pairs of the visited states (acconv.exact.visited_states) that π takes
+        visited = visited_states(mdp, pi)[:, None] & (pi > 0) & (weight > 0)
         return np.where(visited, omega, 0.0), visited
 
     def _sampled(

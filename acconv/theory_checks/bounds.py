@@ -35,9 +35,10 @@ from acconv.exact import (
     optimal_values,
     policy_evaluation,
     soft_value_iteration,
+    softmax_pg_step_size,
+    uniform_over_live_states,
 )
 from acconv.mdp import FiniteMDP
-from acconv.tabular.exact_methods import softmax_pg_step_size, uniform_over_live_states
 from acconv.theory_checks.verdicts import Verdict
 
 __all__ = [
@@ -101,7 +102,7 @@ class BoundInputs:
         eta: the algorithm's constant step η (``None``: the theorem's default where it has one).
         eta0: the first step ``η_0`` of a growing-step method (PMD).
         mu: the start distribution μ used *inside* the algorithm (``None``: uniform over live
-            states, :func:`acconv.tabular.exact_methods.uniform_over_live_states`).
+            states, :func:`acconv.exact.uniform_over_live_states`).
     """
 
     mdp: FiniteMDP

@@ -37,9 +37,9 @@ from acconv.exact import (
     discounted_visitation,
     optimal_values,
     policy_evaluation,
+    uniform_over_live_states,
 )
 from acconv.mdp import FiniteMDP
-from acconv.tabular.exact_methods import uniform_over_live_states
 from acconv.theory_checks.verdicts import Verdict
 
 __all__ = [

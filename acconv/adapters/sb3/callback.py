@@ -77,8 +77,9 @@ from acconv.adapters.sb3.learning_rate import (
     translate_learning_rate,
     unwrap_schedule,
 )
+from acconv.estimators import discounted_returns
 from acconv.events import Emitter, Observer, StartEvent, UpdateEvent, check_observers
-from acconv.exact import expected_visits, policy_evaluation
+from acconv.exact import value_equilibrium
 from acconv.facts import FastEquilibrium, LearnerFacts
 from acconv.instrument.monitor import TwoTimescaleMonitor
 from acconv.instrument.recorder import Recorder
@@ -145,7 +146,7 @@ def _batch_returns(rewards: FloatArray, starts: FloatArray, gamma: float) -> tup
         begin = np.flatnonzero(starts[:, e] > 0.5)
         for t0, t1 in itertools.pairwise(begin):
             r = rewards[t0:t1, e].astype(np.float64)
-            returns.append(float(r @ gamma ** np.arange(len(r))))
+            returns.append(float(discounted_returns(r, gamma)[0]))
     if not returns:
         return 0, math.nan
     return len(returns), float(np.mean(returns))
@@ -342,11 +343,8 @@ class ConvergenceCallback(BaseCallback):
         model_mdp = mdp.with_gamma(gamma) if mdp is not None else None
         self._task = Task(n_states, n_actions, gamma, model_mdp)
         equilibrium = None
-        if model_mdp is not None:
-            if model_mdp.terminal.any():
-                equilibrium = _value_equilibrium(model_mdp)
-            else:
-                reason = "the model has no terminal states (λ's support needs proper policies)"
+        if model_mdp is not None:  # λ(θ) = V^{softmax(θ)} on the visited states, episodic or not
+            equilibrium = _value_equilibrium(model_mdp)
         assert self._rate is not None
         self.facts = sb3_facts(model, self._rate, equilibrium, self._config(reason))
         self._emitter.start(self.facts, self._task, self._planned)
@@ -474,10 +472,10 @@ class ConvergenceCallback(BaseCallback):
 
 
 def _value_equilibrium(mdp: FiniteMDP) -> FastEquilibrium:
-    """The critic's λ(θ) = V^{softmax(θ)} on the states visited with positive probability."""
+    """The critic's λ(θ) = V^{softmax(θ)} on the visited states (:func:`acconv.exact.
+    value_equilibrium`, the one definition of "visited")."""
 
     def equilibrium(theta: FloatArray, n: int) -> tuple[FloatArray, NDArray[np.bool_]]:
-        pi = softmax_policy(theta, 1.0)
-        return policy_evaluation(mdp, pi), expected_visits(mdp, pi) > 0
+        return value_equilibrium(mdp, softmax_policy(theta, 1.0))
 
     return equilibrium
