@@ -460,3 +460,18 @@ def test_the_deprecated_twin_helpers_warn_and_give_the_learners_own_mean_field(
         np.testing.assert_array_equal(a, b)
     with pytest.deprecated_call():  # a class name can no longer be rebuilt into a learner
         assert expected_twin("ActorCritic", {})[0] is None
+
+
+def test_rudder_with_a_value_critic_runs_under_the_monitor_and_says_why_a6_is_undecided() -> None:
+    # replace_reward keeps a value critic beside the return model: two fast iterates. The
+    # learner publishes no mean field over ω alone, so the monitor records the tracking error
+    # only and the field checks are undecided with the reason (they used to crash).
+    from acconv.envs import model_of
+
+    mdp = model_of("acconv/DelayedChain-v0", {"delay": 3})
+    monitor = TwoTimescaleMonitor()
+    train(RUDDER(coupling="replace_reward"), mdp, 20, np.random.default_rng(0), [monitor])
+    report = assumption_report(monitor, n_starts=0)
+    assert report["A6"].status == "undecided"
+    assert "second fast iterate" in report["A6"].detail
+    assert "track/error" in monitor.series()

@@ -52,6 +52,7 @@ from acconv.exact import (
     policy_evaluation,
     visited_states,
 )
+from acconv.facts import MeanField
 from acconv.mdp import FiniteMDP
 from acconv.policies import entropy_gradient, score_gradient
 from acconv.sampling import EpisodeBatch
@@ -230,6 +231,18 @@ class RUDDER(TabularLearner):
         live = ~mdp.terminal
         decided = np.all((p_end[live] < 1e-12) | (p_end[live] > 1 - 1e-12))
         return "policy_gradient" if decided else "unknown"
+
+    def mean_field(self, task: Task, **overrides: Any) -> tuple[MeanField | None, str]:
+        """The exact mean field over the return model ω, for ``immediate_pg``. With
+        ``replace_reward`` or ``mix_advantage`` a value critic is a second fast iterate beside
+        ω; the field over ω alone (what the monitor differentiates) leaves it out, so none is
+        published and the checks that need one say ``undecided`` with this reason."""
+        if self.coupling != "immediate_pg":
+            return None, (
+                f"RUDDER with coupling {self.coupling!r} has a second fast iterate (the value "
+                "critic) beside the return model: no mean field over ω alone is published"
+            )
+        return super().mean_field(task, **overrides)
 
     def extra_facts(self) -> dict[str, Any]:
         """A tabular return model ω[s, a] (A12 checks it)."""
