@@ -11,15 +11,15 @@ they cannot change the learner.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
-from acconv.facts import FastEquilibrium, LearnerFacts
-from acconv.updates import Task, UpdateInfo
+from acconv.facts import DescribedByFacts, FastEquilibrium, LearnerFacts
+from acconv.updates import Task, UpdateInfo, read_only_copy
 
 __all__ = [
     "Emitter",
@@ -34,35 +34,14 @@ __all__ = [
 FloatArray = NDArray[np.float64]
 
 
-def _read_only(array: FloatArray) -> FloatArray:
-    copy = np.array(array, dtype=np.float64)
-    copy.setflags(write=False)
-    return copy
-
-
 @dataclass(frozen=True)
-class StartEvent:
+class StartEvent(DescribedByFacts):
     """Emitted once before the first update: what is learned on, for how long, and the
     learner's facts about itself."""
 
     facts: LearnerFacts
     task: Task
     n_updates: int
-
-    @property
-    def learner(self) -> str:
-        """The learner's name (``facts.name``)."""
-        return self.facts.name
-
-    @property
-    def config(self) -> Mapping[str, Any]:
-        """The learner's resolved configuration (``facts.config``, read-only)."""
-        return self.facts.config
-
-    @property
-    def fast_equilibrium(self) -> FastEquilibrium | None:
-        """The exact ``λ(θ)`` of the fast iterate, when the learner and the model give it."""
-        return self.facts.fast_equilibrium
 
 
 @dataclass(frozen=True)
@@ -74,7 +53,7 @@ class UpdateEvent:
     env_steps: int  # environment steps consumed so far, this update included
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "policy", _read_only(self.policy))
+        object.__setattr__(self, "policy", read_only_copy(self.policy))
 
 
 @dataclass(frozen=True)
@@ -87,7 +66,7 @@ class EndEvent:
     wall_seconds: float
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "policy", _read_only(self.policy))
+        object.__setattr__(self, "policy", read_only_copy(self.policy))
 
 
 class Observer(Protocol):

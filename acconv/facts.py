@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 from acconv.schedules import Schedule
 
 __all__ = [
+    "DescribedByFacts",
     "EpisodeSource",
     "FastEquilibrium",
     "LearnerFacts",
@@ -146,3 +147,25 @@ class LearnerFacts:
         if self.mean_field is None and not self.mean_field_reason:
             reason = f"no exact mean field is known for learner {self.name!r}"
             object.__setattr__(self, "mean_field_reason", reason)
+
+
+class DescribedByFacts:
+    """Read-only views of the learner's facts for a record that holds them as ``facts`` (the
+    start event, a run's trace)."""
+
+    facts: LearnerFacts
+
+    @property
+    def learner(self) -> str:
+        """The learner's name (``facts.name``)."""
+        return self.facts.name
+
+    @property
+    def config(self) -> Mapping[str, Any]:
+        """The learner's resolved configuration (``facts.config``, read-only)."""
+        return self.facts.config
+
+    @property
+    def fast_equilibrium(self) -> FastEquilibrium | None:
+        """The exact ``λ(θ)`` of the fast iterate, when the learner and the model give it."""
+        return self.facts.fast_equilibrium

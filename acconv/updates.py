@@ -22,7 +22,8 @@ FloatArray = NDArray[np.float64]
 Mode = Literal["sampled", "expected"]
 
 
-def _frozen(array: FloatArray) -> FloatArray:
+def read_only_copy(array: FloatArray) -> FloatArray:
+    """A float64 copy that cannot be written: what events and updates hand to observers."""
     copy = np.array(array, dtype=np.float64)
     copy.setflags(write=False)
     return copy
@@ -65,13 +66,13 @@ class UpdateInfo:
     extra_params: Mapping[str, FloatArray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "theta", _frozen(self.theta))
-        object.__setattr__(self, "omega", _frozen(self.omega))
+        object.__setattr__(self, "theta", read_only_copy(self.theta))
+        object.__setattr__(self, "omega", read_only_copy(self.omega))
         object.__setattr__(self, "diagnostics", MappingProxyType(dict(self.diagnostics)))
         object.__setattr__(
             self,
             "extra_params",
-            MappingProxyType({k: _frozen(v) for k, v in self.extra_params.items()}),
+            MappingProxyType({k: read_only_copy(v) for k, v in self.extra_params.items()}),
         )
 
 

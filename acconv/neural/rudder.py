@@ -119,13 +119,9 @@ class RUDDER(PPO):
             truncated (its last value bootstrapped from the critic), so a task that never
             terminates cannot stall an update.
 
-    Defaults ``residual="none"``, ``coupling="immediate_pg"``, the same for the tabular and the
-    neural RUDDER: they are the pair the docs (docs/algorithms/rudder.md: Theorem 3's immediate
-    policy gradient, whose fast equilibrium gives an unbiased ``∇J``, A12) and the canonical
-    claims run (``rudder_two_timescale`` and ``rudder_delay_sweep`` with these defaults,
-    ``neural_rudder`` with ``immediate_pg``), and ``"none"`` is also the only residual besides
-    ``"terminal"`` that the tabular expected mode supports. (In acconv 0.1.0 the neural RUDDER
-    defaulted to ``"uniform"`` and ``"replace_reward"``.)
+    Defaults ``residual="none"``, ``coupling="immediate_pg"``: the tabular RUDDER's, for the
+    reasons its docstring gives (:class:`acconv.tabular.RUDDER`). (In acconv 0.1.0 the neural
+    RUDDER defaulted to ``"uniform"`` and ``"replace_reward"``.)
     """
 
     name = "neural.RUDDER"

@@ -8,12 +8,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
 
-from acconv.facts import FastEquilibrium, LearnerFacts, MeanField
+from acconv.facts import DescribedByFacts, LearnerFacts, MeanField
 from acconv.theory_checks.theorems import (
     ALL_THEOREMS,
     KB_AND_HOLZLEITNER,
@@ -61,7 +61,7 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
-class RunTrace:
+class RunTrace(DescribedByFacts):
     """Everything the run-based checks read: the learner's facts (its schedules, its exact
     ``fast_equilibrium`` and ``mean_field`` when it has them), the task, snapshots at
     log-spaced updates, the actor's trajectory on a denser log grid with its clock
@@ -75,21 +75,6 @@ class RunTrace:
     trajectory_theta: FloatArray
     trajectory_clock: FloatArray
     diagnostics: tuple[tuple[int, Mapping[str, float]], ...] = ()
-
-    @property
-    def learner(self) -> str:
-        """The learner's name."""
-        return self.facts.name
-
-    @property
-    def config(self) -> Mapping[str, Any]:
-        """The learner's configuration."""
-        return self.facts.config
-
-    @property
-    def fast_equilibrium(self) -> FastEquilibrium | None:
-        """The exact λ(θ), when the learner gives it."""
-        return self.facts.fast_equilibrium
 
     @property
     def mean_field(self) -> MeanField | None:
