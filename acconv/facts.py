@@ -49,11 +49,11 @@ MeanField = Callable[
 of update ``n`` at the pre-update iterates (``value`` is a second fast iterate where the learner
 has one, RUDDER's value critic). A pure function."""
 
-EpisodeSource = Literal["MDPSampler", "environment", "rollout", "expected", "replay"]
+EpisodeSource = Literal["MDPSampler", "environment", "rollout", "replay", "unknown"]
 """How experience is drawn: i.i.d. whole episodes from the model (``MDPSampler``) or from a
 Gymnasium environment (``environment``); a rollout of fixed length that continues episodes
-across updates (``rollout``, Markov noise); no samples at all (``expected``, the mean field);
-a replay buffer (``replay``)."""
+across updates (``rollout``, Markov noise); a replay buffer (``replay``); or a loop whose
+sampling acconv does not see (``unknown``)."""
 
 PolicyForm = Literal["tabular_softmax", "network_softmax", "unknown"]
 """The policy's parametrisation: ``softmax(β θ[s, ·])`` of a table, the softmax of a network's
@@ -91,7 +91,8 @@ class LearnerFacts:
             model); ``mean_field_reason`` says why not otherwise.
         fast_equilibrium: the exact λ(θ), when the learner and the model provide it.
         episodes: how experience is drawn (A5).
-        old_policy: whether the update holds a previous policy θ_old (PPO's ratio).
+        old_policy: whether the update holds a previous policy θ_old (PPO's ratio); ``None``
+            when the learner cannot tell (a watched loop).
         gradient_steps: optimiser steps per batch (PPO's K·M; 1 for one-step learners);
             ``gradient_steps_text`` describes them (``"K = 4 epochs × M = 2 minibatches"``).
         return_model: RUDDER's return model, if any (A12).
@@ -103,6 +104,8 @@ class LearnerFacts:
         target_kl: the learner's own KL threshold for PPO's update, when it has one.
         logs_ppo_diagnostics: whether every update logs PPO's batch diagnostics (approx KL,
             clip fraction, explained variance) in ``UpdateInfo.diagnostics``.
+        losses_visible: whether the losses are known (False for a watched loop, whose loss
+            code acconv does not see: A10 cannot be decided).
         fast_iterate: what ω is: a table of state values (whose equilibrium V^π is bounded by
             R_max times the longest expected episode), RUDDER's return model, a network's
             values on a probe or on every state, or unknown.
@@ -129,7 +132,7 @@ class LearnerFacts:
     mean_field_reason: str = ""
     fast_equilibrium: FastEquilibrium | None = None
     episodes: EpisodeSource = "MDPSampler"
-    old_policy: bool = False
+    old_policy: bool | None = False
     gradient_steps: int = 1
     gradient_steps_text: str = ""
     return_model: ReturnModel = "none"
@@ -137,6 +140,7 @@ class LearnerFacts:
     soft_critic_tau: float = 0.0
     target_kl: float | None = None
     logs_ppo_diagnostics: bool = False
+    losses_visible: bool = True
     fast_iterate: Literal["value_table", "return_model", "network", "unknown"] = "unknown"
     beta_scaled_mean_field: Callable[[float], MeanField | None] | None = None
 

@@ -201,6 +201,9 @@ def check_a5_episodes(source: EpisodeSource = "MDPSampler") -> Verdict:
             "Borkar's form fails and K&B's kernel continuity/ergodicity are not checked"
         )
         return Verdict("A5", name, "undecided", METHOD_SYMBOLIC, detail, {}, _ALL)
+    if source not in ("MDPSampler", "environment"):
+        detail = f"experience drawn as {source!r}: how is not visible to acconv; not checked"
+        return Verdict("A5", name, "undecided", METHOD_SYMBOLIC, detail, {}, _ALL)
     where = "MDPSampler" if source == "MDPSampler" else "fresh environment resets"
     detail = (
         f"holds by construction: each update draws fresh whole episodes i.i.d. from π_n "
@@ -270,6 +273,11 @@ def check_a10_analytic(facts: LearnerFacts) -> Verdict:
     without the clip; ELU and ReLU are not. Source: THEORY.md §3 A10 (Holzleitner et al. [R]).
     """
     theorems = (HOLZLEITNER,)
+    if not facts.losses_visible:
+        detail = f"the losses of {facts.name!r} are not visible to acconv: analyticity not checked"
+        return Verdict(
+            "A10", "real-analytic losses", "undecided", METHOD_SYMBOLIC, detail, {}, theorems
+        )
     if facts.policy == "network_softmax" and facts.activation is not None:
         objective = facts.config.get("objective", "?")
         clip = any("clip" in kink for kink in facts.kinks)
@@ -302,6 +310,9 @@ def check_a11_ppo_old(facts: LearnerFacts, trace: RunTrace | None = None) -> Ver
     """
     name = "PPO's previous policy: one step per batch (i) or K epochs as Markov noise (ii)"
     theorems = (HOLZLEITNER,)
+    if facts.old_policy is None:
+        detail = f"whether {facts.name} keeps an old policy θ_old is not visible to acconv"
+        return Verdict("A11", name, "undecided", METHOD_SYMBOLIC, detail, {}, theorems)
     if not facts.old_policy:
         detail = f"{facts.name} has no old policy"
         return Verdict("A11", name, "not_applicable", METHOD_SYMBOLIC, detail, {}, theorems)
