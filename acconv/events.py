@@ -58,12 +58,14 @@ class UpdateEvent:
 
 @dataclass(frozen=True)
 class EndEvent:
-    """Emitted once after the last update."""
+    """Emitted once after the last update. ``facts``, when set, completes the start event's
+    facts with what only the run showed (the learning rates a watched loop applied)."""
 
     n_updates: int
     env_steps: int
     policy: FloatArray
     wall_seconds: float
+    facts: LearnerFacts | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "policy", read_only_copy(self.policy))
@@ -140,9 +142,10 @@ class Emitter:
         self.n_updates += 1
         return self.until is not None and bool(self.until(event))
 
-    def end(self, policy: FloatArray) -> EndEvent:
-        """Send the end event with the final ``policy``."""
-        event = EndEvent(self.n_updates, self.env_steps, policy, time.perf_counter() - self._clock)
+    def end(self, policy: FloatArray, facts: LearnerFacts | None = None) -> EndEvent:
+        """Send the end event with the final ``policy`` (and the facts the run completed)."""
+        wall = time.perf_counter() - self._clock
+        event = EndEvent(self.n_updates, self.env_steps, policy, wall, facts)
         for observer in self.observers:
             observer.on_end(event)
         return event

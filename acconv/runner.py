@@ -271,7 +271,8 @@ class _Facts:
             self.diagnostics.append((event.info.n, event.info.diagnostics))
 
     def on_end(self, event: Any) -> None:
-        return None
+        if event.facts is not None:
+            self.facts = event.facts  # what the run completed (a watched loop's rates)
 
 
 def _manifest(run: RunConfig) -> dict[str, Any]:
@@ -303,7 +304,8 @@ class _Progress:
             self.report(done, self.total)
 
     def on_end(self, event: Any) -> None:
-        return None
+        if event.facts is not None:
+            self.facts = event.facts  # what the run completed (a watched loop's rates)
 
 
 def _run_and_write(run: RunConfig, out_dir: str, queue: Any = None) -> str:

@@ -40,7 +40,6 @@ import math
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
@@ -310,7 +309,8 @@ class Watch:
             return
         self._flush(last=True)
         theta = self._tables[0] if self._tables is not None else np.zeros((0, 0))
-        self._emitter.end(softmax_policy(theta, 1.0) if theta.size else theta)
+        policy = softmax_policy(theta, 1.0) if theta.size else theta
+        self._emitter.end(policy, self.facts())
 
     def __enter__(self) -> Watch:
         return self
@@ -429,8 +429,7 @@ class Watch:
         if not self._started:
             raise ValueError("the watched loop has not stepped its optimiser yet")
         self.close()
-        trace = replace(self.monitor.trace(), facts=self.facts())
-        return assumption_report(trace)
+        return assumption_report(self.monitor.trace())
 
     def verdicts(self) -> list[Verdict]:
         """Every verdict of the run, decided in :mod:`acconv.theory_checks`."""

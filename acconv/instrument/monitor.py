@@ -59,7 +59,7 @@ import scipy.linalg
 from numpy.typing import NDArray
 
 from acconv.events import EndEvent, StartEvent, UpdateEvent
-from acconv.facts import FastEquilibrium, MeanField
+from acconv.facts import FastEquilibrium, LearnerFacts, MeanField
 from acconv.instrument.recorder import TidyRows, log_spaced
 from acconv.policies import centred
 from acconv.theory_checks.assumptions import (
@@ -152,6 +152,7 @@ class TwoTimescaleMonitor(TidyRows):
         self._noise_due: dict[int, int] = {}
         self._trajectory_due: set[int] = set()
         self._field: MeanField | None = None
+        self._end_facts: LearnerFacts | None = None
         self._diagnostics: list[tuple[int, Mapping[str, float]]] = []
         self._previous: UpdateInfo | None = None
         self._last: UpdateEvent | None = None
@@ -208,7 +209,11 @@ class TwoTimescaleMonitor(TidyRows):
         self._last = event
 
     def on_end(self, event: EndEvent) -> None:
-        """Record the last update too when a stopping rule ended the run early."""
+        """Record the last update too when a stopping rule ended the run early; keep the facts
+        the run completed, if the learner sent any."""
+        if event.facts is not None:
+            self._end_facts = event.facts
+            self._step_report_done = False
         last = self._last
         if last is not None and last.info.n != self._last_recorded:
             self._record(last)
@@ -371,7 +376,7 @@ class TwoTimescaleMonitor(TidyRows):
         n_updates = self._last.info.n + 1 if self._last is not None else 0
         shape = (start.task.n_states, start.task.n_actions)
         return RunTrace(
-            facts=start.facts,
+            facts=self._end_facts or start.facts,
             task=start.task,
             n_updates=n_updates,
             snapshots=tuple(self._snapshots),
@@ -386,7 +391,7 @@ class TwoTimescaleMonitor(TidyRows):
         cross-checks in subprocesses), or None when it states no schedules."""
         if not self._step_report_done:
             assert self._start is not None
-            self._step_report = step_sizes_of(self._start.facts)
+            self._step_report = step_sizes_of(self._end_facts or self._start.facts)
             self._step_report_done = True
         return self._step_report
 
