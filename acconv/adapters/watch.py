@@ -143,7 +143,9 @@ class Watch:
         self.recorder = next((o for o in self.observers if isinstance(o, Recorder)), None)
         self.monitor = next((o for o in self.observers if isinstance(o, TwoTimescaleMonitor)), None)
         self.name = str(name)
-        self.n_updates = _positive(n_updates, "n_updates") if n_updates else _DEFAULT_UPDATES
+        self.n_updates = (
+            _DEFAULT_UPDATES if n_updates is None else _positive(n_updates, "n_updates")
+        )
         self._model, self._gamma = _model(env, gamma)
         self._policy_fn, self._value_fn = _table_functions(policy, value, actor, critic)
         self._modules_as_functions = policy is None or value is None
@@ -401,9 +403,19 @@ class Watch:
     def _schedule(self, role: str, final: bool) -> tuple[Schedule | None, str]:
         """The role's a(n) or b(n) as an expression, and why not when there is none."""
         declared = self._declared[role]
-        if declared is not None:
-            return declared, ""
         record = self._lr_record[role]
+        if declared is not None:
+            if final and record:
+                applied = np.asarray(record)
+                lawful = declared(np.arange(len(applied)))
+                wrong = np.flatnonzero(~np.isclose(lawful, applied, rtol=1e-9, atol=0.0))
+                if len(wrong):
+                    k = int(wrong[0])
+                    return None, (
+                        f"declared {declared.text} but the loop applied {applied[k]!r} at step "
+                        f"{k}, where the law gives {lawful[k]!r}: the declaration does not hold"
+                    )
+            return declared, ""
         scheduler = self._schedulers.get(role)
         if scheduler is not None:
             law, why = _scheduler_schedule(scheduler, self._scheduler_steps[role], record)
