@@ -291,3 +291,13 @@ def test_a_probe_of_the_actors_first_inputs_gives_tables_without_a_model() -> No
     assert w.facts().config["tables"] == "probe"
     theta = w.monitor.trace().snapshots[-1].theta
     assert theta.shape == (8, 3) and math.isclose(float(theta.sum()), 0.0, abs_tol=1e-9)
+
+
+def test_every_key_a_watched_loop_records_is_in_the_glossary() -> None:
+    import re
+
+    glossary = (Path(__file__).resolve().parents[1] / "docs" / "metrics.md").read_text()
+    documented = set(re.findall(r"^\| `([a-z_]+/[A-Za-z_]+)` \|", glossary, re.MULTILINE))
+    _, w, _ = _loop("two", watch=True, iterations=12)
+    recorded = set(w.recorder.series()) | set(w.monitor.series())
+    assert recorded - documented == set()

@@ -16,7 +16,8 @@ every step of the actor's optimiser since the previous one (the slow iterate θ)
 optimiser every step is one update of both. For each update the watch records, per role, the
 learning rate actually applied (``a_n`` for the critic, ``b_n`` for the actor: the sum of the
 actor's rates within the update), the gradient norm before the step and the norm of the step
-‖Δω‖, ‖Δθ‖ (diagnostics ``update_norm/critic``, ``update_norm/actor``).
+‖Δω‖, ‖Δθ‖ (diagnostics ``critic_update_norm``, ``actor_update_norm``; the Recorder writes them
+as ``diag/…``, see ``docs/metrics.md``).
 
 The learner's facts (:class:`~acconv.facts.LearnerFacts`) say what the watch can know: one or
 two optimisers and their kind, the schedules (declared as ``critic_lr=``/``actor_lr=``
@@ -288,10 +289,10 @@ class Watch:
             n_steps=0,
             mean_return=math.nan,
             diagnostics={
-                "update_norm/critic": pending["critic_update_norm"],
-                "update_norm/actor": pending["actor_update_norm"],
-                "optimizer_steps/critic": float(pending["critic_steps"]),
-                "optimizer_steps/actor": float(pending["actor_steps"]),
+                "critic_update_norm": pending["critic_update_norm"],
+                "actor_update_norm": pending["actor_update_norm"],
+                "critic_optimizer_steps": float(pending["critic_steps"]),
+                "actor_optimizer_steps": float(pending["actor_steps"]),
             },
         )
         self._n += 1
