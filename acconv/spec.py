@@ -90,6 +90,7 @@ LearnerKind = Literal[
     "neural_rudder",
     "sb3_ppo",
     "sb3_a2c",
+    "watched_loop",
 ]
 LEARNER_KINDS: tuple[str, ...] = get_args(LearnerKind)
 TWO_TIMESCALE_KINDS: tuple[str, ...] = (
@@ -102,10 +103,15 @@ TWO_TIMESCALE_KINDS: tuple[str, ...] = (
 """Learners with a fast critic ``a(n)`` and a slow actor ``b(n)``; the others are exact methods
 whose step is a constant in ``learner.params`` (``eta``, ``eta0``), or SB3's algorithms."""
 SB3_KINDS: tuple[str, ...] = ("sb3_ppo", "sb3_a2c")
-NEURAL_KINDS: tuple[str, ...] = ("neural_ppo", "neural_rudder", *SB3_KINDS)
+NEURAL_KINDS: tuple[str, ...] = ("neural_ppo", "neural_rudder", *SB3_KINDS, "watched_loop")
 """Torch learners (the ``neural`` extra): they run on a Gymnasium environment, with or without a
 model, through their own ``learn`` loop. The SB3 kinds take SB3's hyperparameters as
-``learner.params`` (one ``learning_rate``: SB3 has one optimiser)."""
+``learner.params`` (one ``learning_rate``: SB3 has one optimiser). ``watched_loop`` runs one of
+the example loops shipped in :mod:`acconv.examples` (``learner.params.loop``) under
+``acconv.watch``; its other params are the example's options."""
+EVALUATING_KINDS: tuple[str, ...] = ("neural_ppo", "neural_rudder", *SB3_KINDS)
+"""Learners whose final policy ``budget.eval_episodes`` evaluates (they have
+``action_probabilities``)."""
 
 Scalar = str | int | float | bool
 
@@ -230,6 +236,13 @@ class LearnerSpec(_Model):
                         f"learner.{key} is {getattr(self, key)!r}, expected no schedule for "
                         f"{self.kind} (SB3 has one optimiser: set learner.params.learning_rate)"
                     )
+        elif self.kind == "watched_loop":
+            for key in ("critic_lr", "actor_lr", "beta"):
+                if getattr(self, key) is not None:
+                    raise SpecError(
+                        f"learner.{key} is {getattr(self, key)!r}, expected no schedule for "
+                        "watched_loop (the loop sets its own rates: see its options in params)"
+                    )
         else:
             for key in ("critic_lr", "actor_lr", "beta"):
                 if getattr(self, key) is not None:
@@ -307,6 +320,15 @@ class ExperimentSpec(_Model):
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", value):
             raise ValueError("expected letters, digits, '.', '_' or '-' (it names folders)")
         return value
+
+    @model_validator(mode="after")
+    def _evaluation_fits_kind(self) -> ExperimentSpec:
+        if self.budget.eval_episodes and self.learner.kind not in EVALUATING_KINDS:
+            raise SpecError(
+                f"budget.eval_episodes is {self.budget.eval_episodes}, expected 0 for "
+                f"{self.learner.kind} (only {', '.join(EVALUATING_KINDS)} evaluate a final policy)"
+            )
+        return self
 
     @field_validator("sweep")
     @classmethod
@@ -519,6 +541,8 @@ _LEARNER_CLASSES = {
 
 
 def _learner_class(kind: str) -> Any:
+    if kind == "watched_loop":
+        return WatchedExample
     if kind not in NEURAL_KINDS:
         import acconv.tabular as tabular
 
@@ -545,7 +569,7 @@ def build_learner(learner: LearnerSpec) -> Any:
     accepted = [name for name, p in signature.items() if p.kind is not p.VAR_KEYWORD]
     if learner.kind == "neural_rudder":  # RUDDER passes its PPO settings through **ppo
         accepted += [p for p in inspect.signature(cls.__mro__[1]).parameters if p != "n_steps"]
-    if learner.kind in SB3_KINDS:  # SB3Learner checks them against SB3's signature
+    if learner.kind in (*SB3_KINDS, "watched_loop"):  # checked by the learner itself
         accepted += list(learner.params)
     kwargs: dict[str, Any] = {}
     for key in _SHELL_ARGS:
@@ -630,6 +654,43 @@ def build_env(env: EnvSpec) -> Any:
         return gymnasium.make(env.id, **env.kwargs)
     except Exception as error:  # any failure of a third-party constructor is the spec's
         raise SpecError(f"env ({env.id}): {_one_line(str(error))}") from None
+
+
+class WatchedExample:
+    """One of the example loops of :mod:`acconv.examples` as a learner for specs: ``learn`` runs
+    the loop for ``n_updates`` iterations under ``acconv.watch`` with the run's observers, seeded
+    from ``rng``. ``loop`` names the example; ``options`` are its options (checked against its
+    ``Options`` fields)."""
+
+    EXAMPLES: tuple[str, ...] = ("cleanrl_ppo", "two_timescale_sgd")
+
+    def __init__(self, loop: str = "", **options: Any) -> None:
+        if loop not in self.EXAMPLES:
+            raise ValueError(f"loop is {loop!r}, expected one of {', '.join(self.EXAMPLES)}")
+        import dataclasses
+        import importlib
+
+        self._module = importlib.import_module(f"acconv.examples.{loop}")
+        known = [f.name for f in dataclasses.fields(self._module.Options)]
+        for key in options:
+            if key not in known:
+                raise ValueError(
+                    f"{key} is not an option of the {loop} example; expected one of "
+                    f"{', '.join(known)}"
+                )
+        self.loop, self.options = loop, dict(options)
+        self.config: dict[str, Any] = {"loop": loop, **options}
+        self.watch: Any = None
+
+    def learn(
+        self, env: Any, n_updates: int, rng: Any, observers: Any = (), until: Any = None
+    ) -> Any:
+        """Run the example loop for ``n_updates`` iterations; returns the closed watch."""
+        seed = int(rng.integers(2**31 - 1))
+        self.watch = self._module.run(
+            seed=seed, iterations=n_updates, env=env, observers=list(observers), **self.options
+        )
+        return self.watch
 
 
 @dataclass(frozen=True)
