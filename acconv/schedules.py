@@ -5,12 +5,17 @@ symbolic checks analyse) and compiled once with :func:`sympy.lambdify` (which le
 what runs is exactly what is checked. The text is never executed: it is read with
 ``ast.parse(text, mode="eval")`` and only this grammar is accepted::
 
-    expr := NUMBER | n | expr (+ | - | * | / | **) expr | (+ | -) expr | ( expr )
-          | log(expr) | exp(expr) | sqrt(expr) | floor(expr)
+    expr := NUMBER | pi | n | expr (+ | - | * | / | **) expr | (+ | -) expr | ( expr )
+          | log(expr) | exp(expr) | sqrt(expr) | floor(expr) | cos(expr)
           | min(expr, expr, ...) | max(expr, expr, ...)
 
-NUMBER is an int or float literal; floats become exact rationals ("0.6" -> 3/5). ``log`` is the
-natural logarithm. Anything else (other names, attributes, keywords, ``//``, ``%``, strings, ...)
+NUMBER is an int or float literal; floats become exact rationals ("0.6" -> 3/5). ``pi`` is the
+exact constant π, ``log`` is the natural logarithm and ``cos`` the cosine in radians (so torch's
+``CosineAnnealingLR`` reads ``0.1*(1 + cos(pi*n/100))/2``). A cosine of an argument that depends
+on n oscillates: no asymptotic form exists for it, and the step-size checks decide a condition on
+such a schedule only by a proof that covers the oscillation (bounds with ``|cos| <= 1``,
+periodicity); otherwise the condition is ``undecided`` (:mod:`acconv.theory_checks.oscillation`).
+Anything else (other names, attributes, keywords, ``//``, ``%``, strings, ...)
 raises :class:`ScheduleError`, as do texts over 500 characters, pure-number exponents above 64 in
 absolute value, and schedules that are not finite, real and >= 0 on n = 0..100 and log-spaced n up
 to 1e9.
@@ -46,10 +51,15 @@ _FUNCTIONS: dict[str, tuple[Callable[..., sympy.Expr], int, bool]] = {
     "min": (sympy.Min, 2, True),
     "max": (sympy.Max, 2, True),
     "floor": (sympy.floor, 1, False),
+    "cos": (sympy.cos, 1, False),
 }
-_NAMES = "allowed: n, " + ", ".join(_FUNCTIONS)
-_GRAMMAR = "allowed: n, int/float numbers, + - * / **, unary + -, parentheses, calls to " + (
-    ", ".join(_FUNCTIONS)
+_CONSTANTS: dict[str, sympy.Expr] = {"pi": sympy.pi}
+_NAMES = "allowed: n, " + ", ".join([*_FUNCTIONS, *_CONSTANTS])
+_GRAMMAR = (
+    "allowed: n, int/float numbers, + - * / **, unary + -, parentheses, calls to "
+    + ", ".join(_FUNCTIONS)
+    + ", the constant "
+    + ", ".join(_CONSTANTS)
 )
 _BINOPS: dict[type[ast.operator], Callable[[sympy.Expr, sympy.Expr], sympy.Expr]] = {
     ast.Add: lambda a, b: a + b,
@@ -112,6 +122,8 @@ def _to_expr(text: str) -> sympy.Expr:
         if isinstance(node, ast.Name):
             if node.id == "n":
                 return N_SYMBOL
+            if node.id in _CONSTANTS:
+                return _CONSTANTS[node.id]
             if node.id in _FUNCTIONS:
                 raise fail(f"function {node.id!r} must be called, as in {node.id}(n+1)")
             raise fail(f"unknown name {node.id!r}", _NAMES)
@@ -186,8 +198,17 @@ class Schedule:
                 f"schedule {self.text!r} is complex-valued; expected a real expression in n"
             )
         object.__setattr__(self, "_function", sympy.lambdify(N_SYMBOL, self.expr, modules="numpy"))
-        with np.errstate(all="ignore"):
-            values = self._evaluate(_GRID)
+        try:
+            with np.errstate(all="ignore"):
+                values = self._evaluate(_GRID)
+        except ScheduleError:
+            raise
+        except (TypeError, ValueError, ArithmeticError) as error:  # e.g. log(10**300): an int
+            # too large for a float64 ufunc
+            raise ScheduleError(
+                f"schedule {self.text!r} cannot be evaluated in float64 "
+                f"({type(error).__name__}); expected numbers below 2**63 inside functions"
+            ) from None
         for problem, bad in (
             ("not a real number", np.isnan(values)),
             ("not finite", np.isinf(values)),

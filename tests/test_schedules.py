@@ -263,3 +263,43 @@ def test_schedule_pickles_and_hashes_by_text_and_expression() -> None:
     assert hash(clone) == hash(schedule)
     # hand computed: min(0.1, 1/20) = 0.05
     assert clone(19) == pytest.approx(0.05, rel=1e-12)
+
+
+# --- cos and pi (torch's CosineAnnealingLR) -----------------------------------------------
+
+
+def test_cos_and_pi_are_in_the_grammar_with_numpy_values() -> None:
+    schedule = Schedule.parse("0.1*(1 + cos(pi*n/10))/2")
+    # SymPy distributes the rational factor: 1/20 + cos(πn/10)/20, π kept exact
+    assert schedule.expr == sympy.Rational(1, 20) + sympy.cos(sympy.pi * n / 10) / 20
+    # hand computed: cos(0) = 1 gives 0.1; cos(π) = -1 gives 0; cos(π/2) = 0 gives 0.05;
+    # cos(2π) = 1 gives 0.1 again (the law is periodic)
+    assert schedule(0) == pytest.approx(0.1, rel=1e-15)
+    assert schedule(10) == pytest.approx(0.0, abs=1e-17)
+    assert schedule(5) == pytest.approx(0.05, rel=1e-15)
+    assert schedule(20) == pytest.approx(0.1, rel=1e-15)
+    np.testing.assert_allclose(
+        schedule(np.arange(41)), [schedule(k) for k in range(41)], rtol=0, atol=0
+    )
+    # hand computed: pi/10 = 0.3141592653589793 (a constant schedule)
+    assert Schedule.parse("pi/10")(7) == pytest.approx(math.pi / 10, rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "pi(1)",
+            "call of 'pi' is not allowed; allowed: n, log, exp, sqrt, min, max, floor, cos, pi$",
+        ),
+        ("cos", "function 'cos' must be called"),
+        ("cos(n, 1)", r"has 2 argument\(s\); cos takes 1 argument\(s\)"),
+        ("sin(n)", "call of 'sin' is not allowed"),
+        ("cos(n)", "is negative at n=2"),
+        ("log(1e300)", "cannot be evaluated in float64"),  # an int beyond 2**63 inside log
+    ],
+)
+def test_cos_and_pi_misuse_raises_one_line_schedule_error(text: str, message: str) -> None:
+    with pytest.raises(ScheduleError, match=message) as info:
+        Schedule.parse(text)
+    assert "\n" not in str(info.value)

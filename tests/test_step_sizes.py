@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import multiprocessing
 import pickle
 import time
@@ -16,8 +17,12 @@ from typing import Any
 import numpy as np
 import pytest
 import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from acconv.cli import main
+from acconv.schedules import N_SYMBOL as N
+from acconv.schedules import Schedule, ScheduleError
 from acconv.theory_checks import (
     StepSizeReport,
     Verdict,
@@ -26,6 +31,7 @@ from acconv.theory_checks import (
     clocks,
     tail_exponent,
 )
+from acconv.theory_checks.oscillation import oscillation_of
 from acconv.theory_checks.step_sizes import CONDITION_IDS
 
 H, V, U = "holds", "violated", "undecided"
@@ -362,3 +368,154 @@ def test_cli_check_schedule_rejects_bad_expressions_with_exit_code_2(
     out, err = capsys.readouterr()
     assert code == 2 and out == ""
     assert err.startswith("acconv: error: schedule") and err.count("\n") == 1
+
+
+# --- oscillating schedules (cos): only proofs that cover the oscillation -------------------
+
+OSCILLATING_ROWS: list[tuple[str, str, str, dict[str, str]]] = [
+    # a = 0.05 + 0.05 cos(πn/10) (torch's CosineAnnealingLR, T_max = 10): periodic (period 20),
+    # a(20k) = 0.1 and a ≥ 0: Σ a = ∞ (S1 ✓), a ↛ 0 so Σ a² = ∞ (S3 ✗); periodic and not
+    # constant: not eventually non-increasing (S5 ✗); a ↛ 0: no a0/n^p form (S7 ✗). a(10 + 20k)
+    # = 0, so b/a is undefined infinitely often: S4 and S6 are not decided.
+    (
+        "cosine-annealing",
+        "0.05 + 0.05*cos(pi*n/10)",
+        "0.1/(n+1)",
+        {"S1": H, "S3": V, "S4": U, "S5": V, "S6": U, "S7": V},
+    ),
+    # a = 0.01 + 0.045 (1 + cos(πn/300)) ∈ [0.01, 0.1]: a ≥ 0.01 gives S1 ✓ and S3 ✗;
+    # b/a ≤ 100 b = 10/(n+1) → 0 (S4 ✓) and Σ (b/a)² ≤ Σ 100/(n+1)² < ∞ (S6 ✓).
+    (
+        "cosine-with-floor",
+        "0.01 + 0.045*(1 + cos(pi*n/300))",
+        "0.1/(n+1)",
+        {"S1": H, "S3": V, "S4": H, "S6": H},
+    ),
+    # a = (1 + cos(n)/2)/(n+1)^0.6 ∈ [0.5, 1.5]/(n+1)^0.6: Σ a ≥ Σ 0.5/(n+1)^0.6 = ∞ (S1 ✓),
+    # Σ a² ≤ Σ 2.25/(n+1)^1.2 < ∞ (S3 ✓ with b's), b/a ≤ 2·0.1/(n+1)^0.4 → 0 (S4 ✓); cos(n) is
+    # not periodic on the integers: S5 is not decided.
+    (
+        "modulated-power",
+        "(1 + 0.5*cos(n))/(n+1)**0.6",
+        "0.1/(n+1)",
+        {"S1": H, "S3": H, "S4": H, "S5": U},
+    ),
+    # a = 2^cos(n)·e^(-n/100) ≤ 2 e^(-n/100): Σ a < ∞ (S1 ✗); b/a ≥ b/(2 e^(-n/100)) → ∞ (S4 ✗).
+    ("modulated-geometric", "2**cos(n)*exp(-n/100)", "1/(n+1)", {"S1": V, "S3": H, "S4": V}),
+    # b = 0.1 (1 + (-1)^n)/2 (SymPy's form of cos(πn)): b(2k) = 0.1, so Σ b = ∞ (S2 ✓), Σ b² = ∞
+    # (S3 ✗), b/a ≥ 0.1/a(2k) with a → 0: b/a ↛ 0 (S4 ✗, S6 ✗).
+    (
+        "alternating-actor",
+        "0.5/(n+1)**0.6",
+        "0.05 + 0.05*cos(pi*n)",
+        {"S2": H, "S3": V, "S4": V, "S5": V, "S6": V},
+    ),
+    # a = (1 - cos(πn/10))/2 + (1 + cos(πn/10))/(2 (n+1)²): at n = 10^k (k ≥ 2) cos(πn/10) = 1,
+    # so a fit on n = 10^2..10^12 sees 1/(n+1)² and would call Σ a finite, yet a(10 + 20k) = 1
+    # and Σ a = ∞. The bounds 0 ≤ a ≤ 1 + 1/(n+1)² settle nothing: undecided, never violated.
+    (
+        "fit-would-mislead",
+        "(1 - cos(pi*n/10))/2 + (1 + cos(pi*n/10))/2/(n+1)**2",
+        "0.1/(n+1)",
+        {"S1": U, "S3": U, "S4": U, "S5": U, "S6": U, "S7": U},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("row", "critic", "actor", "expected"),
+    OSCILLATING_ROWS,
+    ids=[row[0] for row in OSCILLATING_ROWS],
+)
+def test_oscillating_schedules_are_decided_only_by_proofs(
+    row: str, critic: str, actor: str, expected: dict[str, str]
+) -> None:
+    report = report_for(critic, actor)
+    got = statuses(report)
+    assert {key: got[key] for key in expected} == expected, report.to_dict()
+    for verdict in report.conditions:
+        assert verdict.method != "numeric estimate", verdict
+        if verdict.status == U and verdict.id in expected:
+            assert "oscillating factor" in verdict.detail and "not decided" in verdict.detail
+
+
+def test_an_undecided_oscillating_condition_names_the_factor() -> None:
+    detail = report_for("0.05 + 0.05*cos(pi*n/10)", "0.1/(n+1)")["S4"].detail
+    assert "oscillating factor cos(pi*n/10): not decided" in detail
+
+
+def test_tail_exponent_refuses_an_oscillating_schedule() -> None:
+    # cos(πn/10) = 1 at every n = 10^k (k ≥ 2): a fit would see one phase only
+    estimate = tail_exponent("(1 + cos(pi*n/10))/(n+1)")
+    assert math.isnan(estimate.p_hat)
+    assert estimate.oscillating == ("cos(pi*n/10)",)
+    assert asymptotic_form("(1 + cos(pi*n/10))/(n+1)") is None
+
+
+@pytest.mark.usefixtures("sympy_fails")
+def test_a_bound_argument_needs_sympy_too() -> None:
+    # Σ a ≤ Σ 2e^(-n/100) < ∞ is a rule on the bound U; without SymPy's confirmation: undecided.
+    report = check_step_sizes("2**cos(n)*exp(-n/100)", "1/(n+1)")
+    assert report["S1"].status == U
+    assert "raised RuntimeError: forced" in report["S1"].detail
+
+
+OSCILLATING_TEMPLATES = [
+    "{c}*(1 + cos(pi*n/{t}))/2",
+    "{c} + {c}*cos(pi*n/{t} + {p})",
+    "({c} + cos(n*{p}))**2/(n+1)**{q}",
+    "2**cos(pi*n/{t})*exp(-n/{t})",
+    "floor({t} + {t}*cos(pi*n/{t}))/(n+1)",
+    "min({c}, ({c} + cos(pi*n/{t}))/(n+1)**{q})",
+    "sqrt(1 + cos(pi*n/{t}))*(n+1)**{q}",
+    "1/(2 + cos(pi*n/{t}) + {c}*cos(n))",
+    "(1 + cos(pi*n))*{c} + max(0, {t} - n)",
+    "log(2 + cos(pi*n/{t}) + n)",
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    template=st.sampled_from(OSCILLATING_TEMPLATES),
+    c=st.sampled_from(["0.5", "1", "3", "0.01"]),
+    t=st.integers(1, 40),
+    p=st.sampled_from(["0.3", "1", "2.5"]),
+    q=st.sampled_from(["0", "0.5", "1", "1.5"]),
+)
+def test_the_proved_facts_about_an_oscillating_schedule_hold_numerically(
+    template: str, c: str, t: int, p: str, q: str
+) -> None:
+    """The premises of every oscillation proof, checked on n = 0..2000 and large n: the bounds
+    L(n) ≤ a(n) ≤ U(n), the period a(n + P) = a(n), the recurring value a(n0 + kP) = a(n0) and
+    the two different values."""
+    try:
+        schedule = Schedule.parse(template.format(c=c, t=t, p=p, q=q))
+    except ScheduleError:
+        return  # e.g. a negative value: not a step size
+    facts = oscillation_of(schedule.expr)
+    assert facts is not None
+    n_grid = np.concatenate([np.arange(2001), [10**6 + 7, 10**9 + 3]]).astype(np.int64)
+    values = schedule(n_grid)
+    slack = 1e-9 * (1 + np.abs(values))
+    for bound, sign in ((facts.lower, 1), (facts.upper, -1)):
+        if bound is not None:
+            edge = np.broadcast_to(
+                sympy.lambdify(sympy.Symbol("n"), bound.subs(N, sympy.Symbol("n")), "numpy")(
+                    n_grid.astype(np.float64)
+                ),
+                n_grid.shape,
+            )
+            assert np.all(sign * (values - edge) >= -slack), (schedule.text, bound)
+    if facts.period is not None:
+        shift = np.arange(1000, dtype=np.int64)
+        np.testing.assert_allclose(
+            schedule(shift + facts.period), schedule(shift), rtol=1e-9, atol=1e-12
+        )
+        if facts.recurring is not None:
+            n0, value = facts.recurring
+            k = np.arange(0, 50, dtype=np.int64)
+            np.testing.assert_allclose(schedule(n0 + k * facts.period), float(value), rtol=1e-9)
+            assert float(value) != 0
+        if facts.distinct is not None:
+            (i, vi), (j, vj) = facts.distinct
+            assert abs(schedule(i) - schedule(j)) > 1e-12 and float(vi) != float(vj)

@@ -4,6 +4,10 @@
 ``UpdateEvent`` / ``EndEvent`` stream that every acconv observer reads. It imports torch and
 Stable-Baselines3 (the ``neural`` extra), so this package does not import it: write
 ``from acconv.adapters.sb3 import ConvergenceCallback``.
+
+:mod:`acconv.adapters.torch_lr` writes the law of a torch learning-rate scheduler (``StepLR``,
+``CosineAnnealingLR``, ...) as an acconv schedule in n, for a user's own torch loop; it imports
+torch: ``from acconv.adapters.torch_lr import scheduler_law``.
 """
 
 __all__: list[str] = []

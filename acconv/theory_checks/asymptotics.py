@@ -2,7 +2,10 @@
 
 One job: reduce a SymPy expression in n to its leading behaviour as n → ∞,
 ``f(n) ~ c · r^n / (n^p · log(n)^q)`` (r = e^(-λ)), by rules for sums, products, powers, exp,
-log, floor and min/max (:func:`asymptotic_form`). ``~`` means the ratio tends to 1; ``≍`` (after
+log, floor and min/max (:func:`asymptotic_form`). A schedule with an oscillating factor — a
+cosine (or sine) of an argument that depends on n, or ``(-1)^n`` — has no such form
+(:func:`oscillating_factors`): what can be proved about it is in
+:mod:`acconv.theory_checks.oscillation`. ``~`` means the ratio tends to 1; ``≍`` (after
 floor inside an exponent, or tied min/max branches) means the ratio stays between two positive
 constants, which is all the comparison test needs. From a form follow the p-series/Bertrand rule
 for Σ f(n) (:func:`series_rule`), and from the expression's monotone building blocks the
@@ -19,6 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Final, Literal
 
 import sympy
+from sympy.functions.elementary.trigonometric import TrigonometricFunction
 
 from acconv.schedules import N_SYMBOL, Schedule, as_schedule
 
@@ -31,6 +35,7 @@ __all__ = [
     "format_number",
     "monotone_direction",
     "not_provably_zero",
+    "oscillating_factors",
     "power_form",
     "product_form",
     "series_rule",
@@ -132,9 +137,36 @@ def asymptotic_form(schedule: Schedule | str) -> Asymptotic | None:
     return asymptotic_form_of_expr(as_schedule(schedule).expr)
 
 
+def oscillating_factors(expr: Any) -> tuple[Any, ...]:
+    """The factors of ``expr`` that oscillate in n, in order: trigonometric functions of an
+    argument that depends on n (``cos(pi*n/10)``; SymPy turns ``cos(n + pi/2)`` into
+    ``-sin(n)``) and powers of a negative (or not provably non-negative) number with an exponent
+    that depends on n (``(-1)**n``, which SymPy makes of ``cos(pi*n)``).
+
+    Such a factor has no limit and no asymptotic form ``c·r^n/(n^p·log(n)^q)``; the rules of
+    this module return None for every expression that contains one, and a numeric fit of a tail
+    exponent, which samples it at a few n, proves nothing about it.
+    """
+    found: list[Any] = []
+    for sub in sympy.preorder_traversal(expr):
+        if N_SYMBOL not in getattr(sub, "free_symbols", ()):
+            continue
+        if isinstance(sub, TrigonometricFunction) or (
+            isinstance(sub, sympy.Pow)
+            and sub.base.is_number
+            and not sub.base.is_nonnegative
+            and N_SYMBOL in sub.exp.free_symbols
+        ):
+            found.append(sub)
+    return tuple(dict.fromkeys(found))
+
+
 def asymptotic_form_of_expr(expr: Any) -> Asymptotic | None:
     """_analyse, retried on one (cancelled) fraction when leading terms cancel, as in
-    1/(n+2) - 1/(n+3) = 1/((n+2)(n+3))."""
+    1/(n+2) - 1/(n+3) = 1/((n+2)(n+3)). None for an expression with an oscillating factor
+    (:func:`oscillating_factors`)."""
+    if oscillating_factors(expr):
+        return None
     form = _analyse(expr)
     if form is None and expr.has(sympy.Add):
         form = _analyse(sympy.together(expr))

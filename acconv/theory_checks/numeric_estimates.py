@@ -4,6 +4,10 @@ One job: measure a sequence where it can only be sampled — the local decay exp
 n = 10^2, ..., 10^12 (:func:`tail_exponent`) and the grid point after which a sequence stays
 monotone (:func:`monotone_start`). These are estimates, not proofs: verdicts built on them carry
 ``method="numeric estimate"`` (THEORY.md §7, step 4).
+
+A schedule with an oscillating factor (``cos(pi*n/10)``, ``(-1)**n``) is never fitted: sampled at
+n = 10^k only, a periodic factor shows one phase (``cos(pi*n/10)`` is 1 at every 10^k) and the fit
+would look like evidence. :func:`tail_exponent` returns ``p_hat = nan`` (no estimate) for it.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from acconv.schedules import Schedule, as_schedule
+from acconv.theory_checks.asymptotics import oscillating_factors
 
 __all__ = ["DENSE_GRID", "TailExponent", "monotone_start", "tail_exponent"]
 
@@ -33,23 +38,37 @@ class TailExponent:
     """Local decay exponents p̂_k = -(log f(10^(k+1)) - log f(10^k)) / log 10 of f.
 
     ``p_hat`` is the exponent over the last decade (``inf`` if f underflows to 0 there, ``nan``
-    if no decade has two positive finite values).
+    if no decade has two positive finite values, or if f is a schedule with an oscillating factor:
+    then ``oscillating`` names the factors and no exponent is estimated).
     """
 
     n: tuple[int, ...]
     values: tuple[float, ...]
     exponents: tuple[float, ...]
     p_hat: float
+    oscillating: tuple[str, ...] = ()
 
 
 def tail_exponent(
     f: Schedule | str | Callable[[npt.NDArray[np.int64]], npt.NDArray[np.float64]],
 ) -> TailExponent:
-    """Fit the local exponent of f on n = 10^2, ..., 10^12 (a numeric estimate, not a proof)."""
+    """Fit the local exponent of f on n = 10^2, ..., 10^12 (a numeric estimate, not a proof;
+    none for a schedule with an oscillating factor: ``p_hat = nan``, see :class:`TailExponent`).
+    A plain callable is the caller's responsibility: it is fitted as it is."""
     function = as_schedule(f) if isinstance(f, Schedule | str) else f
     n = np.array([10**k for k in _DECADES], dtype=np.int64)
     with np.errstate(all="ignore"):
         values = np.asarray(function(n), dtype=np.float64)
+    if isinstance(function, Schedule) and (factors := oscillating_factors(function.expr)):
+        nan = (math.nan,) * (len(n) - 1)
+        return TailExponent(
+            tuple(int(k) for k in n),
+            tuple(float(v) for v in values),
+            nan,
+            math.nan,
+            tuple(str(factor) for factor in factors),
+        )
+    with np.errstate(all="ignore"):
         exponents = []
         for low, high in itertools.pairwise(values):
             if not (np.isfinite(low) and np.isfinite(high) and low > 0 and high >= 0):

@@ -35,18 +35,30 @@ How a verdict is reached (SymPy alone is not a decision procedure, THEORY.md §7
    fitted on n = 10^2..10^12 and compared with the borderline exponent using a tolerance band;
    such verdicts carry ``method="numeric estimate"``.
 
+**Oscillating schedules.** A schedule with an oscillating factor (``cos(pi*n/10)``, as torch's
+``CosineAnnealingLR`` has, or ``(-1)**n``) has no asymptotic form, and neither a numeric fit nor
+a monotonicity scan on a grid says anything about it: no condition on it is ever decided by
+step 4. A condition is decided only by a proof that covers the oscillation
+(:mod:`acconv.theory_checks.oscillation`): bounds L(n) ≤ f(n) ≤ U(n) free of the factor (|cos| ≤ 1)
+to which steps 1–3 apply (Σ L = ∞ gives Σ f = ∞; Σ U² < ∞ gives Σ f² < ∞; U_b/L_a → 0 gives
+b/a → 0, ...), or periodicity (a value f(n0) ≠ 0 that recurs every period: f does not tend to 0;
+a periodic, non-constant f is not eventually non-increasing). Every other condition on it is
+``undecided`` with the reason "oscillating factor cos(...): not decided".
+
 This module states the conditions and decides them; the machinery of the steps has modules of
 its own: steps 1 and 2 ``acconv.theory_checks.asymptotics``, step 3
-``acconv.theory_checks.sympy_oracle``, step 4 ``acconv.theory_checks.numeric_estimates``.
+``acconv.theory_checks.sympy_oracle``, step 4 ``acconv.theory_checks.numeric_estimates``, the
+proofs for oscillating schedules ``acconv.theory_checks.oscillation`` (the facts) and
+``acconv.theory_checks.oscillating_conditions`` (the conditions); the findings both build on
+``acconv.theory_checks.step_size_findings``.
 ``Asymptotic``, ``asymptotic_form``, ``TailExponent`` and ``tail_exponent`` are re-exported here.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any, Final, Literal
 
 import numpy as np
@@ -63,11 +75,6 @@ from acconv.theory_checks.asymptotics import (
     format_number,
     monotone_direction,
     not_provably_zero,
-    power_form,
-    product_form,
-    series_rule,
-    sign_of,
-    unique_in_order,
 )
 from acconv.theory_checks.numeric_estimates import (
     DENSE_GRID,
@@ -75,17 +82,32 @@ from acconv.theory_checks.numeric_estimates import (
     monotone_start,
     tail_exponent,
 )
+from acconv.theory_checks.oscillating_conditions import (
+    oscillating_monotone_finding,
+    oscillating_rate_form_finding,
+    oscillating_ratio_finding,
+    oscillating_series_finding,
+)
+from acconv.theory_checks.oscillation import oscillation_of
+from acconv.theory_checks.step_size_findings import (
+    Finding,
+    Side,
+    all_checks,
+    combine,
+    kt_rule_finding,
+    ratio_rule_finding,
+    resolve,
+    series_rule_finding,
+    side_of,
+)
 from acconv.theory_checks.sympy_oracle import (
     NOT_FOR_SYMPY,
     SYMPY_TIMEOUT,
-    Outcome,
     SympyCheck,
-    agrees,
     run_sympy,
 )
 from acconv.theory_checks.verdicts import (
     METHOD_NUMERIC,
-    METHOD_SERIES_RULE,
     METHOD_SYMBOLIC,
     Status,
     Verdict,
@@ -127,165 +149,33 @@ before 10^12 by log10(12/11) ≈ 0.038 (1/(n log n) looks like n^(-1.038))."""
 _NUMERIC_MONOTONE_LIMIT: Final = 10**6  # increases after this grid point leave S5 undecided
 
 _ZERO: Final = sympy.Integer(0)
-_ONE: Final = sympy.Integer(1)
-_D: Final = sympy.Symbol("d", positive=True)  # the exponent of S6
 
 
 # ---------------------------------------------------------------------------------------------
-# 1. Texts of the details
+# 1. The conditions
 # ---------------------------------------------------------------------------------------------
-
-
-def _group(text: str) -> str:
-    """``a(n)`` and ``(n + 1)`` stay as they are; other texts get parentheses."""
-    return text if re.fullmatch(r"\w+\(n\)|[\w.]+", text) else f"({text})"
-
-
-def _pow_text(text: str, exponent: object) -> str:
-    """``a(n)**2``, ``(1/(n + 1))**2``; the text itself for exponent 1."""
-    return text if exponent == 1 else f"{_group(text)}**{exponent}"
 
 
 def _fmt_p_hat(p: float) -> str:
     return "∞ (underflows to 0)" if math.isinf(p) else f"{p:.3f}"
 
 
-# ---------------------------------------------------------------------------------------------
-# 2. Findings, confirmed or not by SymPy
-# ---------------------------------------------------------------------------------------------
+def _side(name: str, schedule: Schedule) -> Side:
+    side = side_of(name, schedule, schedule.expr)
+    oscillation = oscillation_of(schedule.expr)
+    return side if oscillation is None else replace(side, oscillation=oscillation)
 
 
-@dataclass(frozen=True)
-class _Finding:
-    """A claim about one condition (or half of one), before and after its SymPy checks."""
-
-    status: Status
-    method: str
-    detail: str
-    evidence: Mapping[str, float] = field(default_factory=dict)
-    checks: tuple[SympyCheck, ...] = ()
-    fallback: _Finding | None = None  # used instead of "undecided" when a check fails
-
-
-def _all_checks(finding: _Finding | None) -> list[SympyCheck]:
-    if finding is None:
-        return []
-    return [*finding.checks, *_all_checks(finding.fallback)]
-
-
-def _resolve(
-    finding: _Finding, outcomes: Mapping[tuple[str, tuple[str, ...]], Outcome]
-) -> _Finding:
-    """Keep the claim if every SymPy check agrees; otherwise the fallback, or undecided."""
-    confirmations = []
-    for check in finding.checks:
-        kind, value = outcomes[check.key]
-        if kind == "ok" and agrees(value, check.expected):
-            confirmations.append(f"{check.label} = {value}")
-            continue
-        if kind == "ok":
-            reason = f"{check.label} gave {value}, the rule predicts {check.expected}"
-        elif kind == "timeout":
-            reason = f"{check.label}: {value}"
-        else:
-            reason = f"{check.label} raised {value}"
-        if finding.fallback is not None:
-            fallback = _resolve(finding.fallback, outcomes)
-            return replace(fallback, detail=f"{fallback.detail} [symbolic route failed: {reason}]")
-        detail = f"{finding.detail} — not confirmed: {reason}"
-        return _Finding("undecided", finding.method, detail, finding.evidence)
-    if not confirmations:
-        return finding
-    return replace(finding, detail=f"{finding.detail}; SymPy agrees: {'; '.join(confirmations)}")
-
-
-def _combine(findings: Sequence[_Finding]) -> _Finding:
-    """The conjunction of findings (e.g. S3 = Σ a² < ∞ and Σ b² < ∞)."""
-    if len(findings) == 1:
-        return findings[0]
-    status = combine_statuses([finding.status for finding in findings])
-    deciding = [finding for finding in findings if finding.status == status] or list(findings)
-    rank = {METHOD_SYMBOLIC: 0, METHOD_SERIES_RULE: 1, METHOD_NUMERIC: 2}
-    method = max((finding.method for finding in deciding), key=lambda m: rank.get(m, 3))
-    evidence = {key: value for finding in findings for key, value in finding.evidence.items()}
-    return _Finding(status, method, "; ".join(f.detail for f in findings), evidence)
-
-
-# ---------------------------------------------------------------------------------------------
-# 3. The conditions
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Side:
-    """One schedule as the checks see it: its name, form and the SymPy target."""
-
-    name: str  # "a" or "b"
-    schedule: Schedule
-    form: Asymptotic | None
-    target: Any  # the expression SymPy analyses (schedule, eventual branch or comparison)
-    text: str  # how details name the target
-    itself: bool  # whether target equals the schedule for large n (not just a comparison)
-
-    @property
-    def usable(self) -> bool:
-        return self.form is not None and (self.form.is_zero or self.form.sign == 1)
-
-    def notes(self) -> tuple[str, ...]:
-        """The reduction steps, e.g. 'Min(1/10, 10/(n + 1)) = 10/(n + 1) for large n'."""
-        return self.form.notes if self.form is not None else ()
-
-
-def _intro(*sides: _Side) -> str:
-    return "".join(
-        f"{note}; " for note in unique_in_order(n for side in sides for n in side.notes())
-    )
-
-
-def _side(name: str, schedule: Schedule) -> _Side:
-    form = asymptotic_form_of_expr(schedule.expr)
-    branch = eventual_branch(schedule.expr)
-    if not branch.has(*NOT_FOR_SYMPY):
-        text = f"{name}(n)" if branch == schedule.expr else str(branch)
-        return _Side(name, schedule, form, branch, text, True)
-    target = form.comparison() if form is not None else _ZERO
-    return _Side(name, schedule, form, target, str(target), False)
-
-
-def _exponent_evidence(name: str, form: Asymptotic) -> dict[str, float]:
-    if form.is_zero:
-        return {}
-    evidence = {f"p_{name}": float(form.power), f"q_{name}": float(form.log_power)}
-    if not_provably_zero(form.rate):
-        evidence[f"rate_{name}"] = float(form.rate)
-    return evidence
-
-
-def _series_finding(side: _Side, m: int) -> _Finding:
+def _series_finding(side: Side, m: int) -> Finding:
     """Σ f(n)^m: S1/S2 (m = 1, holds if it diverges) and S3 (m = 2, holds if it converges)."""
-    want_divergence = m == 1
-    square = "²" if m == 2 else ""
-    form = power_form(side.form, m) if side.usable else None
-    rule = series_rule(form) if form is not None else None
-    if form is None or rule is None:
-        return _numeric_series_finding(side.name, side.schedule, m)
-    converges, reason = rule
-    statement = f"Σ {side.name}{square} {'<' if converges else '='} ∞"
-    described = form.describe(f"{side.name}(n){square}")
-    detail = f"{_intro(side)}{described}: {statement} because {reason}"
-    check = SympyCheck(
-        f"Sum({_pow_text(side.text, m)}, (n, 1, oo)).is_convergent()",
-        "converges",
-        (side.target**m,),
-        converges,
-    )
-    status: Status = "holds" if converges != want_divergence else "violated"
-    assert side.form is not None
-    evidence = _exponent_evidence(side.name, side.form)
-    return _Finding(status, METHOD_SERIES_RULE, detail, evidence, (check,))
+    if side.oscillation is not None:
+        return oscillating_series_finding(side, side.oscillation, m)
+    rule = series_rule_finding(side, m)
+    return rule if rule is not None else _numeric_series_finding(side.name, side.schedule, m)
 
 
-def _numeric_series_finding(name: str, function: Callable[..., Any], m: int) -> _Finding:
+def _numeric_series_finding(name: str, function: Callable[..., Any], m: int) -> Finding:
+    # never for a schedule with an oscillating factor: tail_exponent gives it p̂ = nan
     estimate = tail_exponent(function)
     p, borderline = estimate.p_hat, 1 / m
     square = "²" if m == 2 else ""
@@ -296,7 +186,7 @@ def _numeric_series_finding(name: str, function: Callable[..., Any], m: int) -> 
     evidence = {f"p_hat_{name}": p} if math.isfinite(p) else {}
     if math.isnan(p) or abs(p - borderline) < NUMERIC_TOLERANCE:
         band = f"within ±{NUMERIC_TOLERANCE} of the borderline {borderline:g}"
-        return _Finding("undecided", METHOD_NUMERIC, f"{head}, {band}", evidence)
+        return Finding("undecided", METHOD_NUMERIC, f"{head}, {band}", evidence)
     converges = p > borderline
     relation = ">" if converges else "<"
     detail = (
@@ -304,22 +194,10 @@ def _numeric_series_finding(name: str, function: Callable[..., Any], m: int) -> 
         f"if the trend continues"
     )
     status: Status = "holds" if converges == (m == 2) else "violated"
-    return _Finding(status, METHOD_NUMERIC, detail, evidence)
+    return Finding(status, METHOD_NUMERIC, detail, evidence)
 
 
-def _ratio_form(a: _Side, b: _Side) -> Asymptotic | None:
-    return product_form([b.form, power_form(a.form, -1)])
-
-
-def _ratio_target(a: _Side, b: _Side) -> tuple[Any, str]:
-    if a.itself and b.itself:
-        return b.target / a.target, f"{_group(b.text)}/{_group(a.text)}"
-    assert a.form is not None and b.form is not None
-    ratio = b.form.comparison() / a.form.comparison()
-    return ratio, str(ratio)
-
-
-def _ratio_function(a: _Side, b: _Side) -> Callable[[npt.NDArray[np.int64]], Any]:
+def _ratio_function(a: Side, b: Side) -> Callable[[npt.NDArray[np.int64]], Any]:
     def ratio(n: npt.NDArray[np.int64]) -> Any:
         with np.errstate(all="ignore"):
             return b.schedule(n) / a.schedule(n)
@@ -327,7 +205,8 @@ def _ratio_function(a: _Side, b: _Side) -> Callable[[npt.NDArray[np.int64]], Any
     return ratio
 
 
-def _numeric_ratio_finding(a: _Side, b: _Side, condition: Literal["S4", "S6"]) -> _Finding:
+def _numeric_ratio_finding(a: Side, b: Side, condition: Literal["S4", "S6"]) -> Finding:
+    assert a.oscillation is None and b.oscillation is None  # a fit proves nothing about those
     p = tail_exponent(_ratio_function(a, b)).p_hat
     missing = " and ".join(f"{side.name}(n)" for side in (a, b) if not side.usable)
     missing = missing or "b(n)/a(n)"
@@ -338,104 +217,35 @@ def _numeric_ratio_finding(a: _Side, b: _Side, condition: Literal["S4", "S6"]) -
     evidence = {"p_hat_ratio": p} if math.isfinite(p) else {}
     if math.isnan(p) or abs(p) < NUMERIC_TOLERANCE:
         detail = f"{head}, within ±{NUMERIC_TOLERANCE} of 0 (a log factor cannot be told apart)"
-        return _Finding("undecided", METHOD_NUMERIC, detail, evidence)
+        return Finding("undecided", METHOD_NUMERIC, detail, evidence)
     if p < 0:
         detail = f"{head} < 0: b/a grows, so it does not tend to 0"
-        return _Finding("violated", METHOD_NUMERIC, detail, evidence)
+        return Finding("violated", METHOD_NUMERIC, detail, evidence)
     if condition == "S4":
-        return _Finding("holds", METHOD_NUMERIC, f"{head} > 0: b/a → 0", evidence)
+        return Finding("holds", METHOD_NUMERIC, f"{head} > 0: b/a → 0", evidence)
     d_min = 1 / p
     evidence["d_min"] = d_min
     detail = f"{head} > 0: Σ (b/a)^d < ∞ for d > 1/p̂ = {d_min:.3g} if the trend continues"
-    return _Finding("holds", METHOD_NUMERIC, detail, evidence)
+    return Finding("holds", METHOD_NUMERIC, detail, evidence)
 
 
-def _ratio_finding(a: _Side, b: _Side) -> _Finding:
+def _ratio_finding(a: Side, b: Side) -> Finding:
     """S4: b(n)/a(n) → 0, from the exponent pair, checked with sympy.limit."""
-    if a.usable and a.form is not None and a.form.is_zero:
-        detail = f"{_intro(a)}a(n) = 0 for all large n, so b(n)/a(n) is undefined"
-        return _Finding("undecided", METHOD_SYMBOLIC, detail)
-    ratio = _ratio_form(a, b) if a.usable and b.usable else None
-    kind = ratio.limit_class if ratio is not None else None
-    if ratio is None or kind is None:
-        return _numeric_ratio_finding(a, b, "S4")
-    assert a.form is not None and b.form is not None
-    pair = (
-        f"{a.form.describe('a(n)')} and {b.form.describe('b(n)')}, "
-        f"so b(n)/a(n) {'~' if ratio.exact else '≍'} {ratio.formula()}"
-    )
-    target, text = _ratio_target(a, b)
-    evidence = {"ratio_power": float(ratio.power), "ratio_log_power": float(ratio.log_power)}
-    if kind == "zero":
-        expected: Any = _ZERO
-        verdict = "→ 0"
-    elif kind == "infinite":
-        expected = sympy.oo
-        verdict = "→ ∞ (the critic is the slower one): b/a does not tend to 0"
-    else:
-        expected = ratio.coefficient if a.itself and b.itself else _ONE
-        if ratio.exact:
-            verdict = f"→ {format_number(ratio.coefficient)} ≠ 0"
-            evidence["ratio_limit"] = float(ratio.coefficient)
-        else:
-            verdict = "stays between two positive constants: it does not tend to 0"
-    status: Status = "holds" if kind == "zero" else "violated"
-    check = SympyCheck(f"limit({text}, n, oo)", "limit", (target,), expected)
-    detail = f"{_intro(a, b)}{pair} {verdict}"
-    return _Finding(status, METHOD_SYMBOLIC, detail, evidence, (check,))
+    if a.oscillation is not None or b.oscillation is not None:
+        return oscillating_ratio_finding(a, b, "S4")
+    rule = ratio_rule_finding(a, b)
+    return rule if rule is not None else _numeric_ratio_finding(a, b, "S4")
 
 
-def _kt_finding(a: _Side, b: _Side) -> _Finding:
+def _kt_finding(a: Side, b: Side) -> Finding:
     """S6: Σ (b/a)^d < ∞ for some d > 0, by the p-series/Bertrand rule on b/a."""
-    if a.usable and a.form is not None and a.form.is_zero:
-        detail = f"{_intro(a)}a(n) = 0 for all large n, so b(n)/a(n) is undefined"
-        return _Finding("undecided", METHOD_SERIES_RULE, detail)
-    ratio = _ratio_form(a, b) if a.usable and b.usable else None
-    kind = ratio.limit_class if ratio is not None else None
-    if ratio is None or kind is None:
-        return _numeric_ratio_finding(a, b, "S6")
-    assert a.form is not None and b.form is not None
-    if b.form.is_zero:
-        detail = "b(n) = 0 for all large n: Σ (b/a)^d is a finite sum for every d > 0"
-        return _Finding("holds", METHOD_SERIES_RULE, detail, {"d_min": 0.0})
-    target, text = _ratio_target(a, b)
-    head = f"{_intro(a, b)}b(n)/a(n) {'~' if ratio.exact else '≍'} {ratio.formula()}"
-    diverges = SympyCheck(
-        f"limit(n*{_pow_text(text, 'd')}, n, oo) for d > 0",
-        "limit",
-        (N_SYMBOL * target**_D,),
-        sympy.oo,
-    )
-    if kind != "zero":
-        detail = (
-            f"{head} does not tend to 0, so neither does (b/a)^d: Σ (b/a)^d = ∞ for every d > 0"
-        )
-        return _Finding("violated", METHOD_SERIES_RULE, detail, {}, (diverges,))
-    if sign_of(ratio.rate) == 1:
-        detail = f"{head} decays geometrically: Σ (b/a)^d < ∞ for every d > 0 (e.g. d = 1)"
-        evidence: dict[str, float] = {"d_min": 0.0, "d": 1.0}
-        d = _ONE
-    elif sign_of(ratio.power) == 1:
-        d_min = 1 / ratio.power
-        d = sympy.floor(d_min) + 1
-        detail = (
-            f"{head}: Σ (b/a)^d < ∞ when d·{format_exponent(ratio.power)} > 1 (p-series), "
-            f"i.e. for every d > 1/(p_b - p_a) = {format_exponent(d_min)}; e.g. d = {d}"
-        )
-        evidence = {"d_min": float(d_min), "d": float(d)}
-    else:  # b/a ≍ log(n)^(-q): (b/a)^d ≍ log(n)^(-q·d), never summable
-        q = format_exponent(ratio.log_power)
-        detail = (
-            f"{head} → 0 only logarithmically: (b/a)^d ≍ 1/log(n)^({q}·d) and "
-            f"Σ 1/log(n)^({q}·d) = ∞ for every d > 0 (p = 0 ≤ 1, Bertrand)"
-        )
-        return _Finding("violated", METHOD_SERIES_RULE, detail, {}, (diverges,))
-    label = f"Sum({_pow_text(text, d)}, (n, 1, oo)).is_convergent()"
-    converges = SympyCheck(label, "converges", (target**d,), True)
-    return _Finding("holds", METHOD_SERIES_RULE, detail, evidence, (converges,))
+    if a.oscillation is not None or b.oscillation is not None:
+        return oscillating_ratio_finding(a, b, "S6")
+    rule = kt_rule_finding(a, b)
+    return rule if rule is not None else _numeric_ratio_finding(a, b, "S6")
 
 
-def _form_check(side: _Side) -> SympyCheck | None:
+def _form_check(side: Side) -> SympyCheck | None:
     """limit(f(n)/comparison(n)) = coefficient: confirms f ~ coefficient · comparison."""
     form = side.form
     if form is None or not form.exact:
@@ -450,11 +260,13 @@ def _form_check(side: _Side) -> SympyCheck | None:
     )
 
 
-def _rate_form_finding(a: _Side, b: _Side, e_min: float | None) -> _Finding:
+def _rate_form_finding(a: Side, b: Side, e_min: float | None) -> Finding:
     """S7: the Mokkadem–Pelletier form a ~ a0 n^(-p_a), b ~ b0 n^(-p_b), 1/2 < p_a < p_b ≤ 1."""
+    if a.oscillation is not None or b.oscillation is not None:
+        return oscillating_rate_form_finding(a, b)
     if not (a.usable and b.usable):
         detail = "needs exact asymptotic forms a ~ a0/n^p_a and b ~ b0/n^p_b; none was derived"
-        return _Finding("undecided", METHOD_SYMBOLIC, detail)
+        return Finding("undecided", METHOD_SYMBOLIC, detail)
     assert a.form is not None and b.form is not None
     forms = f"{a.form.describe('a(n)')}, {b.form.describe('b(n)')}"
     checks = tuple(check for check in (_form_check(a), _form_check(b)) if check is not None)
@@ -470,9 +282,9 @@ def _rate_form_finding(a: _Side, b: _Side, e_min: float | None) -> _Finding:
     ]
     if not (a.form.exact and b.form.exact):
         detail = f"{forms}: only known up to bounded factors; the rate theorems need a ~ a0/n^p_a"
-        return _Finding("undecided", METHOD_SYMBOLIC, detail)
+        return Finding("undecided", METHOD_SYMBOLIC, detail)
     if problems:
-        return _Finding("violated", METHOD_SYMBOLIC, "; ".join(problems), {}, checks)
+        return Finding("violated", METHOD_SYMBOLIC, "; ".join(problems), {}, checks)
     p_a, p_b = a.form.power, b.form.power
     a0, b0 = a.form.coefficient, b.form.coefficient
     evidence = {"p_a": float(p_a), "p_b": float(p_b), "a0": float(a0), "b0": float(b0)}
@@ -487,10 +299,10 @@ def _rate_form_finding(a: _Side, b: _Side, e_min: float | None) -> _Finding:
     ]
     if failed:
         detail = f"{forms}: {', '.join(failed)}, outside 1/2 < p_a < p_b ≤ 1"
-        return _Finding("violated", METHOD_SYMBOLIC, detail, evidence, checks)
+        return Finding("violated", METHOD_SYMBOLIC, detail, evidence, checks)
     head = f"{forms}: 1/2 < p_a = {format_exponent(p_a)} < p_b = {format_exponent(p_b)} ≤ 1"
     if p_b != 1:
-        return _Finding("holds", METHOD_SYMBOLIC, head, evidence, checks)
+        return Finding("holds", METHOD_SYMBOLIC, head, evidence, checks)
     threshold = 1 / (2 * b0)
     evidence["e_min_threshold"] = float(threshold)
     condition = f"b0 = {format_number(b0)} > 1/(2 e_min), i.e. e_min > {format_number(threshold)}"
@@ -500,15 +312,16 @@ def _rate_form_finding(a: _Side, b: _Side, e_min: float | None) -> _Finding:
             "modulus of the slow Jacobian's eigenvalue closest to 0: a property of the problem "
             "(pass e_min to decide)"
         )
-        return _Finding("undecided", METHOD_SYMBOLIC, detail, evidence)
+        return Finding("undecided", METHOD_SYMBOLIC, detail, evidence)
     evidence["e_min"] = e_min
     ok = bool(b0 * 2 * sympy.nsimplify(e_min) > 1)
     verb = "satisfies" if ok else "fails"
     detail = f"{head}; p_b = 1 needs {condition}: e_min = {e_min:g} {verb} it"
-    return _Finding("holds" if ok else "violated", METHOD_SYMBOLIC, detail, evidence, checks)
+    return Finding("holds" if ok else "violated", METHOD_SYMBOLIC, detail, evidence, checks)
 
 
-def _numeric_monotone_finding(side: _Side, values: npt.NDArray[np.float64]) -> _Finding:
+def _numeric_monotone_finding(side: Side, values: npt.NDArray[np.float64]) -> Finding:
+    assert side.oscillation is None  # a grid scan proves nothing about an oscillating factor
     start = monotone_start(values)
     where = f"{len(DENSE_GRID)} grid points up to n = 10^12"
     if start > _NUMERIC_MONOTONE_LIMIT:
@@ -516,23 +329,25 @@ def _numeric_monotone_finding(side: _Side, values: npt.NDArray[np.float64]) -> _
             f"{side.name}(n) still increases near n = {start} on {where}; "
             "cannot tell whether it stops"
         )
-        return _Finding("undecided", METHOD_NUMERIC, detail)
+        return Finding("undecided", METHOD_NUMERIC, detail)
     detail = (
         f"{side.name}(n) is non-increasing for all n ≥ n0 = {start} on {where} "
         "(n0 estimated on the grid)"
     )
-    return _Finding("holds", METHOD_NUMERIC, detail, {f"n0_{side.name}": float(start)})
+    return Finding("holds", METHOD_NUMERIC, detail, {f"n0_{side.name}": float(start)})
 
 
-def _monotone_finding(side: _Side) -> _Finding:
+def _monotone_finding(side: Side) -> Finding:
     """S5 for one schedule: monotone building blocks, else the derivative's sign, else a grid."""
     name, expr = side.name, side.schedule.expr
+    if side.oscillation is not None:
+        return oscillating_monotone_finding(side, side.oscillation)
     if monotone_direction(expr) in (-1, 0):
         detail = (
             f"{name}(n) is non-increasing for all n ≥ 0 (composed of monotone pieces: "
             "x^p, c^x, exp, log, floor, min, max)"
         )
-        return _Finding("holds", METHOD_SYMBOLIC, detail, {f"n0_{name}": 0.0})
+        return Finding("holds", METHOD_SYMBOLIC, detail, {f"n0_{name}": 0.0})
     with np.errstate(all="ignore"):
         values = side.schedule(DENSE_GRID)
     numeric = _numeric_monotone_finding(side, values)
@@ -543,7 +358,7 @@ def _monotone_finding(side: _Side) -> _Finding:
             f"{name}(n) = {branch} for large n, which is non-increasing; so {name}(n) is "
             f"non-increasing for all n ≥ some n0 (n0 = {start} on a grid)"
         )
-        return _Finding("holds", METHOD_SYMBOLIC, detail, {f"n0_{name}": float(start)})
+        return Finding("holds", METHOD_SYMBOLIC, detail, {f"n0_{name}": float(start)})
     if branch.has(*NOT_FOR_SYMPY):
         return numeric
     derivative = asymptotic_form_of_expr(sympy.diff(branch, N_SYMBOL))
@@ -555,7 +370,7 @@ def _monotone_finding(side: _Side) -> _Finding:
         check = SympyCheck(
             f"is_decreasing({name}, [{start}, oo))", "decreasing", (branch, start), True
         )
-        return _Finding(
+        return Finding(
             "holds", METHOD_SYMBOLIC, detail, {f"n0_{name}": float(start)}, (check,), numeric
         )
     rising = monotone_start(values, increasing=True)
@@ -563,11 +378,11 @@ def _monotone_finding(side: _Side) -> _Finding:
     check = SympyCheck(
         f"is_strictly_increasing({name}, [{rising}, oo))", "increasing", (branch, rising), True
     )
-    return _Finding("violated", METHOD_SYMBOLIC, detail, {}, (check,), numeric)
+    return Finding("violated", METHOD_SYMBOLIC, detail, {}, (check,), numeric)
 
 
 # ---------------------------------------------------------------------------------------------
-# 4. The report
+# 2. The report
 # ---------------------------------------------------------------------------------------------
 
 
@@ -639,7 +454,7 @@ def check_step_sizes(
     if sympy_timeout is not None and not sympy_timeout > 0:
         raise ValueError(f"sympy_timeout must be > 0 seconds or None, got {sympy_timeout!r}")
     a, b = _side("a", as_schedule(critic)), _side("b", as_schedule(actor))
-    plan: dict[str, list[_Finding]] = {
+    plan: dict[str, list[Finding]] = {
         "S1": [_series_finding(a, 1)],
         "S2": [_series_finding(b, 1)],
         "S3": [_series_finding(a, 2), _series_finding(b, 2)],
@@ -652,13 +467,13 @@ def check_step_sizes(
         check.key: check
         for findings in plan.values()
         for finding in findings
-        for check in _all_checks(finding)
+        for check in all_checks(finding)
     }
     outcomes = run_sympy([(check.task, check.args) for check in checks.values()], sympy_timeout)
     by_key = dict(zip(checks, outcomes, strict=True))
     verdicts = []
     for condition_id, findings in plan.items():
-        finding = _combine([_resolve(f, by_key) for f in findings])
+        finding = combine([resolve(f, by_key) for f in findings])
         name, theorems = _CONDITIONS[condition_id]
         verdicts.append(
             Verdict(
