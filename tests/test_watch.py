@@ -301,3 +301,32 @@ def test_every_key_a_watched_loop_records_is_in_the_glossary() -> None:
     _, w, _ = _loop("two", watch=True, iterations=12)
     recorded = set(w.recorder.series()) | set(w.monitor.series())
     assert recorded - documented == set()
+
+
+@pytest.mark.parametrize("steps_per_scheduler_step", [1, 3])
+def test_a_torch_scheduler_becomes_the_schedule_of_the_update_index(
+    steps_per_scheduler_step: int,
+) -> None:
+    # ExponentialLR(γ = 0.9) stepped every K optimiser steps: a(n) = 0.1·0.9^floor(n/K), whose
+    # sum is finite (K·0.1/(1 - 0.9) = K), so S1 (Σ a = ∞) is violated, proven.
+    actor, critic = nn.Linear(2, 2), nn.Linear(2, 1)
+    opt = torch.optim.SGD([*actor.parameters(), *critic.parameters()], lr=0.1)
+    scheduler = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.9)
+    applied = []
+    with acconv.watch(opt, actor=actor, critic=critic, scheduler=scheduler, observers=[]) as w:
+        for step in range(30):
+            opt.zero_grad()
+            (actor(torch.ones(1, 2)).sum() + critic(torch.ones(1, 2)).sum()).backward()
+            applied.append(opt.param_groups[0]["lr"])
+            opt.step()
+            if (step + 1) % steps_per_scheduler_step == 0:
+                scheduler.step()
+    facts = w.facts()
+    assert facts.critic_lr is not None and facts.actor_lr is not None
+    assert facts.critic_lr.text == facts.actor_lr.text
+    np.testing.assert_allclose(facts.critic_lr(np.arange(30)), applied, rtol=1e-12)
+    from acconv.theory_checks.learner_steps import step_sizes_of
+
+    steps = step_sizes_of(facts)
+    assert steps is not None and steps["S1"].status == "violated"
+    assert steps["S4"].status == "violated"  # one rate for both roles
