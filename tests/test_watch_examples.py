@@ -197,3 +197,11 @@ def test_saved_folder_is_read_back_by_acconv_report(
     html = (folder / "report.html").read_text(encoding="utf-8")
     assert watch.name in html
     assert (folder / "summary.md").is_file()
+
+
+def test_the_docs_page_includes_both_examples_verbatim() -> None:
+    root = Path(__file__).resolve().parents[1]
+    page = (root / "docs" / "journeys" / "own_loop.md").read_text(encoding="utf-8")
+    for module in (cleanrl_ppo, two_timescale_sgd):
+        assert f'--8<-- "acconv/examples/{Path(str(module.__file__)).name}"' in page
+    assert " journeys/own_loop.md" in (root / "mkdocs.yml").read_text(encoding="utf-8")

@@ -37,7 +37,7 @@ What the verdicts say, and why this loop is outside the two-timescale theorems:
   every check that needs λ(θ) or a mean field is undecided; the loop's losses and its
   sampling are not visible to a watch either.
 
-Run: ``python -m acconv.examples.cleanrl_ppo [folder]`` (about 10 s) prints every verdict and
+Run: ``python -m acconv.examples.cleanrl_ppo [folder]`` (about 8 s) prints every verdict and
 saves the run to ``folder`` (default ``results/cleanrl_ppo``) for ``acconv report``.
 """
 
@@ -82,7 +82,7 @@ class Options:
     learning_rate: float = 2.5e-4
     """Adam's initial learning rate"""
     anneal_lr: bool = True
-    """anneal the learning rate linearly to 0 over the iterations, by hand"""
+    """anneal the learning rate linearly towards 0 over the iterations, by hand"""
     declare_lr: bool = False
     """pass the annealing law to acconv.watch as critic_lr=/actor_lr= (off: acconv records it)"""
     gamma: float = 0.99

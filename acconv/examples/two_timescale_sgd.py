@@ -34,7 +34,7 @@ What acconv can then say: S1–S5 hold (symbolic), the optimiser verdict holds (
 step is lr × gradient), and the tracking error falls along the run. The hypotheses about the
 loop's losses and its sampling stay ``undecided``: a watched loop does not show them.
 
-Run: ``python -m acconv.examples.two_timescale_sgd [folder]`` (about 5 s) prints every verdict
+Run: ``python -m acconv.examples.two_timescale_sgd [folder]`` (about 10 s) prints every verdict
 and saves the run to ``folder`` (default ``results/two_timescale_sgd``) for ``acconv report``.
 """
 
