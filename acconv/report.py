@@ -342,7 +342,12 @@ def _plot(
 
 def _figures(group: _Group) -> list[_Figure]:
     figures: list[_Figure] = []
-    has = group.curves.__contains__
+
+    def has(metric: str) -> bool:
+        # A quantity a learner cannot see is logged as NaN (a watched loop's returns): a curve
+        # with no finite value has nothing to draw, and on log axes matplotlib refuses it.
+        return metric in group.curves and bool(np.isfinite(group.matrix(metric)[1]).any())
+
     if has("exact/gap"):
         figures.append(
             _plot(

@@ -10,7 +10,7 @@ function: a lazy import is still an arrow. The layers, from the ground up:
     instruments   instrument
     bridges       adapters, testing, pytest_plugin
     experiments   spec, runner, report, reproduce
-    entry         cli, acconv (the package's __init__)
+    entry         cli, acconv (the package's __init__), examples (user loops: ``import acconv``)
 
 An arrow may point down or stay in its layer, never up, with two rules on top: theory_checks
 imports no learner and no bridge (checks decide from facts, never from a learner's class), and
@@ -57,6 +57,9 @@ LAYERS: dict[str, int] = {
     "reproduce": 5,
     "cli": 6,
     "__init__": 6,
+    # Example loops: user code that imports the package as a user does (``acconv.watch``), so
+    # they sit with the entry points; nothing in acconv imports them.
+    "examples": 6,
 }
 
 # Deprecated shims kept for one release (CHANGELOG.md, "Deprecated"): each delegates to the

@@ -45,7 +45,8 @@ def test_tutorial_runs_and_its_claims_hold(script: Path) -> None:
 def test_tutorial_ends_with_exercises_that_change_one_setting(script: Path) -> None:
     text = script.read_text(encoding="utf-8")
     exercises = text[text.index("# %% Exercises") :]
-    assert len(re.findall(r"^# \d\. ", exercises, re.MULTILINE)) in (2, 3)
+    # Two to four: tutorial 2's fourth carries its actor-critic over to acconv.watch.
+    assert len(re.findall(r"^# \d\. ", exercises, re.MULTILINE)) in (2, 3, 4)
     assert "predict" in exercises.lower()
 
 

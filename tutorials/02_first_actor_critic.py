@@ -155,3 +155,9 @@ print("\nAll claims of tutorial 2 hold.")
 #    faster than the actor (S4)? Predict whether the tracking verdict still holds.
 # 3. Set tau=0.0. Predict what happens to the gap V*(ρ) - J and to the A8 (bounded iterates)
 #    verdict; tutorial 3 explains it.
+# 4. The same two timescales in a PyTorch loop: acconv/examples/two_timescale_sgd.py trains
+#    an actor and a critic network with two SGD optimisers under acconv.watch (docs: "Check your
+#    own training loop"). Run it with the actor as fast as the critic:
+#    watch = run(iterations=300, actor_lr="0.1/(1 + n/100)**0.6"), then print
+#    watch.report().step_sizes.conditions and watch.monitor.series()["track/error"]. Predict
+#    S4, A2 and the optimizer verdict, and whether the tracking error still falls.
