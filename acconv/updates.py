@@ -23,7 +23,16 @@ Mode = Literal["sampled", "expected"]
 
 
 def read_only_copy(array: FloatArray) -> FloatArray:
-    """A float64 copy that cannot be written: what events and updates hand to observers."""
+    """A float64 copy that cannot be written: what events and updates hand to observers. An
+    array that is already one (float64, read-only, owning its data: made by this function) is
+    handed on as it is, so a learner that repeats an unchanged table does not copy it again."""
+    if (
+        isinstance(array, np.ndarray)
+        and array.dtype == np.float64
+        and not array.flags.writeable
+        and array.base is None
+    ):
+        return array
     copy = np.array(array, dtype=np.float64)
     copy.setflags(write=False)
     return copy

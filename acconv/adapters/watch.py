@@ -31,8 +31,10 @@ the watch evaluates the networks on every state of the environment's model (``en
 ``env.unwrapped.mdp``), or on ``probe=`` observations otherwise; actor and critic given as
 modules are used directly on a probe set captured from the actor's first inputs. θ is the
 centred log-policy table, ω the value table, and with a model λ(θ) = V^{softmax(θ)} is exact, so
-the tracking error ‖V_ω - V^π‖ is exact. Tables are refreshed at log-spaced updates (the
-observers' grids) and after the last one; the event of update n carries the policy after it.
+the tracking error ‖V_ω - V^π‖ is exact. The tables, the gradient norms and the step norms are
+computed at the updates the observers record metrics at (their ``points_per_decade`` grids)
+and after the last one; in between an event carries the last tables and NaN norms. The event of
+update n carries the policy after it.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ from acconv.policies import centred, softmax_policy
 from acconv.schedules import Schedule, ScheduleError, as_schedule, constant
 from acconv.theory_checks import AssumptionReport, assumption_report
 from acconv.theory_checks.verdicts import Verdict
-from acconv.updates import Task, UpdateInfo
+from acconv.updates import Task, UpdateInfo, read_only_copy
 
 __all__ = ["Watch", "watch"]
 
@@ -156,13 +158,16 @@ class Watch:
         actor_module = actor if isinstance(actor, nn.Module) and optimizer is not None else None
         if self._model is None and self._probe is None and actor_module is not None:
             self._capture = actor_module.register_forward_pre_hook(self._capture_probe)
-        self._activation = _activation(actor, critic)
+        self._activation = _activation(
+            actor, critic, *(getattr(fn, "__self__", None) for fn in (policy, value))
+        )
         self._emitter = Emitter(self.observers)
         self._started = False
         self._closed = False
         self._pending: dict[str, Any] | None = None
         self._n = 0
         self._tables: tuple[FloatArray, FloatArray] | None = None
+        self._policy: FloatArray | None = None
         self._due: set[int] = set()
         self._lr_record: dict[str, list[float]] = {"critic": [], "actor": []}
         self._scheduler_steps: dict[str, list[int]] = {"critic": [], "actor": []}
@@ -174,6 +179,9 @@ class Watch:
             self._handles.append(opt.register_step_post_hook(self._after_step))
         params = [p for role in ("actor", "critic") for p in self._roles[role]]
         self._params = list({id(p): p for p in params}.values())
+        self._group = {
+            role: _group_of(self._optimizers, params) for role, params in self._roles.items()
+        }
         self._index = {
             role: [i for i, p in enumerate(self._params) if any(p is q for q in self._roles[role])]
             for role in ("actor", "critic")
@@ -205,19 +213,22 @@ class Watch:
         if "critic" in roles and self._pending is not None and self._pending["critic_steps"]:
             self._flush()
         pending = self._pending_update()
-        with torch.no_grad():
-            for role in roles:
-                grads = [self._params[i].grad for i in self._index[role]]
-                pending[f"{role}_grad_norm"] = _norm([g for g in grads if g is not None])
-                lr = _role_lr(optimizer, self._roles[role])
-                pending[f"{role}_lr"] += lr
-                pending[f"{role}_steps"] += 1
-                self._lr_record[role].append(lr)
-                sched = self._schedulers.get(role)
-                self._scheduler_steps[role].append(
-                    int(sched.last_epoch) if sched is not None else -1
-                )
-            self._before = [p.detach().clone() for p in self._params]
+        # Norms (a clone of the parameters, foreach norms) only for the updates the observers
+        # record; the learning rates at every step.
+        measure = self._n in self._due
+        for role in roles:
+            lr = float(optimizer.param_groups[self._group[role]]["lr"])
+            pending[f"{role}_lr"] += lr
+            pending[f"{role}_steps"] += 1
+            self._lr_record[role].append(lr)
+            sched = self._schedulers.get(role)
+            self._scheduler_steps[role].append(int(sched.last_epoch) if sched is not None else -1)
+        if measure:
+            with torch.no_grad():
+                for role in roles:
+                    grads = [self._params[i].grad for i in self._index[role]]
+                    pending[f"{role}_grad_norm"] = _norm([g for g in grads if g is not None])
+                self._before = [p.detach().clone() for p in self._params]
 
     def _after_step(self, optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
         pending = self._pending_update()
@@ -229,24 +240,23 @@ class Watch:
                 idx = self._index[role]
                 diffs = [self._params[i].detach() - before[i] for i in idx]
                 norm = _norm(diffs)
-                pending[f"{role}_update_norm"] = math.hypot(pending[f"{role}_update_norm"], norm)
+                previous = pending[f"{role}_update_norm"]
+                total = norm if math.isnan(previous) else math.hypot(previous, norm)
+                pending[f"{role}_update_norm"] = total
         self._before = None
 
     # -- the run -------------------------------------------------------------------------------
 
     def _pending_update(self) -> dict[str, Any]:
         if self._pending is None:
-            self._pending = {
-                key: 0.0
-                for key in (
-                    "critic_lr",
-                    "actor_lr",
-                    "critic_grad_norm",
-                    "actor_grad_norm",
-                    "critic_update_norm",
-                    "actor_update_norm",
-                )
-            }
+            self._pending = {"critic_lr": 0.0, "actor_lr": 0.0}
+            self._pending.update(
+                {
+                    f"{role}_{what}": math.nan  # measured at the recorded updates only
+                    for role in ("critic", "actor")
+                    for what in ("grad_norm", "update_norm")
+                }
+            )
             self._pending.update(critic_steps=0, actor_steps=0)
         return self._pending
 
@@ -256,9 +266,7 @@ class Watch:
         n_states, n_actions = tables[0].shape if tables is not None else (0, 0)
         self._task = Task(int(n_states), int(n_actions), self._gamma, self._model)
         self._tables = tables
-        self._due = set(log_spaced(self.n_updates, 10).tolist()) | set(
-            log_spaced(self.n_updates, 40).tolist()
-        )
+        self._due = _recorded_updates(self.observers, self.n_updates)
         self._facts = self._make_facts(final=False)
         self._emitter.start(self._facts, self._task, self.n_updates)
 
@@ -270,10 +278,11 @@ class Watch:
         n = self._n
         if last or n in self._due:
             tables = self._evaluate()
-            if tables is not None:
-                self._tables = tables
+            if tables is not None:  # read-only: events hand them on without copying
+                self._tables = (read_only_copy(tables[0]), read_only_copy(tables[1]))
+                self._policy = read_only_copy(softmax_policy(tables[0], 1.0))
         theta, omega = self._tables if self._tables is not None else (np.zeros((0, 0)), np.zeros(0))
-        policy = softmax_policy(theta, 1.0) if theta.size else theta
+        policy = self._policy if self._policy is not None else theta
         info = UpdateInfo(
             n=n,
             a_n=pending["critic_lr"],
@@ -448,10 +457,13 @@ class Watch:
         """Every verdict of the run, decided in :mod:`acconv.theory_checks`."""
         return list(self.report().verdicts)
 
-    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
-        """Write the run as a standard acconv run folder (atomic) that ``acconv report`` reads.
+    def save(self, path: str | Path, *, seed: int = 0, overwrite: bool = False) -> Path:
+        """Write the run as a standard acconv run folder (atomic) that ``acconv report`` reads;
+        ``seed`` tells runs of several seeds apart in reports.
 
         ``path`` must not exist, unless it is an acconv run folder and ``overwrite`` is set."""
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise ValueError(f"seed is {seed!r}, expected an integer >= 0")
         from acconv.results import read_manifest, write_run
 
         folder = Path(path)
@@ -469,7 +481,7 @@ class Watch:
         ordered = [(n, metric, value) for (n, metric), value in sorted(rows.items())]
         steps = report.step_sizes
         verdicts = {
-            "run_id": f"{self.name}/watch/seed-0",
+            "run_id": f"{self.name}/watch/seed-{seed}",
             "step_sizes": None if steps is None else steps.to_dict(),
             "observers": [v.to_dict() for v in report.verdicts],
             "theorems": dict(report.theorems),
@@ -494,8 +506,8 @@ class Watch:
         manifest["environment"] = environment_info()
         return write_run(
             folder,
-            run_id=f"{self.name}/watch/seed-0",
-            seed=0,
+            run_id=f"{self.name}/watch/seed-{seed}",
+            seed=seed,
             rows=ordered,
             verdicts=verdicts,
             manifest=manifest,
@@ -655,12 +667,28 @@ def _one_rate(optimizer: Any, roles: dict[str, list[Any]]) -> bool:
     return False
 
 
-def _role_lr(optimizer: torch.optim.Optimizer, params: list[torch.nn.Parameter]) -> float:
+def _group_of(optimizers: list[torch.optim.Optimizer], params: list[Any]) -> int:
+    """The index of the param group that holds a role's first parameter (its learning rate)."""
     ids = {id(p) for p in params}
-    for group in optimizer.param_groups:
-        if any(id(p) in ids for p in group["params"]):
-            return float(group["lr"])
-    return 0.0
+    for optimizer in optimizers:
+        for i, group in enumerate(optimizer.param_groups):
+            if any(id(p) in ids for p in group["params"]):
+                return i
+    return 0
+
+
+def _recorded_updates(observers: Sequence[Any], n_updates: int) -> set[int]:
+    """The updates the observers record metrics at: the union of their log-spaced grids
+    (``points_per_decade``; 10, the Recorder's and the monitor's default, when no observer
+    states one). The monitor's denser trajectory grid feeds only the mean-field checks (the
+    slow ODE's shadowing), which a watched loop, having no mean field, never runs: its tables
+    are not refreshed for it."""
+    densities = {
+        int(density)
+        for observer in observers
+        if isinstance(density := getattr(observer, "points_per_decade", None), int)
+    } or {10}
+    return {int(n) for density in densities for n in log_spaced(n_updates, density)}
 
 
 def _plain_sgd(optimizer: torch.optim.Optimizer) -> bool:
