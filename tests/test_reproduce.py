@@ -42,12 +42,14 @@ def test_package_data_ships_every_spec_and_claim_readme() -> None:
         "neural_ppo_vs_sb3",
         "neural_two_timescale",
         "neural_rudder",
+        "watched_loops",
     }
     # The neural claims say which extra they need, so a core install skips them and says so.
     assert {e.claim for e in entries if e.needs == ("neural",)} == {
         "neural_ppo_vs_sb3",
         "neural_two_timescale",
         "neural_rudder",
+        "watched_loops",
     }
 
 

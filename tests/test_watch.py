@@ -283,14 +283,37 @@ def test_a_probe_of_the_actors_first_inputs_gives_tables_without_a_model() -> No
     opt = torch.optim.SGD([*actor.parameters(), *critic.parameters()], lr=0.1)
     g = torch.Generator().manual_seed(0)
     with acconv.watch(opt, actor=actor, critic=critic, probe_size=8) as w:
+        with torch.no_grad():  # a rollout: the actor sees 3 × 4 observations before any step
+            for _ in range(3):
+                actor(torch.randn(4, 4, generator=g))
         for _ in range(5):
             x = torch.randn(4, 4, generator=g)
             opt.zero_grad()
             (actor(x).logsumexp(-1).sum() + critic(x).sum()).backward()
             opt.step()
     assert w.facts().config["tables"] == "probe"
-    theta = w.monitor.trace().snapshots[-1].theta
-    assert theta.shape == (8, 3) and math.isclose(float(theta.sum()), 0.0, abs_tol=1e-9)
+    # The probe: the first probe_size = 8 of the 12 rows seen before the first step, fixed.
+    trace = w.monitor.trace()
+    assert {s.theta.shape for s in trace.snapshots} == {(8, 3)}
+    assert math.isclose(float(trace.snapshots[-1].theta.sum()), 0.0, abs_tol=1e-9)
+
+
+def test_the_probe_is_fixed_at_the_first_step_even_when_it_is_short() -> None:
+    # One observation per rollout step, then the loss's batch of the same 2: the actor sees
+    # 2 + 2 rows before the first step, a 4-row probe for good (it used to keep growing and
+    # break the tables' shape, seen on CartPole with one environment).
+    actor, critic = nn.Sequential(nn.Linear(4, 3)), nn.Sequential(nn.Linear(4, 1))
+    opt = torch.optim.SGD([*actor.parameters(), *critic.parameters()], lr=0.1)
+    g = torch.Generator().manual_seed(0)
+    with acconv.watch(opt, actor=actor, critic=critic, probe_size=256) as w:
+        for _ in range(6):
+            x = torch.randn(2, 4, generator=g)
+            for row in x:
+                actor(row[None])
+            opt.zero_grad()
+            (actor(x).logsumexp(-1).sum() + critic(x).sum()).backward()
+            opt.step()
+    assert {s.theta.shape for s in w.monitor.trace().snapshots} == {(4, 3)}
 
 
 def test_every_key_a_watched_loop_records_is_in_the_glossary() -> None:

@@ -104,8 +104,8 @@ class Watch:
             tables and λ(θ). ``gamma`` overrides its discount.
         policy, value: functions of a batch of observations (state indices on a model) giving
             action logits and state values; default: the actor and critic modules.
-        probe: observations to evaluate the tables on without a model (default: the first
-            ``probe_size`` inputs of the actor module).
+        probe: observations to evaluate the tables on without a model (default: the actor
+            module's inputs before the first optimiser step, at most ``probe_size`` rows).
         observers: acconv observers (default: a :class:`~acconv.instrument.Recorder` and a
             :class:`~acconv.instrument.TwoTimescaleMonitor`, as ``.recorder``, ``.monitor``).
         n_updates: the number of updates the loop will make, if known (it sets the observers'
@@ -262,6 +262,11 @@ class Watch:
 
     def _start(self) -> None:
         self._started = True
+        if self._capture is not None:  # the probe is what the actor saw before the first step
+            self._capture.remove()
+            self._capture = None
+            if self._probe is not None:
+                self._probe = self._probe[: self._probe_size].clone()
         tables = self._evaluate()
         n_states, n_actions = tables[0].shape if tables is not None else (0, 0)
         self._task = Task(int(n_states), int(n_actions), self._gamma, self._model)
