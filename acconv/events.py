@@ -11,7 +11,7 @@ they cannot change the learner.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -29,6 +29,7 @@ __all__ = [
     "StartEvent",
     "UpdateEvent",
     "check_observers",
+    "tables_read_at",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -72,7 +73,11 @@ class EndEvent:
 
 
 class Observer(Protocol):
-    """Anything that watches a run. All three hooks must exist (they may do nothing)."""
+    """Anything that watches a run. All three hooks must exist (they may do nothing).
+
+    An observer may also say at which updates it reads an event's tables, with a method
+    ``reads_tables_at(event: StartEvent) -> Collection[int]`` (see :func:`tables_read_at`).
+    """
 
     def on_start(self, event: StartEvent) -> None: ...
 
@@ -94,6 +99,33 @@ def check_observers(observers: Any, name: str = "observers") -> tuple[Observer, 
                 f"{name}[{i}] is {observer!r}, expected on_start, on_update and on_end"
             )
     return tuple(observers)
+
+
+def tables_read_at(observers: Sequence[Observer], event: StartEvent) -> frozenset[int] | None:
+    """The updates n whose tables some observer reads, or None when one does not say.
+
+    The tables of an :class:`UpdateEvent` are ``info.theta``, ``info.omega`` and ``policy``. An
+    observer says at which updates it reads them with an optional method
+    ``reads_tables_at(event) -> Collection[int]``, given the run's start event (the Recorder and
+    the TwoTimescaleMonitor read them at their log-spaced grids); this is the union of those
+    sets. One observer without the method may read any update's tables: the answer is then None.
+    Every observer may read every event's scalars (n, step sizes, losses, diagnostics) and, in
+    ``on_end``, the last event's tables, which the union does not list.
+
+    A learner whose tables are costly (networks evaluated on every state: the SB3 callback)
+    computes them at these updates and at its last one, and sends the last computed tables
+    otherwise: every observer then records what it would have recorded with tables computed at
+    every update.
+    """
+    union: set[int] = set()
+    for observer in observers:
+        reads: Callable[[StartEvent], Collection[int]] | None = getattr(
+            observer, "reads_tables_at", None
+        )
+        if not callable(reads):
+            return None
+        union.update(int(n) for n in reads(event))
+    return frozenset(union)
 
 
 class Emitter:

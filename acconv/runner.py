@@ -259,6 +259,10 @@ def execute(run: RunConfig, progress: Callable[[int, int], None] | None = None) 
 class _Facts:
     """An observer that keeps the learner's facts and every update's diagnostics."""
 
+    def reads_tables_at(self, event: Any) -> set[int]:
+        """No update's tables (:func:`acconv.events.tables_read_at`)."""
+        return set()
+
     def __init__(self) -> None:
         self.facts: Any = None
         self.diagnostics: list[tuple[int, Mapping[str, float]]] = []
@@ -304,8 +308,11 @@ class _Progress:
             self.report(done, self.total)
 
     def on_end(self, event: Any) -> None:
-        if event.facts is not None:
-            self.facts = event.facts  # what the run completed (a watched loop's rates)
+        return None
+
+    def reads_tables_at(self, event: Any) -> set[int]:
+        """No update's tables (:func:`acconv.events.tables_read_at`)."""
+        return set()
 
 
 def _run_and_write(run: RunConfig, out_dir: str, queue: Any = None) -> str:

@@ -7,6 +7,7 @@ learning rate. Runs are tiny (64-step rollouts, a few updates) and seeded.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +18,7 @@ import pytest
 pytest.importorskip("stable_baselines3")
 import torch
 from stable_baselines3 import A2C, PPO
+from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.utils import LinearSchedule
 
 import acconv  # noqa: F401  (registers the acconv/ environments)
@@ -25,7 +27,9 @@ from acconv.adapters.sb3 import (
     sb3_step_sizes,
     translate_learning_rate,
 )
+from acconv.adapters.sb3 import callback as callback_module
 from acconv.adapters.sb3.callback import _batch_returns
+from acconv.instrument import log_spaced
 from acconv.instrument.events import EndEvent, StartEvent, UpdateEvent
 from acconv.mdp import FiniteMDP, from_gymnasium
 from acconv.testing import (
@@ -197,6 +201,16 @@ def test_batch_returns_of_complete_episodes_by_hand() -> None:
     assert _batch_returns(rewards, np.array([[1.0], [0.0], [0.0], [0.0]]), 0.5)[0] == 0
 
 
+def test_batch_returns_of_several_episodes_in_several_columns_by_hand() -> None:
+    rewards = np.array([[1.0, 1.0], [2.0, 1.0], [3.0, 1.0], [4.0, 1.0], [5.0, 1.0]])
+    starts = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 0.0], [1.0, 1.0]])
+    # column 0: steps 0-1 give 1 + 0.5·2 = 2, steps 2-3 give 3 + 0.5·4 = 5 (step 4 never ends);
+    # column 1: steps 1-3 give 1 + 0.5 + 0.25 = 1.75. Three episodes, mean 8.75 / 3.
+    count, mean = _batch_returns(rewards, starts, 0.5)
+    assert count == 3
+    assert mean == pytest.approx(8.75 / 3, rel=1e-15)
+
+
 # ---------------------------------------------------------------------------------------------
 # step sizes
 # ---------------------------------------------------------------------------------------------
@@ -291,6 +305,153 @@ def test_assert_converges_reads_the_sb3_run_s_exact_gap(lake_run: Any) -> None:
     # J ≥ 0 (rewards ≥ 0), so the gap is at most V*(ρ) = 0.542 at γ = 0.99 (the value in
     # benchmarks/bench_tabular_vs_sb3.py's docstring); 0.5421 is just above it.
     assert_converges(callback.recorder, below=0.5421)
+
+
+# ---------------------------------------------------------------------------------------------
+# tables only where observers read them (A2C's 5-step updates)
+# ---------------------------------------------------------------------------------------------
+
+A2C_UPDATES = 150  # A2C's default n_steps = 5: 750 environment steps
+
+
+def _read_by_default(n_updates: int) -> set[int]:
+    """The updates whose tables the default Recorder (10 per decade) and TwoTimescaleMonitor
+    (10 per decade, its trajectory 40) read on a network run (no mean field)."""
+    return set(log_spaced(n_updates, 10).tolist()) | set(log_spaced(n_updates, 40).tolist())
+
+
+class CaptureRead(Capture):
+    """Keeps every event, and says it reads the tables where the default observers do."""
+
+    def reads_tables_at(self, event: StartEvent) -> set[int]:
+        return _read_by_default(event.n_updates)
+
+
+class StopAt(BaseCallback):
+    """Another SB3 callback: stops SB3 once ``timesteps`` environment steps are done."""
+
+    def __init__(self, timesteps: int) -> None:
+        super().__init__()
+        self.timesteps = timesteps
+
+    def _on_step(self) -> bool:
+        return self.num_timesteps < self.timesteps
+
+
+def _a2c_lake_run(
+    capture: Capture, timesteps: int = 5 * A2C_UPDATES, stop_at: int | None = None
+) -> ConvergenceCallback:
+    env, mdp = _lake()
+    callback = ConvergenceCallback(mdp=mdp)
+    callback.observers = (*callback.observers, capture)
+    model = A2C("MlpPolicy", env, seed=0, device="cpu")
+    callbacks: list[BaseCallback] = [callback] if stop_at is None else [callback, StopAt(stop_at)]
+    model.learn(timesteps, callback=callbacks)
+    return callback
+
+
+@pytest.fixture(scope="module")
+def a2c_lake_runs() -> tuple[Any, Any]:
+    """The same seeded A2C run twice: every update's tables (a Capture does not say which it
+    reads), and tables only where the observers read them (CaptureRead says it)."""
+    every, sparse = Capture(), CaptureRead()
+    return (_a2c_lake_run(every), every), (_a2c_lake_run(sparse), sparse)
+
+
+def test_observers_record_the_same_when_tables_are_evaluated_only_where_they_read(
+    a2c_lake_runs: Any,
+) -> None:
+    (every, _), (sparse, _) = a2c_lake_runs
+    assert every.n_updates == sparse.n_updates == A2C_UPDATES
+    assert sparse.recorder.rows == every.recorder.rows
+    assert sparse.monitor.rows == every.monitor.rows
+    full, thin = every.monitor.trace(), sparse.monitor.trace()
+    np.testing.assert_array_equal(thin.trajectory_n, full.trajectory_n)
+    np.testing.assert_array_equal(thin.trajectory_theta, full.trajectory_theta)
+    assert thin.diagnostics == full.diagnostics
+
+
+def test_events_carry_exact_tables_where_read_and_the_last_evaluated_ones_between(
+    a2c_lake_runs: Any,
+) -> None:
+    (_, every), (_, sparse) = a2c_lake_runs
+    read = _read_by_default(A2C_UPDATES) | {A2C_UPDATES - 1}
+    for exact, event in zip(every.updates, sparse.updates, strict=True):
+        n = event.info.n
+        # the scalars are every update's own
+        assert (event.info.a_n, event.info.n_episodes, event.env_steps) == (
+            exact.info.a_n,
+            exact.info.n_episodes,
+            exact.env_steps,
+        )
+        assert event.info.mean_return == pytest.approx(exact.info.mean_return, nan_ok=True)
+        assert dict(event.info.diagnostics) == dict(exact.info.diagnostics)
+        if n in read:  # θ, ω after update n and π_n (its sampler), as at every update
+            np.testing.assert_array_equal(event.info.theta, exact.info.theta)
+            np.testing.assert_array_equal(event.info.omega, exact.info.omega)
+            np.testing.assert_array_equal(event.policy, exact.policy)
+    # between read updates the tables are carried: some events repeat their predecessor's
+    carried = [
+        after.info.n
+        for before, after in itertools.pairwise(sparse.updates)
+        if np.array_equal(after.info.theta, before.info.theta)
+    ]
+    assert carried and not set(carried) & read
+    # π_{n+1} = softmax(θ of event n) at every n, carried or not: one evaluation gives both
+    for before, after in itertools.pairwise(sparse.updates):
+        theta = before.info.theta
+        soft = np.exp(theta) / np.exp(theta).sum(axis=1, keepdims=True)
+        np.testing.assert_allclose(after.policy, soft, rtol=1e-9)
+    np.testing.assert_array_equal(sparse.end.policy, every.end.policy)
+
+
+def test_the_networks_are_evaluated_once_per_rollout_next_to_a_read_update(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = [0]
+    evaluate = callback_module.policy_tables
+
+    def counted(policy: Any, observations: Any) -> Any:
+        calls[0] += 1
+        return evaluate(policy, observations)
+
+    monkeypatch.setattr(callback_module, "policy_tables", counted)
+    _a2c_lake_run(CaptureRead())
+    read = _read_by_default(A2C_UPDATES)
+    # the end of rollout n evaluates θ, ω of update n-1 and π_n when n-1 or n is read (n = 0:
+    # the first tables); training's end evaluates the last update's θ, ω and the end event's π.
+    expected = sum(1 for n in range(A2C_UPDATES) if n in read or n - 1 in read) + 1
+    assert calls[0] == expected < 2 * A2C_UPDATES  # before: two evaluations per update
+    calls[0] = 0
+    _a2c_lake_run(Capture())  # an observer that does not say: one evaluation per rollout
+    assert calls[0] == A2C_UPDATES + 1
+
+
+def test_a_run_another_callback_stops_between_read_updates_ends_on_exact_tables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    read = _read_by_default(A2C_UPDATES)
+    # the last update k: neither k nor k-1 is read, so π_k was not evaluated at its rollout's end
+    k = next(n for n in range(60, A2C_UPDATES) if not {n - 1, n, n + 1} & read)
+    stop = 5 * (k + 1) + 2  # two steps into rollout k+1: SB3 stops before training on it
+    kept = []
+    policy_at = ConvergenceCallback._policy_at
+
+    def spied(self: ConvergenceCallback, parameters: Any) -> Any:
+        kept.append(parameters)
+        return policy_at(self, parameters)
+
+    monkeypatch.setattr(ConvergenceCallback, "_policy_at", spied)
+    every, sparse = Capture(), CaptureRead()
+    full = _a2c_lake_run(every, stop_at=stop)
+    thin = _a2c_lake_run(sparse, stop_at=stop)
+    assert full.n_updates == thin.n_updates == k + 1 and len(kept) == 1
+    # the observers record the last update at on_end: the same rows as with every table
+    assert thin.recorder.rows[-1][0] == thin.monitor.rows[-1][0] == k
+    assert thin.recorder.rows == full.recorder.rows
+    assert thin.monitor.rows == full.monitor.rows
+    np.testing.assert_array_equal(sparse.updates[-1].policy, every.updates[-1].policy)
+    np.testing.assert_array_equal(sparse.updates[-1].info.theta, every.updates[-1].info.theta)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -32,8 +32,9 @@ the watch evaluates the networks on every state of the environment's model (``en
 modules are used directly on a probe set captured from the actor's first inputs. θ is the
 centred log-policy table, ω the value table, and with a model λ(θ) = V^{softmax(θ)} is exact, so
 the tracking error ‖V_ω - V^π‖ is exact. The tables, the gradient norms and the step norms are
-computed at the updates the observers record metrics at (their ``points_per_decade`` grids)
-and after the last one; in between an event carries the last tables and NaN norms. The event of
+computed at the updates whose tables the observers read (:func:`acconv.events.tables_read_at`,
+the machinery the SB3 callback shares) and after the last one; in between an event carries the
+last tables and NaN norms. The event of
 update n carries the policy after it.
 """
 
@@ -52,11 +53,11 @@ import torch
 from numpy.typing import NDArray
 from torch import nn
 
-from acconv.events import Emitter, Observer, check_observers
+from acconv.events import Emitter, Observer, check_observers, tables_read_at
 from acconv.exact import value_equilibrium
 from acconv.facts import FastEquilibrium, LearnerFacts
 from acconv.instrument.monitor import TwoTimescaleMonitor
-from acconv.instrument.recorder import Recorder, log_spaced
+from acconv.instrument.recorder import Recorder
 from acconv.mdp import FiniteMDP
 from acconv.policies import centred, softmax_policy
 from acconv.schedules import Schedule, ScheduleError, as_schedule, constant
@@ -169,6 +170,7 @@ class Watch:
         self._tables: tuple[FloatArray, FloatArray] | None = None
         self._policy: FloatArray | None = None
         self._due: set[int] = set()
+        self._every = False
         self._lr_record: dict[str, list[float]] = {"critic": [], "actor": []}
         self._scheduler_steps: dict[str, list[int]] = {"critic": [], "actor": []}
         self._facts: LearnerFacts | None = None
@@ -215,7 +217,7 @@ class Watch:
         pending = self._pending_update()
         # Norms (a clone of the parameters, foreach norms) only for the updates the observers
         # record; the learning rates at every step.
-        measure = self._n in self._due
+        measure = self._every or self._n in self._due
         for role in roles:
             lr = float(optimizer.param_groups[self._group[role]]["lr"])
             pending[f"{role}_lr"] += lr
@@ -271,9 +273,12 @@ class Watch:
         n_states, n_actions = tables[0].shape if tables is not None else (0, 0)
         self._task = Task(int(n_states), int(n_actions), self._gamma, self._model)
         self._tables = tables
-        self._due = _recorded_updates(self.observers, self.n_updates)
         self._facts = self._make_facts(final=False)
-        self._emitter.start(self._facts, self._task, self.n_updates)
+        event = self._emitter.start(self._facts, self._task, self.n_updates)
+        # Tables and norms only where observers read them (every update if one does not say).
+        reads = tables_read_at(self.observers, event)
+        self._every = reads is None
+        self._due = set() if reads is None else set(reads)
 
     def _flush(self, last: bool = False) -> None:
         pending = self._pending
@@ -281,7 +286,7 @@ class Watch:
             return
         self._pending = None
         n = self._n
-        if last or n in self._due:
+        if last or self._every or n in self._due:
             tables = self._evaluate()
             if tables is not None:  # read-only: events hand them on without copying
                 self._tables = (read_only_copy(tables[0]), read_only_copy(tables[1]))
@@ -680,20 +685,6 @@ def _group_of(optimizers: list[torch.optim.Optimizer], params: list[Any]) -> int
             if any(id(p) in ids for p in group["params"]):
                 return i
     return 0
-
-
-def _recorded_updates(observers: Sequence[Any], n_updates: int) -> set[int]:
-    """The updates the observers record metrics at: the union of their log-spaced grids
-    (``points_per_decade``; 10, the Recorder's and the monitor's default, when no observer
-    states one). The monitor's denser trajectory grid feeds only the mean-field checks (the
-    slow ODE's shadowing), which a watched loop, having no mean field, never runs: its tables
-    are not refreshed for it."""
-    densities = {
-        int(density)
-        for observer in observers
-        if isinstance(density := getattr(observer, "points_per_decade", None), int)
-    } or {10}
-    return {int(n) for density in densities for n in log_spaced(n_updates, density)}
 
 
 def _plain_sgd(optimizer: torch.optim.Optimizer) -> bool:

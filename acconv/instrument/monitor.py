@@ -171,6 +171,21 @@ class TwoTimescaleMonitor(TidyRows):
 
     # -- observer hooks ------------------------------------------------------------------------
 
+    def reads_tables_at(self, event: StartEvent) -> set[int]:
+        """The updates whose tables it reads (see :func:`acconv.events.tables_read_at`): θ, ω
+        and π at the recorded updates; and — with a mean field — θ on the trajectory's grid
+        (for the slow ODE's shadowing, which needs the mean field) and θ and ω of each noise
+        window's updates and of the update before each (the noise is measured from the
+        pre-update state); and the last update, on ``on_end``. Without a mean field the
+        trajectory is kept but no check reads it."""
+        due = log_spaced(event.n_updates, self.points_per_decade).tolist()
+        reads = set(due)
+        if _mean_field(event) is not None:
+            reads.update(log_spaced(event.n_updates, self.trajectory_points_per_decade).tolist())
+            for point in due:
+                reads.update(range(max(point - self.noise_samples, 0), point + 1))
+        return reads
+
     def on_start(self, event: StartEvent) -> None:
         """Plan the recorded updates; take the learner's mean field from its facts."""
         self.rows = []
@@ -184,7 +199,7 @@ class TwoTimescaleMonitor(TidyRows):
         self._trajectory_due = set(
             log_spaced(event.n_updates, self.trajectory_points_per_decade).tolist()
         )
-        self._field = event.facts.mean_field if event.task.mdp is not None else None
+        self._field = _mean_field(event)
 
     def on_update(self, event: UpdateEvent) -> None:
         """Measure the noise in the window, keep the trajectory, record at log-spaced n."""
@@ -409,3 +424,8 @@ class TwoTimescaleMonitor(TidyRows):
             check_a6_fast(trace),
             check_a4_noise(trace),
         ]
+
+
+def _mean_field(event: StartEvent) -> MeanField | None:
+    """The learner's exact mean field, used when the task has a model (the noise needs it)."""
+    return event.facts.mean_field if event.task.mdp is not None else None

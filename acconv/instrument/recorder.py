@@ -64,9 +64,14 @@ class Recorder(TidyRows):
         self._v_star = float("nan")
         self._last: UpdateEvent | None = None
 
+    def reads_tables_at(self, event: StartEvent) -> IntArray:
+        """The updates whose θ, ω and π it records (its log-spaced grid; and the last update,
+        on ``on_end``): see :func:`acconv.events.tables_read_at`."""
+        return log_spaced(event.n_updates, self.points_per_decade)
+
     def on_start(self, event: StartEvent) -> None:
         self.rows = []
-        self._due = set(log_spaced(event.n_updates, self.points_per_decade).tolist())
+        self._due = set(self.reads_tables_at(event).tolist())
         self._mdp = event.task.mdp
         if self._mdp is not None:
             self._v_star = float(self._mdp.rho @ optimal_values(self._mdp).V)

@@ -12,9 +12,13 @@ public attributes only (``model.policy``, ``model.lr_schedule``, ``model.rollout
 When SB3 calls the callback (``OnPolicyAlgorithm.learn``)::
 
     on_training_start                      plan: N = ceil((T - t_0) / (n_steps · n_envs)) updates
-    repeat:  on_rollout_start              update n-1 is complete: emit UpdateEvent(n-1)
+    repeat:  on_rollout_start              update n-1 is trained: read its lr and SB3's logged
+                                           diagnostics; with a stopping rule ``until``, emit
+                                           UpdateEvent(n-1) now
              on_step  (per env step)       returns False once ``until`` asked to stop
-             on_rollout_end                π_n (the policy that sampled batch n), batch returns
+             on_rollout_end                emit UpdateEvent(n-1) (SB3 trains again: n-1 was not
+                                           the last); π_n (the policy that sampled batch n),
+                                           batch returns
              [dump logs] train()           SB3's K epochs of minibatch steps: update n
     on_training_end                        emit the last UpdateEvent and the EndEvent
 
@@ -47,6 +51,36 @@ are built on all states of a ``Discrete`` space, or on a fixed probe set of obse
 first rollout's, at most ``probe_size``, evenly spaced) for ``Box`` spaces; the task has no
 model, so tracking is ``undecided`` and the other checks are estimates on these states.
 
+Which tables an event carries. The UpdateEvent of update n carries ``policy`` = π_n, the policy
+that sampled batch n, and ``info.theta``, ``info.omega`` = θ, ω after update n. The networks do
+not change between the end of rollout n+1 and SB3's next train(), so one evaluation there gives
+θ, ω of event n and π_{n+1} of event n+1: softmax(θ) of event n is the ``policy`` of event n+1.
+Evaluating the networks on the table states at every update took a quarter of A2C's training
+time with its 5-step rollouts (``docs/performance.md``), so the callback evaluates them only
+where they are read:
+
+* at the end of rollout n when some observer reads the tables of update n-1 or n
+  (:func:`acconv.events.tables_read_at`: the Recorder's and the monitor's log-spaced grids, 10
+  and 40 points per decade by default);
+* after the last update (θ, ω of the last event, and the end event's π);
+* at the end of every rollout when a stopping rule ``until`` is given (it may read any event)
+  or an observer does not say which updates it reads.
+
+Every other event carries the tables of the most recent evaluation (θ, ω and π from an earlier
+update); its scalars (step sizes, losses, diagnostics, returns, environment steps) are its own.
+An observer thus records, at the updates it reads, exactly what it would record with the tables
+evaluated at every update (``tests/test_sb3_adapter.py`` checks it row for row).
+
+When the last update is known. Without ``until``, the event of update n is sent when rollout
+n+1 ends (SB3 then trains again: n is not the last) or when training ends (n is the last, and
+its θ, ω are evaluated then), not when rollout n+1 starts: another callback can stop SB3 during
+rollout n+1 (``StopTrainingOnMaxEpisodes``, an evaluation callback), and only then is n known
+to be the last. For that case, at the end of a rollout whose π it did not evaluate, the callback
+keeps a copy of the networks' parameters; if n turns out to be the last, it evaluates π_n from
+that copy, on a copy of the policy, and the last event carries this exact π_n. SB3's logged
+diagnostics of train() are read when the next rollout starts, before any callback can dump
+SB3's logger.
+
 The callback sends its events through acconv's one :class:`~acconv.events.Emitter` and publishes
 the run's facts (:func:`sb3_facts`) on the start event; every verdict — the learning rate's
 S1–S7, the optimiser, PPO's diagnostics (from SB3's logger, after each ``train()``; each key is
@@ -55,7 +89,7 @@ listed in ``docs/metrics.md``) — is decided in :mod:`acconv.theory_checks` fro
 
 from __future__ import annotations
 
-import itertools
+import copy
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -78,7 +112,14 @@ from acconv.adapters.sb3.learning_rate import (
     unwrap_schedule,
 )
 from acconv.estimators import discounted_returns
-from acconv.events import Emitter, Observer, StartEvent, UpdateEvent, check_observers
+from acconv.events import (
+    Emitter,
+    Observer,
+    StartEvent,
+    UpdateEvent,
+    check_observers,
+    tables_read_at,
+)
 from acconv.exact import value_equilibrium
 from acconv.facts import FastEquilibrium, LearnerFacts
 from acconv.instrument.monitor import TwoTimescaleMonitor
@@ -111,6 +152,8 @@ DIAGNOSTIC_KEYS: Final = (
 """SB3 logger keys ``train/<key>`` copied into ``UpdateInfo.diagnostics`` (when logged); the
 callback adds ``gradient_steps``. The Recorder writes them as ``diag/<key>``."""
 
+_LOGGED: Final = tuple((key, f"train/{key}") for key in DIAGNOSTIC_KEYS)
+
 
 def policy_tables(policy: Any, observations: Any) -> tuple[FloatArray, FloatArray, FloatArray]:
     """``(pi, theta, values)`` of an SB3 ``ActorCriticPolicy`` on a batch of observations.
@@ -124,15 +167,17 @@ def policy_tables(policy: Any, observations: Any) -> tuple[FloatArray, FloatArra
     eval mode without gradients; the policy's training mode is restored.
     """
     obs, _ = policy.obs_to_tensor(observations)
-    training = policy.training
-    policy.set_training_mode(False)
+    training = policy.training  # SB3 is in eval mode during rollouts: then nothing to switch
+    if training:
+        policy.set_training_mode(False)
     try:
         with torch.no_grad():
             logits = policy.get_distribution(obs).distribution.logits.double()
             log_pi = torch.log_softmax(logits, dim=-1)  # renormalised in float64
             values = policy.predict_values(obs)
     finally:
-        policy.set_training_mode(training)
+        if training:
+            policy.set_training_mode(True)
     log_pi_table = log_pi.cpu().numpy()
     theta = log_pi_table - log_pi_table.mean(axis=-1, keepdims=True)
     return np.exp(log_pi_table), theta, values.cpu().numpy().astype(np.float64).reshape(-1)
@@ -140,26 +185,48 @@ def policy_tables(policy: Any, observations: Any) -> tuple[FloatArray, FloatArra
 
 def _batch_returns(rewards: FloatArray, starts: FloatArray, gamma: float) -> tuple[int, float]:
     """(count, mean) of the discounted returns Σ_k γ^k r_{t0+k} of the episodes that start and
-    end inside the rollout (per environment column: from a start to the step before the next)."""
-    returns = []
-    for e in range(rewards.shape[1]):
-        begin = np.flatnonzero(starts[:, e] > 0.5)
-        for t0, t1 in itertools.pairwise(begin):
-            r = rewards[t0:t1, e].astype(np.float64)
-            returns.append(float(discounted_returns(r, gamma)[0]))
-    if not returns:
+    end inside the rollout (per environment column: from a start to the step before the next).
+
+    All of them in one call of :func:`~acconv.estimators.discounted_returns`, one padded row per
+    episode (by column, then time) with a mask: the same floating-point operations as one call
+    per episode.
+    """
+    begins = starts > 0.5
+    if np.count_nonzero(begins) < 2:  # no episode ends inside (A2C's 5 steps: mostly)
         return 0, math.nan
-    return len(returns), float(np.mean(returns))
+    column, step = np.nonzero(begins.T)  # the starts, by column and then time
+    complete = column[1:] == column[:-1]  # a start with a next start in its column
+    if not complete.any():
+        return 0, math.nan
+    first = step[:-1][complete]
+    length = step[1:][complete] - first
+    offset = np.arange(int(length.max()))
+    inside = offset < length[:, None]
+    rows = np.where(inside, first[:, None] + offset, first[:, None])  # padding: any valid row
+    episodes = rewards[rows, column[:-1][complete][:, None]]
+    returns = discounted_returns(episodes, gamma, inside)[:, 0]
+    return len(returns), float(returns.mean())
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """One evaluation of the networks on the table states (:func:`policy_tables`)."""
+
+    pi: FloatArray
+    theta: FloatArray
+    omega: FloatArray
 
 
 @dataclass
 class _Pending:
-    """What the callback learned at the end of rollout n, waiting for train() to finish."""
+    """Update n from the end of its rollout until its event is sent."""
 
-    policy: FloatArray
+    policy: FloatArray  # π_n, the policy that sampled batch n
     env_steps: int
     n_episodes: int
     mean_return: float
+    kept: bool  # π_n was not evaluated: the networks of rollout n's end are kept
+    trained: tuple[float, dict[str, float]] | None = None  # (lr, diagnostics) of its train()
 
 
 class ConvergenceCallback(BaseCallback):
@@ -225,10 +292,18 @@ class ConvergenceCallback(BaseCallback):
         self._observations: Any = None
         self._rate: SB3LearningRate | None = None
         self._step_report: SB3StepSizes | None = None
+        self._task: Task | None = None
+        self._tables_kind: str = ""
+        self._tables: _Tables | None = None
+        self._tables_current = False  # evaluated since train() last changed the networks
+        self._read: frozenset[int] | None = None  # updates whose tables are read; None: all
+        self._state: tuple[torch.Tensor, ...] = ()  # the policy's parameters and buffers
+        self._kept: tuple[torch.Tensor, ...] = ()  # a copy of them at a rollout's end
 
     @property
     def n_updates(self) -> int:
-        """Updates reported so far."""
+        """Updates reported so far (without ``until``, update n is reported when rollout n+1
+        ends, or when training ends)."""
         return self._emitter.n_updates
 
     @property
@@ -240,8 +315,6 @@ class ConvergenceCallback(BaseCallback):
     def last_event(self) -> UpdateEvent | None:
         """The last update event sent."""
         return self._emitter.last_event
-        self._task: Task | None = None
-        self._tables_kind: str = ""
 
     @property
     def algorithm(self) -> OnPolicyAlgorithm:
@@ -279,7 +352,12 @@ class ConvergenceCallback(BaseCallback):
         self._gradient_steps = int(model._n_updates)
 
     def _on_rollout_start(self) -> None:
-        self._flush()
+        pending = self._pending
+        if pending is None or pending.trained is not None:
+            return
+        self._read_train(pending)
+        if self.until is not None:  # the stopping rule decides on this update's event now
+            self._emit(fresh=True)
 
     def _on_step(self) -> bool:
         return not self._stop
@@ -287,20 +365,34 @@ class ConvergenceCallback(BaseCallback):
     def _on_rollout_end(self) -> None:
         if self.start_event is None:
             self._start()
+        n = self.n_updates + (self._pending is not None)  # the update this batch is for
+        fresh = self._reads(n - 1) or self._reads(n)
+        if self._pending is not None:  # update n - 1 is not the last: SB3 trains n next
+            self._emit(fresh)
+        tables = self._current_tables(fresh)
+        kept = not self._tables_current
+        if kept:  # π_n carried: keep the networks in case n turns out to be the last
+            with torch.no_grad():
+                for saved, tensor in zip(self._kept, self._state, strict=True):
+                    saved.copy_(tensor)
         model = self.algorithm
         buffer = model.rollout_buffer
         count, mean = _batch_returns(buffer.rewards, buffer.episode_starts, model.gamma)
-        pi, _, _ = policy_tables(model.policy, self._observations)
-        self._pending = _Pending(pi, int(model.num_timesteps) - self._t0, count, mean)
+        steps = int(model.num_timesteps) - self._t0
+        self._pending = _Pending(tables.pi, steps, count, mean, kept)
+        self._tables_current = False  # train() changes the networks next
 
     def _on_training_end(self) -> None:
-        self._flush()
+        pending = self._pending
+        if pending is not None:  # the last update: SB3 trains no more
+            if pending.kept:  # π_n was carried, and n is the last
+                pending.policy = self._policy_at(self._kept)
+            self._emit(fresh=True)
         if self.start_event is None:
             return  # no rollout was completed: no update to report
-        pi, _, _ = policy_tables(self.model.policy, self._observations)
-        self._emitter.end(pi)
+        self._emitter.end(self._current_tables(fresh=True).pi)
 
-    # -- events --------------------------------------------------------------------------------
+    # -- the start event -----------------------------------------------------------------------
 
     def _start(self) -> None:
         model = self.algorithm
@@ -347,7 +439,11 @@ class ConvergenceCallback(BaseCallback):
             equilibrium = _value_equilibrium(model_mdp)
         assert self._rate is not None
         self.facts = sb3_facts(model, self._rate, equilibrium, self._config(reason))
-        self._emitter.start(self.facts, self._task, self._planned)
+        event = self._emitter.start(self.facts, self._task, self._planned)
+        if self.until is None:
+            self._read = tables_read_at(self._emitter.observers, event)
+        self._state = (*model.policy.parameters(), *model.policy.buffers())
+        self._kept = tuple(tensor.detach().clone() for tensor in self._state)
 
     def _config(self, reason: str) -> dict[str, Any]:
         model = self.algorithm
@@ -382,32 +478,64 @@ class ConvergenceCallback(BaseCallback):
             )
         return config
 
-    def _flush(self) -> None:
-        """Emit the UpdateEvent of the rollout whose train() just finished."""
-        pending = self._pending
-        if pending is None:
-            return
-        self._pending = None
+    # -- tables --------------------------------------------------------------------------------
+
+    def _reads(self, n: int) -> bool:
+        """Whether some observer reads the tables of update n (or of any update)."""
+        return self._read is None or n in self._read
+
+    def _current_tables(self, fresh: bool) -> _Tables:
+        """With ``fresh``, the tables of the networks as they are now (one evaluation, unless
+        made since train() last ran); otherwise the last evaluated ones."""
+        if self._tables is None or (fresh and not self._tables_current):
+            pi, theta, omega = policy_tables(self.algorithm.policy, self._observations)
+            self._tables = _Tables(pi, theta, omega)
+            self._tables_current = True
+        return self._tables
+
+    def _policy_at(self, parameters: tuple[torch.Tensor, ...]) -> FloatArray:
+        """π of the networks with the kept ``parameters`` (and buffers), evaluated on a copy of
+        the policy: the learner's own networks are not touched."""
+        policy = copy.deepcopy(self.algorithm.policy)
+        with torch.no_grad():
+            state = (*policy.parameters(), *policy.buffers())
+            for tensor, kept in zip(state, parameters, strict=True):
+                tensor.copy_(kept)
+        pi, _, _ = policy_tables(policy, self._observations)
+        return pi
+
+    # -- update events -------------------------------------------------------------------------
+
+    def _read_train(self, pending: _Pending) -> None:
+        """The learning rate and SB3's logged diagnostics of the train() that just ran."""
         model = self.algorithm
         logged = model.logger.name_to_value
-        diagnostics = {
-            key: float(logged[f"train/{key}"])
-            for key in DIAGNOSTIC_KEYS
-            if f"train/{key}" in logged
-        }
+        diagnostics = {key: float(logged[name]) for key, name in _LOGGED if name in logged}
         steps = int(model._n_updates)
         diagnostics["gradient_steps"] = float(steps - self._gradient_steps)
         self._gradient_steps = steps
         lr = float(model.policy.optimizer.param_groups[0]["lr"])  # the step train() used
-        _, theta, omega = policy_tables(model.policy, self._observations)
+        pending.trained = (lr, diagnostics)
+
+    def _emit(self, fresh: bool) -> None:
+        """Send the UpdateEvent of the pending update, with the tables of the networks now when
+        ``fresh``, else the last evaluated ones."""
+        pending = self._pending
+        assert pending is not None
+        self._pending = None
+        if pending.trained is None:
+            self._read_train(pending)
+        assert pending.trained is not None
+        lr, diagnostics = pending.trained
+        tables = self._current_tables(fresh)
         actor_loss = diagnostics.get("policy_gradient_loss", diagnostics.get("policy_loss"))
         info = UpdateInfo(
             n=self.n_updates,
             a_n=lr,
             b_n=lr,
             beta_n=1.0,
-            theta=theta,
-            omega=omega,
+            theta=tables.theta,
+            omega=tables.omega,
             critic_loss=diagnostics.get("value_loss", math.nan),
             actor_loss=math.nan if actor_loss is None else actor_loss,
             critic_grad_norm=math.nan,  # SB3 does not log gradient norms
