@@ -11,7 +11,7 @@ observers; observers only receive frozen events.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
 import numpy as np
@@ -66,7 +66,10 @@ def train(
         raise ValueError("mode 'expected' needs an exact model, got an environment without .mdp")
     state = learner.init(task, rng)
     emitter = Emitter(observers, until)
-    emitter.start(facts_of(learner, task), task, n_updates)
+    facts = facts_of(learner, task)
+    if not isinstance(env_or_mdp, FiniteMDP) and facts.episodes == "MDPSampler":
+        facts = replace(facts, episodes="environment")  # whole episodes, from env resets
+    emitter.start(facts, task, n_updates)
     info: UpdateInfo | None = None
     for _ in range(n_updates):
         pi = learner.policy(state)

@@ -371,3 +371,24 @@ def test_recorder_starts_afresh_for_every_run():
     train(ActorCritic(), mdp, 3, np.random.default_rng(0), [recorder])
     n, _ = recorder.series()["exact/J"]
     np.testing.assert_array_equal(n, log_spaced(3))  # only the second run's rows
+
+
+def test_the_loop_says_where_episodes_come_from_in_the_facts() -> None:
+    # A5 reads it: whole episodes from the model's sampler, or from environment resets.
+    class Starts:
+        def __init__(self) -> None:
+            self.facts: list[object] = []
+
+        def on_start(self, event: object) -> None:
+            self.facts.append(event.facts)  # type: ignore[attr-defined]
+
+        def on_update(self, event: object) -> None: ...
+
+        def on_end(self, event: object) -> None: ...
+
+    mdp = discount_as_termination(garnet(4, 2, 2, np.random.default_rng(0), gamma=0.9))
+    starts = Starts()
+    train(ActorCritic(), mdp, 2, np.random.default_rng(0), [starts], episodes_per_update=2)
+    env = gymnasium.make("FrozenLake-v1")
+    train(ActorCritic(), env, 2, np.random.default_rng(0), [starts], 2, gamma=0.99)
+    assert [f.episodes for f in starts.facts] == ["MDPSampler", "environment"]  # type: ignore[attr-defined]
