@@ -353,3 +353,25 @@ def test_a_torch_scheduler_becomes_the_schedule_of_the_update_index(
     steps = step_sizes_of(facts)
     assert steps is not None and steps["S1"].status == "violated"
     assert steps["S4"].status == "violated"  # one rate for both roles
+
+
+def test_a_loop_without_tables_still_gets_its_step_size_verdicts() -> None:
+    # Parameters given as lists, no policy=/value= functions and no probe: no tables, so no
+    # iterate or policy metrics, and no exact checks even on a model; the rates and the
+    # step-size verdicts are still there.
+    actor, critic = nn.Linear(2, 2), nn.Linear(2, 1)
+    opt = torch.optim.SGD([*actor.parameters(), *critic.parameters()], lr=0.1)
+    env = gymnasium.make("acconv/Garnet-v0", n_states=S, n_actions=A, gamma=GAMMA)
+    with acconv.watch(
+        opt, actor=list(actor.parameters()), critic=list(critic.parameters()), env=env
+    ) as w:
+        for _ in range(12):
+            opt.zero_grad()
+            (actor(torch.ones(1, 2)).sum() + critic(torch.ones(1, 2)).sum()).backward()
+            opt.step()
+    assert w.facts().config["tables"] == "none"
+    recorded = set(w.recorder.series())
+    assert "schedule/critic_lr" in recorded and "policy/min_prob" not in recorded
+    assert "exact/gap" not in recorded
+    steps = w.report().step_sizes
+    assert steps is not None and steps["S4"].status == "violated"

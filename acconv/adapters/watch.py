@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import math
 import re
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -174,7 +173,6 @@ class Watch:
         self._lr_record: dict[str, list[float]] = {"critic": [], "actor": []}
         self._scheduler_steps: dict[str, list[int]] = {"critic": [], "actor": []}
         self._facts: LearnerFacts | None = None
-        self._wall = time.perf_counter()
         self._handles = []
         for opt in self._optimizers:
             self._handles.append(opt.register_step_pre_hook(self._before_step))
@@ -271,8 +269,10 @@ class Watch:
                 self._probe = self._probe[: self._probe_size].clone()
         tables = self._evaluate()
         n_states, n_actions = tables[0].shape if tables is not None else (0, 0)
-        self._task = Task(int(n_states), int(n_actions), self._gamma, self._model)
-        self._tables = tables
+        # Without tables there is nothing to check exactly, even on a model.
+        model = self._model if tables is not None else None
+        self._task = Task(int(n_states), int(n_actions), self._gamma, model)
+        self._refresh(tables)
         self._facts = self._make_facts(final=False)
         event = self._emitter.start(self._facts, self._task, self.n_updates)
         # Tables and norms only where observers read them (every update if one does not say).
@@ -287,10 +287,7 @@ class Watch:
         self._pending = None
         n = self._n
         if last or self._every or n in self._due:
-            tables = self._evaluate()
-            if tables is not None:  # read-only: events hand them on without copying
-                self._tables = (read_only_copy(tables[0]), read_only_copy(tables[1]))
-                self._policy = read_only_copy(softmax_policy(tables[0], 1.0))
+            self._refresh(self._evaluate())
         theta, omega = self._tables if self._tables is not None else (np.zeros((0, 0)), np.zeros(0))
         policy = self._policy if self._policy is not None else theta
         info = UpdateInfo(
@@ -316,6 +313,12 @@ class Watch:
         )
         self._n += 1
         self._emitter.update(info, policy, env_steps=0)
+
+    def _refresh(self, tables: tuple[FloatArray, FloatArray] | None) -> None:
+        """Keep new tables and their policy, read-only (events hand them on without copying)."""
+        if tables is not None:
+            self._tables = (read_only_copy(tables[0]), read_only_copy(tables[1]))
+            self._policy = read_only_copy(softmax_policy(tables[0], 1.0))
 
     def close(self) -> None:
         """Send the last update and the end event, and remove the hooks (idempotent)."""

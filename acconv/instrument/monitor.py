@@ -263,11 +263,11 @@ class TwoTimescaleMonitor(TidyRows):
         self._last_recorded = info.n
         theta, omega = np.asarray(info.theta), np.asarray(info.omega)
         m = info.n + 1  # the iterates after update n are those of update index n + 1
-        values: dict[str, float] = {
-            "iterate/theta_norm": float(np.linalg.norm(centred(theta))),
-            "iterate/omega_norm": float(np.linalg.norm(omega)),
-            "policy/min_prob": float(event.policy.min()),
-        }
+        values: dict[str, float] = {}
+        if event.policy.size:  # a learner without tables (a watched loop) sends empty ones
+            values["iterate/theta_norm"] = float(np.linalg.norm(centred(theta)))
+            values["iterate/omega_norm"] = float(np.linalg.norm(omega))
+            values["policy/min_prob"] = float(event.policy.min())
         assert self._start is not None
         equilibrium = self._start.fast_equilibrium
         self._jacobian, self._mask = None, None
@@ -396,7 +396,9 @@ class TwoTimescaleMonitor(TidyRows):
             n_updates=n_updates,
             snapshots=tuple(self._snapshots),
             trajectory_n=np.array([t[0] for t in self._trajectory], dtype=np.int64),
-            trajectory_theta=(np.array([t[1] for t in self._trajectory]).reshape(-1, *shape)),
+            trajectory_theta=np.array([t[1] for t in self._trajectory]).reshape(
+                len(self._trajectory), *shape
+            ),
             trajectory_clock=np.array([t[2] for t in self._trajectory], dtype=np.float64),
             diagnostics=tuple(self._diagnostics),
         )

@@ -98,11 +98,12 @@ class Recorder(TidyRows):
             "grad_norm/critic": info.critic_grad_norm,
             "grad_norm/actor": info.actor_grad_norm,
             "return/batch_mean": info.mean_return,
-            "iterate/theta_norm": float(np.linalg.norm(centred(info.theta))),
-            "iterate/omega_norm": float(np.linalg.norm(info.omega)),
-            "policy/min_prob": float(event.policy.min()),
             "progress/env_steps": float(event.env_steps),
         }
+        if event.policy.size:  # a learner without tables (a watched loop) sends empty ones
+            values["iterate/theta_norm"] = float(np.linalg.norm(centred(info.theta)))
+            values["iterate/omega_norm"] = float(np.linalg.norm(info.omega))
+            values["policy/min_prob"] = float(event.policy.min())
         if self._mdp is not None:
             J = float(self._mdp.rho @ policy_evaluation(self._mdp, event.policy))
             values["exact/J"] = J

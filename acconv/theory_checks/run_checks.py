@@ -31,6 +31,7 @@ from acconv.theory_checks.trace import (
     _last_decade,
     _snapshot_values,
     _tail,
+    has_tables,
 )
 from acconv.theory_checks.trends import Trend, _growth_test, _trend_evidence, trend
 from acconv.theory_checks.verdicts import (
@@ -58,6 +59,9 @@ def check_a1_policy(trace: RunTrace) -> Verdict:
     forced, smooth = _policy_smoothness(trace.facts)
     if forced is not None:
         return Verdict("A1", name, forced, METHOD_SYMBOLIC, smooth, {}, theorems)
+    if not has_tables(trace):
+        detail = f"{smooth}; the learner sent no policy table: p_min(n) not measured"
+        return Verdict("A1", name, "undecided", METHOD_ESTIMATED, detail, {}, theorems)
     n, p = _snapshot_values(trace, lambda s: float(s.policy.min()))
     tail = n >= _tail(trace)
     evidence: dict[str, float] = {"p_min_final": float(p[-1]) if len(p) else _NEVER}
@@ -166,6 +170,9 @@ def check_a8_bounded(trace: RunTrace) -> Verdict:
     Source: THEORY.md §3 A8 (Borkar (A6); K&B (A7)).
     """
     name = "bounded iterates sup ‖θ_n‖ + ‖ω_n‖ < ∞"
+    if not has_tables(trace):
+        detail = "the learner sent no tables of its iterates (θ, ω): not measured"
+        return Verdict("A8", name, "undecided", METHOD_ESTIMATED, detail, {}, _ALL)
     kind, theta_star = _attractor(trace)
     if theta_star is not None:
         live = _live(trace.task)

@@ -119,3 +119,10 @@ def _snapshot_values(
         np.array([s.n for s in trace.snapshots], dtype=np.int64),
         np.array([value(s) for s in trace.snapshots], dtype=np.float64),
     )
+
+
+def has_tables(trace: RunTrace) -> bool:
+    """Whether the run's snapshots hold tables of the iterates (a watched loop without
+    policy/value functions or a probe sends empty ones); True when there is no snapshot (the
+    checks then say they have too few points)."""
+    return not trace.snapshots or trace.snapshots[-1].theta.size > 0
