@@ -2,7 +2,8 @@
 
 Smooth activations (``tanh``, ``softplus``, ``silu``, ``gelu``, ``elu`` with α = 1 is C¹ only)
 keep the mean fields Lipschitz (THEORY.md A1, A3); ``relu`` is allowed but its networks are not
-C¹, and :func:`network_verdicts` says so.
+C¹, and the checks say so (:mod:`acconv.theory_checks.setting_checks` decides from the
+activation the learner states in its facts).
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ from acconv._validate import check_choice
 
 Activation = Literal["tanh", "softplus", "silu", "gelu", "elu", "relu"]
 ACTIVATIONS: tuple[Activation, ...] = get_args(Activation)
-# Real-analytic activations (A10 needs analytic losses); ELU is C¹ but not C² at 0; ReLU is not C¹.
-ANALYTIC_ACTIVATIONS: frozenset[str] = frozenset({"tanh", "softplus", "silu", "gelu"})
 _MODULES: dict[str, Callable[[], nn.Module]] = {
     "tanh": nn.Tanh,
     "softplus": nn.Softplus,
