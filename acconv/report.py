@@ -241,13 +241,14 @@ def _verdict_rows(group: _Group) -> list[_VerdictRow]:
             for entry in step_sizes["conditions"]:
                 if isinstance(entry, dict):
                     add(entry)
-        elif isinstance(step_sizes, dict) and "not_applicable" in step_sizes:
+        elif isinstance(step_sizes, dict) and step_sizes.keys() & {"not_applicable", "undecided"}:
+            status = "not_applicable" if "not_applicable" in step_sizes else "undecided"
             add(
                 {
                     "id": "step sizes",
                     "name": "S1–S7",
-                    "status": "not_applicable",
-                    "detail": str(step_sizes["not_applicable"]),
+                    "status": status,
+                    "detail": str(step_sizes[status]),
                 }
             )
         for entry in record.verdicts.get("observers") or []:

@@ -236,6 +236,8 @@ def execute(run: RunConfig, progress: Callable[[int, int], None] | None = None) 
     if spec.checks.step_sizes:
         # S1–S7 of the schedules the learner states (SB3: its one learning rate as used).
         report = _step_sizes(learner_facts)
+        if report is None and learner_facts.step_sizes_note:  # schedules it could not state
+            report = {"undecided": learner_facts.step_sizes_note}
         why = f"{spec.learner.kind} has no schedules"
         verdicts["step_sizes"] = report if report is not None else {"not_applicable": why}
     observer_verdicts: list[dict[str, Any]] = []

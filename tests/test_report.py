@@ -112,3 +112,23 @@ def test_cli_report_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["report", str(tmp_path / "missing")]) == 2
     _, err = capsys.readouterr()
     assert err.count("\n") == 1 and "not a folder" in err
+
+
+def test_step_sizes_a_learner_could_not_state_show_as_undecided(tmp_path: Path) -> None:
+    # A watched loop whose declared law did not hold has no schedules to decide: the run folder
+    # says why under step_sizes["undecided"], and the report shows an undecided row with it.
+    from acconv.report import write_report
+    from acconv.results import write_run
+
+    why = "critic: declared 1/(n+1) but the loop applied 0.2 at step 1"
+    write_run(
+        tmp_path / "runs" / "loop" / "watch" / "seed-0",
+        run_id="loop/watch/seed-0",
+        seed=0,
+        rows=[(0, "schedule/critic_lr", 0.2), (1, "schedule/critic_lr", 0.2)],
+        verdicts={"run_id": "loop/watch/seed-0", "step_sizes": {"undecided": why}},
+        manifest={"config": {"name": "loop"}},
+    )
+    html, _ = write_report(tmp_path / "runs")
+    text = html.read_text(encoding="utf-8")
+    assert "S1–S7" in text and "declared 1/(n+1) but the loop applied 0.2" in text
