@@ -65,7 +65,6 @@ LAYERS: dict[str, int] = {
 # Deprecated shims kept for one release (CHANGELOG.md, "Deprecated"): each delegates to the
 # verdict engine and warns; removed in 0.3.0. Nothing else may cross a forbidden arrow.
 DEPRECATED_SHIMS: set[tuple[str, str]] = {
-    ("acconv.neural.ppo", "acconv.theory_checks"),  # PPO.verdicts(), network_verdicts
     ("acconv.mdp", "acconv.envs"),  # acconv.mdp.model_of, moved to acconv.envs
 }
 

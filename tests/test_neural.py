@@ -17,7 +17,7 @@ from acconv.instrument import Recorder, TwoTimescaleMonitor
 from acconv.mdp import chain, discount_as_termination
 
 torch = pytest.importorskip("torch")
-from acconv.neural import PPO, network_verdicts  # noqa: E402
+from acconv.neural import PPO  # noqa: E402
 from acconv.neural import estimators as neural_estimators  # noqa: E402
 from acconv.neural.networks import observation_encoder  # noqa: E402
 from acconv.neural.ppo import Rollout  # noqa: E402
@@ -289,15 +289,6 @@ def test_relu_violates_lipschitz_and_adam_is_outside_the_hypotheses() -> None:
     assert smooth["A3"].status == "undecided"
 
 
-def test_the_deprecated_network_verdicts_warn_and_give_the_facts_verdicts() -> None:
-    with pytest.deprecated_call(match="network_verdicts is deprecated"):
-        old = network_verdicts("relu", "adam", "clip")
-    new = _facts_verdicts(activation="relu", optimizer="adam", objective="clip")
-    assert [(v.id, v.status, v.detail) for v in old] == [
-        (new[k].id, new[k].status, new[k].detail) for k in ("A3", "A10", "optimizer")
-    ]
-
-
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
@@ -340,8 +331,6 @@ def test_neural_ppo_and_sb3_runs_share_the_diagnostic_verdicts() -> None:
     learner = PPO(**SMALL)  # type: ignore[arg-type]
     learner.learn(_chain_env(), 4, np.random.default_rng(0))
     by_id = {v.id: v for v in learner_verdicts(learner.facts(), learner._diagnostics)}
-    with pytest.deprecated_call(match="PPO.verdicts"):
-        assert [v.to_dict() for v in learner.verdicts()] == [v.to_dict() for v in by_id.values()]
     assert {"ppo/kl", "ppo/clip_fraction", "critic/explained_variance"} <= set(by_id)
     # Recomputed from the recorded series: every update's approx_kl below 0.05 means "holds".
     kl = [d["approx_kl"] for _, d in learner._diagnostics]

@@ -11,7 +11,7 @@ except ImportError:  # pragma: no cover - depends on the installation
         'acconv.neural needs the neural extra: pip install -c constraints.txt ".[neural]"'
     ) from None
 
-from acconv.neural.ppo import PPO, NeuralRun, network_verdicts
+from acconv.neural.ppo import PPO, NeuralRun
 from acconv.neural.rudder import RUDDER, ReturnLSTM
 
-__all__ = ["PPO", "RUDDER", "NeuralRun", "ReturnLSTM", "network_verdicts"]
+__all__ = ["PPO", "RUDDER", "NeuralRun", "ReturnLSTM"]

@@ -17,8 +17,9 @@ Pseudocode (the numbered steps are marked in :meth:`PPO.learn` and :meth:`PPO._u
 The actor and the critic are separate networks with separate optimisers, so the critic is the
 fast iterate and the actor the slow one, as in the two-timescale theorems. Plain SGD (the
 default) is the update those theorems are about; Adam rescales every coordinate by a running
-second-moment estimate, so its effective steps are not a(n), b(n), and :meth:`PPO.verdicts`
-reports an Adam run as outside the verified hypotheses.
+second-moment estimate, so its effective steps are not a(n), b(n), and the ``optimizer``
+verdict (decided in :mod:`acconv.theory_checks` from :meth:`PPO.facts`) reports an Adam run as
+outside the verified hypotheses.
 
 What a run reports (:class:`~acconv.updates.UpdateInfo`), for an environment with a finite
 model (``env.unwrapped.mdp``): ``theta`` is the centred log-policy table ``log π_θ(a|s)`` and
@@ -39,7 +40,6 @@ clipping per network instead of over all parameters together.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
@@ -130,7 +130,7 @@ class PPO:
         normalize_advantage: standardise Â per minibatch (SB3's default).
         hidden: widths of the hidden layers of both networks ((64, 64), SB3's default).
         activation: ``tanh`` (SB3's default) or another of :data:`ACTIVATIONS`; ``relu``
-            networks are not C¹, which :meth:`verdicts` reports against A1/A3.
+            networks are not C¹, which the A1/A3 verdicts report (from :meth:`facts`).
         n_threads: torch threads during :meth:`learn` (1: a second thread costs CPU and gives
             no speed-up for networks this small).
         probe_size: without a model, the tables ``θ``, ``ω`` of the reports are the networks
@@ -570,39 +570,6 @@ class PPO:
         all_states = torch.from_numpy(encode(np.arange(env.observation_space.n)))
         with torch.inference_mode():
             return self.actor(all_states).softmax(-1).double().numpy()  # type: ignore[no-any-return]
-
-    def verdicts(self) -> list[Any]:
-        """Deprecated (removed in 0.3.0): the verdicts are decided in
-        :mod:`acconv.theory_checks` from the learner's facts. Watch the run with a
-        :class:`~acconv.instrument.TwoTimescaleMonitor` and call
-        :func:`~acconv.theory_checks.assumption_report` (which has ``A3``, ``A10``,
-        ``optimizer`` and the PPO diagnostic verdicts), or
-        :func:`acconv.theory_checks.learner_verdicts` ``(learner.facts(), diagnostics)``."""
-        warnings.warn(
-            "PPO.verdicts() is deprecated: use acconv.theory_checks.learner_verdicts or "
-            "assumption_report on a TwoTimescaleMonitor; removed in 0.3.0",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        from acconv.theory_checks import learner_verdicts  # deprecated shim (CHANGELOG)
-
-        return learner_verdicts(self.facts(), self._diagnostics)
-
-
-def network_verdicts(activation: str, optimizer: str, objective: str) -> list[Any]:
-    """Deprecated (removed in 0.3.0): ``A3``, ``A10`` and ``optimizer`` of a network are decided
-    in :mod:`acconv.theory_checks` from the learner's facts
-    (:func:`acconv.theory_checks.learner_verdicts`)."""
-    warnings.warn(
-        "network_verdicts is deprecated: use acconv.theory_checks.learner_verdicts(facts); "
-        "removed in 0.3.0",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    from acconv.theory_checks import learner_verdicts  # deprecated shim (CHANGELOG)
-
-    facts = PPO(optimizer=optimizer, objective=objective, activation=activation).facts()  # type: ignore[arg-type]
-    return learner_verdicts(facts)[:3]
 
 
 def _value_equilibrium(mdp: FiniteMDP) -> FastEquilibrium:
