@@ -23,7 +23,14 @@ from acconv.facts import LearnerFacts
 from acconv.schedules import Schedule
 from acconv.theory_checks.step_sizes import StepSizeReport, check_step_sizes
 from acconv.theory_checks.theorems import ALL_THEOREMS, BORKAR, KARMAKAR_BHATNAGAR
-from acconv.theory_checks.verdicts import METHOD_SYMBOLIC, Status, Verdict, combine_statuses
+from acconv.theory_checks.verdicts import (
+    METHOD_CONFIGURATION,
+    METHOD_SAMPLED,
+    METHOD_SYMBOLIC,
+    Status,
+    Verdict,
+    combine_statuses,
+)
 
 __all__ = [
     "METHOD_CONFIGURATION",
@@ -33,8 +40,6 @@ __all__ = [
     "step_sizes_of",
 ]
 
-METHOD_SAMPLED: Final = "sampled on the run's horizon"
-METHOD_CONFIGURATION: Final = "configuration"
 _BORKAR_KB: Final = (BORKAR, KARMAKAR_BHATNAGAR)
 
 
