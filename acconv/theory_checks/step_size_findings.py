@@ -38,8 +38,11 @@ from acconv.theory_checks.verdicts import (
     METHOD_NUMERIC,
     METHOD_SERIES_RULE,
     METHOD_SYMBOLIC,
+    Lean,
     Status,
-    combine_statuses,
+    Strength,
+    Verdict,
+    combine_verdicts,
 )
 
 __all__ = [
@@ -86,6 +89,8 @@ class Finding:
     evidence: Mapping[str, float] = field(default_factory=dict)
     checks: tuple[SympyCheck, ...] = ()
     fallback: Finding | None = None  # used instead of "undecided" when a check fails
+    lean: Lean | None = None  # evidence (a numeric estimate): status "undecided" with a lean
+    strength: Strength | None = None
 
 
 def all_checks(finding: Finding | None) -> list[SympyCheck]:
@@ -124,12 +129,14 @@ def combine(findings: Sequence[Finding]) -> Finding:
     """The conjunction of findings (e.g. S3 = Σ a² < ∞ and Σ b² < ∞)."""
     if len(findings) == 1:
         return findings[0]
-    status = combine_statuses([finding.status for finding in findings])
+    parts = [Verdict("part", "", f.status, f.method, "", {}, (), f.lean, f.strength) for f in findings]
+    status, lean, strength = combine_verdicts(parts)
     deciding = [finding for finding in findings if finding.status == status] or list(findings)
     rank = {METHOD_SYMBOLIC: 0, METHOD_SERIES_RULE: 1, METHOD_NUMERIC: 2}
     method = max((finding.method for finding in deciding), key=lambda m: rank.get(m, 3))
     evidence = {key: value for finding in findings for key, value in finding.evidence.items()}
-    return Finding(status, method, "; ".join(f.detail for f in findings), evidence)
+    detail = "; ".join(f.detail for f in findings)
+    return Finding(status, method, detail, evidence, lean=lean, strength=strength)
 
 
 

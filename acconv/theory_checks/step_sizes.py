@@ -56,6 +56,7 @@ proofs for oscillating schedules ``acconv.theory_checks.oscillation`` (the facts
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -65,7 +66,7 @@ import numpy as np
 import numpy.typing as npt
 import sympy
 
-from acconv.schedules import N_SYMBOL, Schedule, as_schedule
+from acconv.schedules import N_SYMBOL, Schedule, ScheduleError, as_schedule
 from acconv.theory_checks.asymptotics import (
     Asymptotic,
     asymptotic_form,
@@ -100,23 +101,31 @@ from acconv.theory_checks.step_size_findings import (
     series_rule_finding,
     side_of,
 )
+from acconv.theory_checks.schedule_validity import Validity, validity_of
 from acconv.theory_checks.sympy_oracle import (
     NOT_FOR_SYMPY,
+    SYMPY_MEMORY,
     SYMPY_TIMEOUT,
+    Outcome,
     SympyCheck,
+    run_budgeted,
     run_sympy,
 )
 from acconv.theory_checks.verdicts import (
     METHOD_NUMERIC,
     METHOD_SYMBOLIC,
+    Lean,
     Status,
+    Strength,
     Verdict,
-    combine_statuses,
+    combine_verdicts,
 )
 
 __all__ = [
     "CONDITION_IDS",
     "NUMERIC_TOLERANCE",
+    "SYMPY_MEMORY",
+    "SYMPY_TIMEOUT",
     "Asymptotic",
     "StepSizeReport",
     "TailExponent",
@@ -156,6 +165,15 @@ _ZERO: Final = sympy.Integer(0)
 # ---------------------------------------------------------------------------------------------
 
 
+def _evidence(detail: str, evidence: dict[str, float], lean: Lean) -> Finding:
+    """A numeric estimate: ``undecided`` leaning ``lean``, never holds/violated. Its strength
+    is ``weak``: values of a deterministic sequence on a finite grid (n ≤ 10^12) carry no
+    statistical test and bound nothing beyond the grid — exp(sqrt(n)/10^7)/(n+1)^0.8 looks
+    like n^(-0.8) there and grows without bound after it."""
+    text = f"{detail} (numeric estimate on a finite grid: evidence, not a proof)"
+    return Finding("undecided", METHOD_NUMERIC, text, evidence, lean=lean, strength="weak")
+
+
 def _fmt_p_hat(p: float) -> str:
     return "∞ (underflows to 0)" if math.isinf(p) else f"{p:.3f}"
 
@@ -193,8 +211,8 @@ def _numeric_series_finding(name: str, function: Callable[..., Any], m: int) -> 
         f"{head} {relation} {borderline:g}, so Σ {name}{square} {'<' if converges else '='} ∞ "
         f"if the trend continues"
     )
-    status: Status = "holds" if converges == (m == 2) else "violated"
-    return Finding(status, METHOD_NUMERIC, detail, evidence)
+    lean: Lean = "holds" if converges == (m == 2) else "violated"
+    return _evidence(detail, evidence, lean)
 
 
 def _ratio_function(a: Side, b: Side) -> Callable[[npt.NDArray[np.int64]], Any]:
@@ -219,14 +237,14 @@ def _numeric_ratio_finding(a: Side, b: Side, condition: Literal["S4", "S6"]) -> 
         detail = f"{head}, within ±{NUMERIC_TOLERANCE} of 0 (a log factor cannot be told apart)"
         return Finding("undecided", METHOD_NUMERIC, detail, evidence)
     if p < 0:
-        detail = f"{head} < 0: b/a grows, so it does not tend to 0"
-        return Finding("violated", METHOD_NUMERIC, detail, evidence)
+        detail = f"{head} < 0: b/a grows, so it does not tend to 0 if the trend continues"
+        return _evidence(detail, evidence, "violated")
     if condition == "S4":
-        return Finding("holds", METHOD_NUMERIC, f"{head} > 0: b/a → 0", evidence)
+        return _evidence(f"{head} > 0: b/a → 0 if the trend continues", evidence, "holds")
     d_min = 1 / p
     evidence["d_min"] = d_min
     detail = f"{head} > 0: Σ (b/a)^d < ∞ for d > 1/p̂ = {d_min:.3g} if the trend continues"
-    return Finding("holds", METHOD_NUMERIC, detail, evidence)
+    return _evidence(detail, evidence, "holds")
 
 
 def _ratio_finding(a: Side, b: Side) -> Finding:
@@ -278,11 +296,9 @@ def _rate_form_finding(a: Side, b: Side, e_min: float | None) -> Finding:
             side.form.is_zero
             or not_provably_zero(side.form.rate)
             or not_provably_zero(side.form.log_power)
+            or any(not_provably_zero(q) for q in side.form.iterated)
         )
     ]
-    if not (a.form.exact and b.form.exact):
-        detail = f"{forms}: only known up to bounded factors; the rate theorems need a ~ a0/n^p_a"
-        return Finding("undecided", METHOD_SYMBOLIC, detail)
     if problems:
         return Finding("violated", METHOD_SYMBOLIC, "; ".join(problems), {}, checks)
     p_a, p_b = a.form.power, b.form.power
@@ -298,8 +314,13 @@ def _rate_form_finding(a: Side, b: Side, e_min: float | None) -> Finding:
         if not ok
     ]
     if failed:
+        # a ≍ n^(-p) fixes p (two exponents cannot both bound one sequence), so the
+        # inequalities fail even where the forms are known only up to bounded factors
         detail = f"{forms}: {', '.join(failed)}, outside 1/2 < p_a < p_b ≤ 1"
         return Finding("violated", METHOD_SYMBOLIC, detail, evidence, checks)
+    if not (a.form.exact and b.form.exact):
+        detail = f"{forms}: only known up to bounded factors; the rate theorems need a ~ a0/n^p_a"
+        return Finding("undecided", METHOD_SYMBOLIC, detail, evidence)
     head = f"{forms}: 1/2 < p_a = {format_exponent(p_a)} < p_b = {format_exponent(p_b)} ≤ 1"
     if p_b != 1:
         return Finding("holds", METHOD_SYMBOLIC, head, evidence, checks)
@@ -309,14 +330,14 @@ def _rate_form_finding(a: Side, b: Side, e_min: float | None) -> Finding:
     if e_min is None:
         detail = (
             f"{head}; since p_b = 1 the rate theorems also need {condition}, where e_min is the "
-            "modulus of the slow Jacobian's eigenvalue closest to 0: a property of the problem "
-            "(pass e_min to decide)"
+            "smallest real part of the eigenvalues of minus the slow Jacobian: a property of "
+            "the problem (pass e_min to decide)"
         )
         return Finding("undecided", METHOD_SYMBOLIC, detail, evidence)
     evidence["e_min"] = e_min
     ok = bool(b0 * 2 * sympy.nsimplify(e_min) > 1)
     verb = "satisfies" if ok else "fails"
-    detail = f"{head}; p_b = 1 needs {condition}: e_min = {e_min:g} {verb} it"
+    detail = f"{head}; p_b = 1 needs {condition}: e_min = {e_min:g} (smallest real part of the eigenvalues of minus the slow Jacobian) {verb} it"
     return Finding("holds" if ok else "violated", METHOD_SYMBOLIC, detail, evidence, checks)
 
 
@@ -334,7 +355,7 @@ def _numeric_monotone_finding(side: Side, values: npt.NDArray[np.float64]) -> Fi
         f"{side.name}(n) is non-increasing for all n ≥ n0 = {start} on {where} "
         "(n0 estimated on the grid)"
     )
-    return Finding("holds", METHOD_NUMERIC, detail, {f"n0_{side.name}": float(start)})
+    return _evidence(detail, {f"n0_{side.name}": float(start)}, "holds")
 
 
 def _monotone_finding(side: Side) -> Finding:
@@ -403,7 +424,9 @@ class StepSizeReport:
     """Verdicts S1–S7 for a critic step size a(n) (fast) and an actor step size b(n) (slow).
 
     ``two_timescale`` is ``holds`` when S1–S5 all hold, ``violated`` when one of them is
-    violated, ``undecided`` otherwise.
+    violated, ``undecided`` otherwise; then ``two_timescale_lean`` and
+    ``two_timescale_strength`` say which way the evidence among S1–S5 points
+    (:func:`~acconv.theory_checks.verdicts.combine_verdicts`).
     """
 
     critic: Schedule
@@ -412,6 +435,8 @@ class StepSizeReport:
     actor_form: Asymptotic | None
     conditions: tuple[Verdict, ...]
     two_timescale: Status
+    two_timescale_lean: Lean | None = None
+    two_timescale_strength: Strength | None = None
 
     def __getitem__(self, condition_id: str) -> Verdict:
         for verdict in self.conditions:
@@ -432,7 +457,100 @@ class StepSizeReport:
             "actor_asymptotics": self.actor_form.describe("b(n)") if self.actor_form else None,
             "conditions": [verdict.to_dict() for verdict in self.conditions],
             "two_timescale": self.two_timescale,
+            "two_timescale_lean": self.two_timescale_lean,
+            "two_timescale_strength": self.two_timescale_strength,
         }
+
+
+_DEPENDS_ON: Final[dict[str, tuple[str, ...]]] = {
+    "S1": ("a",),
+    "S2": ("b",),
+    "S3": ("a", "b"),
+    "S4": ("a", "b"),
+    "S5": ("a", "b"),
+    "S6": ("a", "b"),
+    "S7": ("a", "b"),
+}
+_ROLES: Final = {"a": "critic", "b": "actor"}
+
+
+@functools.lru_cache(maxsize=32)
+def _sides(critic: Schedule, actor: Schedule) -> tuple[Side, Side]:
+    return _side("a", critic), _side("b", actor)
+
+
+def _plan(condition_id: str, a: Side, b: Side, e_min: float | None) -> list[Finding]:
+    if condition_id == "S1":
+        return [_series_finding(a, 1)]
+    if condition_id == "S2":
+        return [_series_finding(b, 1)]
+    if condition_id == "S3":
+        return [_series_finding(a, 2), _series_finding(b, 2)]
+    if condition_id == "S4":
+        return [_ratio_finding(a, b)]
+    if condition_id == "S5":
+        return [_monotone_finding(a), _monotone_finding(b)]
+    if condition_id == "S6":
+        return [_kt_finding(a, b)]
+    return [_rate_form_finding(a, b, e_min)]
+
+
+def _decide(condition_id: str, critic: Schedule, actor: Schedule, e_min: float | None) -> Finding:
+    """One condition: the forms, the rule-based findings and their SymPy checks, in this process
+    (one budgeted task of :func:`check_step_sizes`)."""
+    findings = _plan(condition_id, *_sides(critic, actor), e_min)
+    checks = {check.key: check for finding in findings for check in all_checks(finding)}
+    outcomes = run_sympy([(check.task, check.args) for check in checks.values()], None)
+    by_key = dict(zip(checks, outcomes, strict=True))
+    return combine([resolve(finding, by_key) for finding in findings])
+
+
+def _forms(critic: Schedule, actor: Schedule) -> tuple[Asymptotic | None, Asymptotic | None]:
+    a, b = _sides(critic, actor)
+    return a.form, b.form
+
+
+def _validity(schedule: Schedule) -> Validity:
+    return validity_of(schedule.expr)
+
+
+def _unproved_validity(outcome: Outcome, role: str, schedule: Schedule) -> str | None:
+    """Why the schedule was not proved finite and ≥ 0 for every n ≥ 0 (None: it was); raises
+    ScheduleError with the n where it fails."""
+    kind, value = outcome
+    if kind == "ok" and value.status == "valid":
+        return None
+    if kind == "ok" and value.status == "invalid":
+        raise ScheduleError(f"{role} {value.message(schedule.text)}")
+    reason = value.reason if kind == "ok" else value
+    return (
+        f"{role} schedule {schedule.text!r} is not proved finite and >= 0 for every integer "
+        f"n >= 0 ({reason}), so no condition on it is decided"
+    )
+
+
+def _verdict(condition_id: str, outcome: Outcome, unproved: list[str]) -> Verdict:
+    name, theorems = _CONDITIONS[condition_id]
+    kind, value = outcome
+    if kind != "ok":
+        what = "timed out" if kind == "timeout" else "the symbolic work failed"
+        detail = f"{what}: {value}" if kind == "error" else str(value)
+        return Verdict(condition_id, name, "undecided", METHOD_SYMBOLIC, detail, {}, theorems)
+    finding: Finding = value
+    if unproved and finding.status in ("holds", "violated") or (unproved and finding.lean):
+        detail = f"{'; '.join(unproved)} [the rules alone: {finding.status}: {finding.detail}]"
+        return Verdict(condition_id, name, "undecided", finding.method, detail, {}, theorems)
+    return Verdict(
+        condition_id,
+        name,
+        finding.status,
+        finding.method,
+        finding.detail,
+        finding.evidence,
+        theorems,
+        finding.lean,
+        finding.strength,
+    )
 
 
 def check_step_sizes(
@@ -444,47 +562,42 @@ def check_step_sizes(
 ) -> StepSizeReport:
     """Decide S1–S7 for the critic (fast) step size a(n) and the actor (slow) step size b(n).
 
-    ``e_min`` > 0 is the modulus of the slow Jacobian's eigenvalue closest to 0; only S7 with
-    p_b = 1 needs it (b0 > 1/(2 e_min)). ``sympy_timeout`` bounds the wall time of all SymPy
-    cross-checks (worker processes are killed then); ``None`` runs SymPy in this process without
-    a bound. Raises ScheduleError for invalid schedule texts.
+    ``e_min`` > 0 is the smallest real part of the eigenvalues of minus the slow Jacobian
+    (THEORY.md §3 A2; not the modulus); only S7 with p_b = 1 needs it (b0 > 1/(2 e_min)).
+    ``sympy_timeout`` is the budget of the symbolic work in seconds: each condition (its
+    asymptotic forms, rules and SymPy checks) and each schedule's validity proof runs in a
+    worker process killed after that long (and capped at :data:`SYMPY_MEMORY` extra bytes); a
+    condition that runs out is ``undecided`` with the reason "timed out". ``None`` runs all of
+    it in this process without a bound. Raises ScheduleError for invalid schedule texts and for
+    schedules that are not finite and ≥ 0 at some integer n ≥ 0 (naming that n).
     """
     if e_min is not None and not (math.isfinite(e_min) and e_min > 0):
         raise ValueError(f"e_min must be a finite number > 0, got {e_min!r}")
     if sympy_timeout is not None and not sympy_timeout > 0:
         raise ValueError(f"sympy_timeout must be > 0 seconds or None, got {sympy_timeout!r}")
-    a, b = _side("a", as_schedule(critic)), _side("b", as_schedule(actor))
-    plan: dict[str, list[Finding]] = {
-        "S1": [_series_finding(a, 1)],
-        "S2": [_series_finding(b, 1)],
-        "S3": [_series_finding(a, 2), _series_finding(b, 2)],
-        "S4": [_ratio_finding(a, b)],
-        "S5": [_monotone_finding(a), _monotone_finding(b)],
-        "S6": [_kt_finding(a, b)],
-        "S7": [_rate_form_finding(a, b, e_min)],
+    a, b = as_schedule(critic), as_schedule(actor)
+    tasks: list[tuple[Callable[..., Any], tuple[Any, ...]]] = [
+        (_validity, (a,)),
+        (_validity, (b,)),
+        (_forms, (a, b)),
+        *((_decide, (condition_id, a, b, e_min)) for condition_id in CONDITION_IDS),
+    ]
+    outcomes = run_budgeted(tasks, sympy_timeout)
+    unproved = {
+        name: _unproved_validity(outcome, _ROLES[name], schedule)
+        for name, outcome, schedule in (("a", outcomes[0], a), ("b", outcomes[1], b))
     }
-    checks = {
-        check.key: check
-        for findings in plan.values()
-        for finding in findings
-        for check in all_checks(finding)
-    }
-    outcomes = run_sympy([(check.task, check.args) for check in checks.values()], sympy_timeout)
-    by_key = dict(zip(checks, outcomes, strict=True))
-    verdicts = []
-    for condition_id, findings in plan.items():
-        finding = combine([resolve(f, by_key) for f in findings])
-        name, theorems = _CONDITIONS[condition_id]
-        verdicts.append(
-            Verdict(
-                condition_id,
-                name,
-                finding.status,
-                finding.method,
-                finding.detail,
-                finding.evidence,
-                theorems,
-            )
+    kind, forms = outcomes[2]
+    a_form, b_form = forms if kind == "ok" else (None, None)
+    verdicts = tuple(
+        _verdict(
+            condition_id,
+            outcome,
+            [why for name in _DEPENDS_ON[condition_id] if (why := unproved[name]) is not None],
         )
-    two_timescale = combine_statuses([v.status for v in verdicts if v.id in _TWO_TIMESCALE_IDS])
-    return StepSizeReport(a.schedule, b.schedule, a.form, b.form, tuple(verdicts), two_timescale)
+        for condition_id, outcome in zip(CONDITION_IDS, outcomes[3:], strict=True)
+    )
+    status, lean, strength = combine_verdicts(
+        [v for v in verdicts if v.id in _TWO_TIMESCALE_IDS]
+    )
+    return StepSizeReport(a, b, a_form, b_form, verdicts, status, lean, strength)

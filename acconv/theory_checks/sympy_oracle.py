@@ -1,17 +1,28 @@
-"""SymPy as a second opinion, run in worker processes that are killed at a deadline.
+"""SymPy under a time and memory budget, and as a second opinion on rule-based verdicts.
 
-One job: ask SymPy the questions that confirm a rule-based verdict — ``Sum(...).is_convergent()``,
-``limit(...)``, ``is_decreasing`` / ``is_strictly_increasing`` — and report each answer, error or
-timeout (:func:`run_sympy`); :func:`agrees` compares an answer with the rule's prediction. SymPy
-is not a decision procedure (THEORY.md §7): a hung call must not hang the caller, and a failure
-is reported, never turned into a verdict here.
+Two jobs. :func:`run_budgeted` runs any symbolic work (the asymptotic-form derivation, the
+validity proof of a schedule, the findings of one condition with their SymPy checks) in forked
+worker processes, each with its own deadline (``seconds``, the ``sympy_timeout`` of
+:func:`~acconv.theory_checks.step_sizes.check_step_sizes`) and an address-space cap
+(:data:`SYMPY_MEMORY` more than the parent's, set with ``resource.setrlimit`` in the child); a
+worker past its deadline is killed and its outcome is ``("timeout", "timed out ...")``.
+:func:`run_sympy` asks SymPy the questions that confirm a rule-based verdict —
+``Sum(...).is_convergent()``, ``limit(...)``, ``is_decreasing`` / ``is_strictly_increasing`` — and
+:func:`agrees` compares an answer with the rule's prediction. SymPy is not a decision procedure
+(THEORY.md §7): a hung call must not hang the caller (``((n+1)**(-16)-(n+2)**(-16))**16`` once
+ran 170 s and 3.4 GB in ``sympy.cancel``), and a failure is reported, never turned into a
+verdict here.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import os
 import re
+import resource
+import signal
+import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -22,10 +33,24 @@ import sympy
 
 from acconv.schedules import N_SYMBOL
 
-__all__ = ["NOT_FOR_SYMPY", "SYMPY_TIMEOUT", "Outcome", "SympyCheck", "agrees", "run_sympy"]
+__all__ = [
+    "NOT_FOR_SYMPY",
+    "SYMPY_MEMORY",
+    "SYMPY_TIMEOUT",
+    "TIMED_OUT",
+    "Outcome",
+    "SympyCheck",
+    "agrees",
+    "run_budgeted",
+    "run_sympy",
+]
 
-SYMPY_TIMEOUT: Final = 10.0
-"""Default wall-time budget in seconds for all SymPy cross-checks of one step-size report."""
+SYMPY_TIMEOUT: Final = 5.0
+"""Default budget in seconds of wall time for each piece of symbolic work of a step-size report:
+one condition (its derivation and SymPy checks), or the validity proof of one schedule."""
+SYMPY_MEMORY: Final = 2 * 2**30
+"""Address space in bytes a worker may add to what it inherited from its parent."""
+TIMED_OUT: Final = "timed out"
 _SYMPY_WORKERS: Final = min(4, max(2, os.cpu_count() or 1))
 
 _K: Final = sympy.Symbol("n", integer=True, positive=True)  # SymPy's index: sums start at n = 1
@@ -67,43 +92,145 @@ def _short(error: BaseException) -> str:
     return text if len(text) <= 160 else text[:157] + "..."
 
 
-def _sympy_worker(task: str, args: tuple[Any, ...]) -> Outcome:
+def run_sympy(calls: Sequence[tuple[str, tuple[Any, ...]]], timeout: float | None) -> list[Outcome]:
+    """Run SymPy checks under :func:`run_budgeted` (``timeout`` seconds each; ``None``: in this
+    process, unbounded)."""
+    return run_budgeted([(_SYMPY_TASKS[task], args) for task, args in calls], timeout)
+
+
+def _guarded(function: Callable[..., Any], args: tuple[Any, ...], memory: int | None) -> Outcome:
+    """``("ok", function(*args))``, or ``("error", reason)`` if it raises."""
     try:
-        return "ok", _SYMPY_TASKS[task](*args)
+        return "ok", function(*args)
+    except MemoryError:
+        budget = f" ({memory / 2**30:g} GiB budget)" if memory else ""
+        return "error", f"ran out of memory{budget}"
+    except RecursionError:
+        return "error", "RecursionError: expression nested too deeply"
     except Exception as error:  # SymPy raises many kinds (NotImplementedError, ValueError, ...)
         return "error", _short(error)
 
 
-def run_sympy(calls: Sequence[tuple[str, tuple[Any, ...]]], timeout: float | None) -> list[Outcome]:
-    """Run SymPy calls in 2-4 worker processes, all killed ``timeout`` seconds after the start
-    (a hung SymPy call cannot outlive it); ``timeout=None`` runs them in this process."""
-    if not calls:
-        return []
-    if timeout is None:
-        return [_sympy_worker(task, args) for task, args in calls]
-    # fork: workers start instantly and inherit the loaded modules.
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+def _cap_memory(memory: int) -> None:
+    """Limit this process's address space to what it has now plus ``memory`` bytes."""
     try:
-        with warnings.catch_warnings():  # Python >= 3.12 warns about fork in threaded processes
-            warnings.simplefilter("ignore", DeprecationWarning)
-            pool = multiprocessing.get_context(method).Pool(min(len(calls), _SYMPY_WORKERS))
-    except Exception as error:  # e.g. inside a daemonic process
-        return [("error", f"no SymPy worker process could start ({_short(error)})")] * len(calls)
+        with open("/proc/self/statm") as statm:
+            used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = used + memory if hard == resource.RLIM_INFINITY else min(hard, used + memory)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (OSError, ValueError):  # no /proc (not Linux) or a lower hard limit: no cap
+        pass
+
+
+def _child(send: Any, function: Callable[..., Any], args: tuple[Any, ...], memory: int) -> None:
+    _cap_memory(memory)
+    outcome = _guarded(function, args, memory)
     try:
-        pending = [pool.apply_async(_sympy_worker, call) for call in calls]
-        deadline = time.monotonic() + timeout
-        outcomes: list[Outcome] = []
-        for result in pending:
-            try:
-                outcomes.append(result.get(max(0.0, deadline - time.monotonic())))
-            except multiprocessing.TimeoutError:
-                outcomes.append(("timeout", f"no answer within the {timeout:g} s SymPy budget"))
-            except Exception as error:  # e.g. a result that cannot be unpickled
-                outcomes.append(("error", _short(error)))
-        return outcomes
+        send.send(outcome)
+    except Exception as error:  # e.g. a result that cannot be pickled
+        send.send(("error", f"the result could not be returned ({_short(error)})"))
+    send.close()
+
+
+def _timeout_outcome(seconds: float) -> Outcome:
+    return "timeout", f"{TIMED_OUT}: no answer within the {seconds:g} s budget"
+
+
+class _Alarm(Exception):
+    pass
+
+
+def _with_alarm(
+    function: Callable[..., Any], args: tuple[Any, ...], seconds: float, why: str
+) -> Outcome:
+    """In this process, cut off by SIGALRM (where no worker process can start, e.g. inside a
+    daemonic process); without a main thread to signal, the work is not run at all."""
+    if threading.current_thread() is not threading.main_thread():
+        return "error", f"no worker process could start ({why}) and no alarm is possible here"
+
+    def ring(signum: int, frame: Any) -> None:
+        raise _Alarm
+
+    previous = signal.signal(signal.SIGALRM, ring)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return _guarded(function, args, None)
+    except _Alarm:
+        return _timeout_outcome(seconds)
     finally:
-        pool.terminate()
-        pool.join()
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def run_budgeted(
+    calls: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]],
+    seconds: float | None,
+    memory: int = SYMPY_MEMORY,
+) -> list[Outcome]:
+    """``function(*args)`` for each call, each in a forked worker process (at most 2-4 at once)
+    that is killed ``seconds`` after it started and may use ``memory`` bytes more than its
+    parent: outcomes ``("ok", value)``, ``("error", reason)`` or ``("timeout", "timed out:
+    ...")``, in the order of ``calls``. ``seconds=None`` runs the calls in this process without
+    a bound (tests that share SymPy's cache)."""
+    if seconds is None:
+        return [_guarded(function, args, None) for function, args in calls]
+    # fork: workers start instantly and inherit the loaded modules (and the caller's patches).
+    context = multiprocessing.get_context(
+        "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    )
+    outcomes: list[Outcome | None] = [None] * len(calls)
+    waiting = list(reversed(range(len(calls))))
+    running: dict[Any, tuple[int, Any, float]] = {}
+    try:
+        while waiting or running:
+            while waiting and len(running) < _SYMPY_WORKERS:
+                index = waiting.pop()
+                function, args = calls[index]
+                receive, send = context.Pipe(duplex=False)
+                try:
+                    with warnings.catch_warnings():  # Python >= 3.12 warns about fork+threads
+                        warnings.simplefilter("ignore", DeprecationWarning)
+                        process = context.Process(
+                            target=_child, args=(send, function, args, memory), daemon=True
+                        )
+                        process.start()
+                except Exception as error:  # e.g. inside a daemonic process
+                    receive.close()
+                    outcomes[index] = _with_alarm(function, args, seconds, _short(error))
+                    continue
+                finally:
+                    send.close()
+                running[receive] = (index, process, time.monotonic() + seconds)
+            if not running:
+                continue
+            wait = max(0.0, min(deadline for _, _, deadline in running.values()) - time.monotonic())
+            for receive in multiprocessing.connection.wait(list(running), wait):
+                index, process, _ = running.pop(receive)
+                try:
+                    outcomes[index] = receive.recv()
+                except (EOFError, OSError):
+                    process.join(1.0)
+                    outcomes[index] = ("error", f"the worker died (exit code {process.exitcode})")
+                receive.close()
+                process.join(1.0)
+                if process.is_alive():
+                    process.kill()
+                    process.join()
+            now = time.monotonic()
+            for receive, (index, process, deadline) in list(running.items()):
+                if now >= deadline:
+                    process.kill()
+                    process.join()
+                    receive.close()
+                    del running[receive]
+                    outcomes[index] = _timeout_outcome(seconds)
+    finally:
+        for receive, (_, process, _) in running.items():
+            process.kill()
+            process.join()
+            receive.close()
+    return [outcome if outcome is not None else ("error", "not run") for outcome in outcomes]
 
 
 @dataclass(frozen=True)
