@@ -68,6 +68,21 @@ class Asymptotic:
     log_power: sympy.Expr = _ZERO
     exact: bool = True
     notes: tuple[str, ...] = ()
+    iterated: tuple[sympy.Expr, ...] = ()
+    """Exponents of log(log(n)), log(log(log(n))), ... in the denominator (the Bertrand scale);
+    trailing zeros are dropped."""
+
+    def __post_init__(self) -> None:
+        levels = [sympy.sympify(q) for q in self.iterated]
+        while levels and levels[-1] == 0:
+            levels.pop()
+        object.__setattr__(self, "iterated", tuple(levels))
+
+    def exponents(self, depth: int = 0) -> tuple[sympy.Expr, ...]:
+        """(power, log_power, q_2, q_3, ...): the exponents of n, log n, log log n, ...,
+        padded with zeros to at least ``depth`` entries."""
+        levels = (self.power, self.log_power, *self.iterated)
+        return levels + (_ZERO,) * max(0, depth - len(levels))
 
     @property
     def is_zero(self) -> bool:
@@ -84,7 +99,7 @@ class Asymptotic:
         """Whether |f(n)| tends to 0, to a positive constant (or stays ≍ 1), or to ∞."""
         if self.is_zero:
             return "zero"
-        for exponent in (self.rate, self.power, self.log_power):
+        for exponent in (self.rate, *self.exponents()):
             sign = sign_of(exponent)
             if sign is None:
                 return None
@@ -97,11 +112,14 @@ class Asymptotic:
         shifted so that it is finite and positive for every n ≥ 0."""
         if self.is_zero:
             return _ZERO
-        return (
-            sympy.exp(-self.rate * N_SYMBOL)
-            * (N_SYMBOL + 1) ** (-self.power)
-            * sympy.log(N_SYMBOL + 2) ** (-self.log_power)
-        )
+        factors = [
+            sympy.exp(-self.rate * N_SYMBOL),
+            (N_SYMBOL + 1) ** (-self.power),
+            sympy.log(N_SYMBOL + 2) ** (-self.log_power),
+        ]
+        for level, q in enumerate(self.iterated, start=2):
+            factors.append(_iterated_log(level, N_SYMBOL + _LEVEL_SHIFTS[level]) ** (-q))
+        return sympy.Mul(*factors)
 
     def formula(self) -> str:
         """The form as text, e.g. ``0.5/n^(3/5)``, ``1/(n·log(n))``, ``0.1·0.99^n``."""
@@ -114,7 +132,8 @@ class Asymptotic:
         if not_provably_zero(self.rate):
             ratio = format_number(sympy.exp(-self.rate))
             numerator.append(f"({ratio})^n" if "/" in ratio else f"{ratio}^n")
-        for base, exponent in (("n", self.power), ("log(n)", self.log_power)):
+        bases = ["n", "log(n)", "log(log(n))", "log(log(log(n)))", "log(log(log(log(n))))"]
+        for base, exponent in zip(bases, self.exponents(), strict=False):
             if sign_of(exponent) == 1:
                 denominator.append(_fmt_power(base, exponent))
             elif sign_of(exponent) == -1:
@@ -167,7 +186,7 @@ def asymptotic_form_of_expr(expr: Any) -> Asymptotic | None:
     (:func:`oscillating_factors`)."""
     if oscillating_factors(expr):
         return None
-    form = _analyse(expr)
+    form = _analyse(expr) or _leading_form(expr)
     if form is None and expr.has(sympy.Add):
         form = _analyse(sympy.together(expr))
         if form is None:
@@ -222,8 +241,10 @@ def unique_in_order(notes: Iterable[str]) -> tuple[str, ...]:
 
 def _class_order(f: Asymptotic, g: Asymptotic) -> int | None:
     """+1 if |f| ≫ |g| (f decays more slowly), -1 if |f| ≪ |g|, 0 if the same class."""
-    for key in ("rate", "power", "log_power"):
-        sign = sign_of(getattr(g, key) - getattr(f, key))
+    depth = max(len(f.exponents()), len(g.exponents()))
+    pairs = [(f.rate, g.rate), *zip(f.exponents(depth), g.exponents(depth), strict=True)]
+    for mine, other in pairs:
+        sign = sign_of(other - mine)
         if sign is None:
             return None
         if sign != 0:
@@ -256,13 +277,16 @@ def product_form(forms: Sequence[Asymptotic | None]) -> Asymptotic | None:
     notes = unique_in_order(note for form in known for note in form.notes)
     if any(form.is_zero for form in known):
         return Asymptotic(_ZERO, notes=notes)
+    depth = max(len(form.exponents()) for form in known)
+    levels = [sympy.Add(*column) for column in zip(*(f.exponents(depth) for f in known), strict=True)]
     return Asymptotic(
         sympy.Mul(*(form.coefficient for form in known)),
         sympy.Add(*(form.rate for form in known)),
-        sympy.Add(*(form.power for form in known)),
-        sympy.Add(*(form.log_power for form in known)),
+        levels[0],
+        levels[1],
         all(form.exact for form in known),
         notes,
+        tuple(levels[2:]),
     )
 
 
@@ -284,6 +308,7 @@ def power_form(form: Asymptotic | None, exponent: Any) -> Asymptotic | None:
         form.log_power * exponent,
         form.exact,
         form.notes,
+        tuple(q * exponent for q in form.iterated),
     )
 
 
@@ -365,15 +390,25 @@ def _exp_of(argument: Any) -> Asymptotic | None:
 
 
 def _log_of(form: Asymptotic | None) -> Asymptotic | None:
-    """log f: log(c·e^(-λn)·n^(-p)·...) = -λn + O(log n), or -p·log n + O(log log n)."""
+    """log f: log(c·e^(-λn)·n^(-p)·...) = -λn + O(log n), or -p·log n + O(log log n), or
+    -q_k·log^(k+1)(n) + O(log^(k+2)(n)) when the first non-zero exponent is q_k of log^(k)(n)
+    (log(log(n)) for f ~ c/log(n)^q: the Bertrand scale)."""
     if form is None or form.sign != 1:
         return None
     if not_provably_zero(form.rate):
         return Asymptotic(-form.rate, _ZERO, -_ONE, _ZERO, True, form.notes)
-    if not_provably_zero(form.power):
-        return Asymptotic(-form.power, _ZERO, _ZERO, -_ONE, True, form.notes)
-    if not_provably_zero(form.log_power) or not form.exact:
-        return None  # log log n, or a bounded factor without a limit
+    for level, exponent in enumerate(form.exponents()):
+        sign = sign_of(exponent)
+        if sign is None:
+            return None
+        if sign == 0:
+            continue
+        if level + 1 >= _MAX_LEVEL:
+            return None
+        levels = [_ZERO] * (level + 1) + [-_ONE]
+        return Asymptotic(-exponent, _ZERO, levels[0], levels[1], True, form.notes, tuple(levels[2:]))
+    if not form.exact:
+        return None  # a bounded factor without a limit
     value = sympy.log(form.coefficient)
     return None if sign_of(value) in (0, None) else Asymptotic(value, notes=form.notes)
 
@@ -431,6 +466,38 @@ def _extremum(expr: Any) -> Asymptotic | None:
     return replace(best, notes=(*best.notes, note))
 
 
+_T: Final = sympy.Symbol("t", positive=True)  # t = 1/n → 0+
+
+
+def _leading_form(expr: Any) -> Asymptotic | None:
+    """The form from SymPy's leading term of expr(1/t) as t → 0+ (a series expansion, for the
+    cancellations the rules cannot see: log(1 + x) ~ x, exp(x) - 1 ~ x, sqrt(n+2) - sqrt(n+1)
+    ~ 1/(2·sqrt(n))), read as c·t^p·log(t)^q = c·(-1)^q·n^(-p)·log(n)^q; None unless the term
+    has exactly that shape (an integer q, a real c ≠ 0). Only for expressions without floor,
+    min/max or oscillating factors, whose expansions SymPy does not handle."""
+    if expr.has(sympy.floor, sympy.Min, sympy.Max) or oscillating_factors(expr):
+        return None
+    try:
+        term = expr.subs(N_SYMBOL, 1 / _T).as_leading_term(_T)
+    except (sympy.PoleError, NotImplementedError, ValueError, TypeError, ZeroDivisionError):
+        return None
+    coefficient, power, log_power = _ONE, _ZERO, _ZERO
+    for factor in sympy.Mul.make_args(term):
+        base, exponent = factor.as_base_exp()
+        if factor.is_number:
+            coefficient *= factor
+        elif base == _T and exponent.is_number:
+            power += exponent
+        elif base == sympy.log(_T) and exponent.is_Integer:
+            log_power += exponent
+        else:
+            return None
+    coefficient = coefficient * (-1) ** log_power
+    if not coefficient.is_extended_real or coefficient.is_zero is not False:
+        return None
+    return Asymptotic(coefficient, _ZERO, power, -log_power, True, ("leading term of the series",))
+
+
 @functools.lru_cache(maxsize=2048)
 def _analyse(expr: Any) -> Asymptotic | None:
     """The asymptotic form of a SymPy expression in N_SYMBOL (None if no rule applies)."""
@@ -441,7 +508,7 @@ def _analyse(expr: Any) -> Asymptotic | None:
     if expr == N_SYMBOL:
         return Asymptotic(_ONE, power=-_ONE)
     if isinstance(expr, sympy.Add):
-        return _sum([_analyse(arg) for arg in expr.args])
+        return _sum([_analyse(arg) for arg in expr.args]) or _leading_form(expr)
     if isinstance(expr, sympy.Mul):
         return product_form([_analyse(arg) for arg in expr.args])
     if isinstance(expr, sympy.Pow):
@@ -454,7 +521,7 @@ def _analyse(expr: Any) -> Asymptotic | None:
     if isinstance(expr, sympy.exp):
         return _exp_of(expr.args[0])
     if isinstance(expr, sympy.log):
-        return _log_of(_analyse(expr.args[0]))
+        return _log_of(_analyse(expr.args[0])) or _leading_form(expr)
     if isinstance(expr, sympy.floor):
         return _floor_of(_analyse(expr.args[0]), expr.args[0])
     if isinstance(expr, sympy.Min | sympy.Max):
@@ -474,6 +541,40 @@ def eventual_branch(expr: Any) -> Any:
     return expr.func(*args)
 
 
+def _iterated_log(level: int, x: Any) -> Any:
+    """log^(level)(x) = log(log(...log(x)))."""
+    for _ in range(level):
+        x = sympy.log(x)
+    return x
+
+
+_MAX_LEVEL: Final = 5  # n, log n, log log n, log log log n, log log log log n
+_LEVEL_SHIFTS: Final = {2: 3, 3: 16, 4: 3814280}
+"""log^(k)(n + shift) > 0 for every n ≥ 0: log(log(3)) > 0, log(log(log(16))) > 0 (e^e ≈ 15.2),
+log^(4)(3814280) > 0 (e^(e^e) ≈ 3814279.1)."""
+
+
+def _bertrand(levels: Sequence[Any]) -> tuple[bool, str] | None:
+    """Σ 1/(n^p0·log(n)^p1·log(log(n))^p2···) converges iff the first p_k ≠ 1 is > 1
+    (Cauchy condensation, level by level); all equal to 1 up to the last level diverges."""
+    names = ["p", "q", "q_2", "q_3", "q_4"]
+    for level, exponent in enumerate(levels):
+        above = sign_of(exponent - 1)
+        if above is None:
+            return None
+        if above != 0:
+            shown = ", ".join(f"{names[k]} = 1" for k in range(level))
+            head = f"{shown} and " if shown else ""
+            relation = ">" if above > 0 else "<"
+            rule = "p-series" if level == 0 else "Bertrand series, Cauchy condensation"
+            text = f"{head}{names[level]} = {format_exponent(exponent)} {relation} 1 ({rule})"
+            return above > 0, text
+    ones = ", ".join(f"{names[k]} = 1" for k in range(len(levels)))
+    if len(levels) == 1:
+        return False, "p = 1 (harmonic series)"
+    return False, f"{ones} (Bertrand series, Cauchy condensation: the last level diverges)"
+
+
 def series_rule(form: Asymptotic) -> tuple[bool, str] | None:
     """(converges, reason) for Σ f(n) by comparison with the form (terms eventually ≥ 0)."""
     if form.is_zero:
@@ -488,24 +589,12 @@ def series_rule(form: Asymptotic) -> tuple[bool, str] | None:
         if rate > 0:
             return True, f"the terms decay geometrically (ratio {ratio} < 1)"
         return False, f"the terms grow geometrically (ratio {ratio} > 1)"
-    p, q = form.power, form.log_power
     if form.limit_class != "zero":
         return False, "the terms do not tend to 0"
-    above_one = sign_of(p - 1)
-    if above_one is None:
-        return None
-    log_note = "; the log factor does not matter" if not_provably_zero(q) else ""
-    if above_one > 0:
-        return True, f"p = {format_exponent(p)} > 1 (p-series{log_note})"
-    if above_one < 0:
-        return False, f"p = {format_exponent(p)} < 1 (p-series{log_note})"
-    if not not_provably_zero(q):
-        return False, "p = 1 (harmonic series)"
-    above = sign_of(q - 1)
-    if above is None:
-        return None
-    relation = "> 1" if above > 0 else "≤ 1"
-    return above > 0, f"p = 1 and q = {format_exponent(q)} {relation} (Bertrand series)"
+    levels = list(form.exponents())
+    while len(levels) > 1 and not not_provably_zero(levels[-1]):
+        levels.pop()
+    return _bertrand(levels)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -522,6 +611,19 @@ def _same_direction(directions: Sequence[int | None]) -> int | None:
     return moving.pop() if moving else 0
 
 
+def _positive(expr: Any) -> bool:
+    """expr(n) > 0 for every n ≥ 0: SymPy's assumptions, else one interval evaluation."""
+    if expr.is_positive:
+        return True
+    if isinstance(expr, sympy.Pow) and expr.exp.is_number and expr.exp.is_extended_real:
+        return _positive(expr.base)  # x^e > 0 for x > 0 (finite x: the schedule is valid)
+    if isinstance(expr, sympy.Mul):
+        return all(_positive(factor) for factor in expr.args)
+    from acconv.theory_checks.schedule_validity import positive_for_every_n  # imports this
+
+    return positive_for_every_n(expr)
+
+
 def monotone_direction(expr: Any) -> int | None:
     """-1 if expr is non-increasing in n ≥ 0, +1 if non-decreasing, 0 if constant, else None,
     proved by composing monotone pieces: x ↦ c·x, x^e and e^x, log x, floor x, min, max."""
@@ -534,7 +636,7 @@ def monotone_direction(expr: Any) -> int | None:
     if isinstance(expr, sympy.Mul):
         coefficient, rest = expr.as_coeff_Mul()
         factors = sympy.Mul.make_args(rest)
-        if len(factors) > 1 and not all(factor.is_positive for factor in factors):
+        if len(factors) > 1 and not all(_positive(factor) for factor in factors):
             return None  # products keep monotonicity only for positive factors
         direction = _same_direction([monotone_direction(factor) for factor in factors])
         sign = sign_of(coefficient)
@@ -542,7 +644,7 @@ def monotone_direction(expr: Any) -> int | None:
     if isinstance(expr, sympy.Pow):
         base, exponent = expr.args
         if exponent.is_number:
-            if not (base.is_positive or (base.is_nonnegative and exponent.is_positive)):
+            if not (_positive(base) or (base.is_nonnegative and exponent.is_positive)):
                 return None
             inner, sign = monotone_direction(base), sign_of(exponent)
             return None if inner is None or sign is None else inner * sign
@@ -553,5 +655,8 @@ def monotone_direction(expr: Any) -> int | None:
     if isinstance(expr, sympy.exp | sympy.floor):
         return monotone_direction(expr.args[0])
     if isinstance(expr, sympy.log):
-        return monotone_direction(expr.args[0]) if expr.args[0].is_positive else None
+        # log is increasing on (0, ∞), and a log inside a schedule has a positive argument at
+        # every n ≥ 0 once the schedule is proved finite there (schedule_validity, which
+        # check_step_sizes requires before any condition is decided)
+        return monotone_direction(expr.args[0])
     return None

@@ -34,7 +34,7 @@ import sympy
 from acconv.schedules import N_SYMBOL
 from acconv.theory_checks.asymptotics import asymptotic_form_of_expr, oscillating_factors
 
-__all__ = ["Validity", "validity_of"]
+__all__ = ["Validity", "positive_for_every_n", "validity_of"]
 
 _MAX_EVALUATIONS: Final = 300  # interval evaluations on bounded pieces, per pass
 _MAX_TAIL_SPLITS: Final = 64  # the tail [l, ∞) is split up to l ≈ 2^70
@@ -177,6 +177,15 @@ def _check(expr: Any, low: int, high: Any) -> tuple[str, Problem | None]:
     if high != _INF and value.b == _INF:
         return "maybe", "not finite"
     return "ok", None
+
+
+def positive_for_every_n(expr: Any) -> bool:
+    """Whether expr(n) > 0 for every n ≥ 0 is proved by one interval evaluation on [0, ∞)."""
+    try:
+        value = _interval(expr, _IV.mpf([0, _INF]))
+    except (_Fails, ValueError, ZeroDivisionError, OverflowError, TypeError):
+        return False
+    return bool(value.a > 0)
 
 
 def _exact_problem(expr: Any, n: int) -> str | None:

@@ -201,17 +201,24 @@ def series_rule_finding(side: Side, m: int) -> Finding | None:
     statement = f"Σ {side.name}{square} {'<' if converges else '='} ∞"
     described = form.describe(f"{side.name}(n){square}")
     detail = f"{intro(side)}{described}: {statement} because {reason}"
-    check = SympyCheck(
-        f"Sum({pow_text(side.text, m)}, (n, 1, oo)).is_convergent()",
-        "converges",
-        (side.target**m,),
-        converges,
-    )
+    check = _series_check(side.target**m, pow_text(side.text, m), form, converges)
     status: Status = "holds" if converges != want_divergence else "violated"
     assert side.form is not None
     evidence = exponent_evidence(side.name, side.form)
     return Finding(status, METHOD_SERIES_RULE, detail, evidence, (check,))
 
+
+
+def _series_check(term: Any, text: str, form: Asymptotic, converges: bool) -> SympyCheck:
+    """SymPy's Sum(term).is_convergent(); for a form with iterated logarithms, on which that
+    runs for minutes and gives up, limit(term/comparison) = c instead: it confirms term ~ c·
+    comparison, and the Bertrand-scale rule on the comparison sequence is a theorem."""
+    if form.iterated and form.exact:
+        comparison = form.comparison()
+        label = f"limit({group_text(text)}/({comparison}), n, oo)"
+        return SympyCheck(label, "limit", (term / comparison,), form.coefficient)
+    label = f"Sum({text}, (n, 1, oo)).is_convergent()"
+    return SympyCheck(label, "converges", (term,), converges)
 
 
 def ratio_form(a: Side, b: Side) -> Asymptotic | None:
@@ -308,6 +315,7 @@ def kt_rule_finding(a: Side, b: Side) -> Finding | None:
             f"Σ 1/log(n)^({q}·d) = ∞ for every d > 0 (p = 0 ≤ 1, Bertrand)"
         )
         return Finding("violated", METHOD_SERIES_RULE, detail, {}, (diverges,))
-    label = f"Sum({pow_text(text, d)}, (n, 1, oo)).is_convergent()"
-    converges = SympyCheck(label, "converges", (target**d,), True)
+    power = power_form(ratio, d)
+    assert power is not None
+    converges = _series_check(target**d, pow_text(text, d), power, True)
     return Finding("holds", METHOD_SERIES_RULE, detail, evidence, (converges,))
