@@ -27,6 +27,7 @@ from sympy.functions.elementary.trigonometric import TrigonometricFunction
 from acconv.schedules import N_SYMBOL, Schedule, as_schedule
 
 __all__ = [
+    "SERIES_NOTE",
     "Asymptotic",
     "asymptotic_form",
     "asymptotic_form_of_expr",
@@ -278,7 +279,9 @@ def product_form(forms: Sequence[Asymptotic | None]) -> Asymptotic | None:
     if any(form.is_zero for form in known):
         return Asymptotic(_ZERO, notes=notes)
     depth = max(len(form.exponents()) for form in known)
-    levels = [sympy.Add(*column) for column in zip(*(f.exponents(depth) for f in known), strict=True)]
+    levels = [
+        sympy.Add(*column) for column in zip(*(f.exponents(depth) for f in known), strict=True)
+    ]
     return Asymptotic(
         sympy.Mul(*(form.coefficient for form in known)),
         sympy.Add(*(form.rate for form in known)),
@@ -406,7 +409,9 @@ def _log_of(form: Asymptotic | None) -> Asymptotic | None:
         if level + 1 >= _MAX_LEVEL:
             return None
         levels = [_ZERO] * (level + 1) + [-_ONE]
-        return Asymptotic(-exponent, _ZERO, levels[0], levels[1], True, form.notes, tuple(levels[2:]))
+        return Asymptotic(
+            -exponent, _ZERO, levels[0], levels[1], True, form.notes, tuple(levels[2:])
+        )
     if not form.exact:
         return None  # a bounded factor without a limit
     value = sympy.log(form.coefficient)
@@ -467,6 +472,7 @@ def _extremum(expr: Any) -> Asymptotic | None:
 
 
 _T: Final = sympy.Symbol("t", positive=True)  # t = 1/n → 0+
+SERIES_NOTE: Final = "leading term of the series expansion at n = ∞"
 
 
 def _leading_form(expr: Any) -> Asymptotic | None:
@@ -495,7 +501,7 @@ def _leading_form(expr: Any) -> Asymptotic | None:
     coefficient = coefficient * (-1) ** log_power
     if not coefficient.is_extended_real or coefficient.is_zero is not False:
         return None
-    return Asymptotic(coefficient, _ZERO, power, -log_power, True, ("leading term of the series",))
+    return Asymptotic(coefficient, _ZERO, power, -log_power, True, (SERIES_NOTE,))
 
 
 @functools.lru_cache(maxsize=2048)

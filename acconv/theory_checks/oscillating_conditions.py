@@ -151,9 +151,7 @@ def oscillating_series_finding(side: Side, oscillation: Oscillation, m: int) -> 
             detail = f"{intro}{rule.detail}; {name}(n) ≥ L_{name}(n), so Σ {name} = ∞"
             candidates.append(_via(rule, "holds", detail))
         if persistent is not None and nonnegative:
-            detail = (
-                f"{intro}{persistent}; with {name}(n) ≥ 0 for large n this gives Σ {name} = ∞"
-            )
+            detail = f"{intro}{persistent}; with {name}(n) ≥ 0 for large n this gives Σ {name} = ∞"
             candidates.append(Finding("holds", METHOD_SYMBOLIC, detail))
         rule = series_rule_finding(upper, 1) if upper is not None and nonnegative else None
         if rule is not None and rule.status == "violated":  # Σ U < ∞ and 0 ≤ f ≤ U

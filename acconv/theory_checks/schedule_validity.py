@@ -33,6 +33,7 @@ import sympy
 
 from acconv.schedules import N_SYMBOL
 from acconv.theory_checks.asymptotics import asymptotic_form_of_expr, oscillating_factors
+from acconv.theory_checks.oscillation import envelope
 
 __all__ = ["Validity", "positive_for_every_n", "validity_of"]
 
@@ -213,10 +214,8 @@ def _witness(expr: Any, low: int, high: Any) -> Validity | None:  # expr: the sc
     return None
 
 
-def _branch_and_bound(
-    target: Any, expr: Any
-) -> tuple[Validity | None, int | None, Problem | None]:
-    """(verdict, None, None), or (None, l, problem) when [0, l) was proved and [l, ∞) not.
+def _branch_and_bound(target: Any, expr: Any) -> tuple[Validity | None, int | None, set[Problem]]:
+    """(verdict, None, {}), or (None, l, problems) when [0, l) was proved and [l, ∞) not.
     ``target`` (expr, or a relaxation of it) is evaluated; witnesses are confirmed on expr."""
     stack: list[tuple[int, Any]] = [(0, _INF)]
     evaluations = tail_splits = 0
@@ -229,7 +228,7 @@ def _branch_and_bound(
         if outcome == "surely" or low == high:
             found = _witness(expr, low, high)
             if found is not None:
-                return found, None, None
+                return found, None, set()
             if low == high:
                 continue  # the exact value is fine: the interval was only too wide
         assert problem is not None
@@ -248,9 +247,8 @@ def _branch_and_bound(
         middle = (low + int(high)) // 2
         stack += [(middle + 1, high), (low, middle)]
     if not unresolved:
-        return Validity("valid", reason="interval arithmetic on every n >= 0"), None, None
-    low, problem = min(unresolved)
-    return None, low, problem
+        return Validity("valid", reason="interval arithmetic on every n >= 0"), None, set()
+    return None, min(low for low, _ in unresolved), {problem for _, problem in unresolved}
 
 
 def _solveset_proof(expr: Any, low: int) -> Validity | None:
@@ -301,9 +299,15 @@ def _eventually_negative(expr: Any) -> Validity | None:
 
 def validity_of(expr: Any) -> Validity:
     """Whether expr(n) is finite, real and ≥ 0 for every integer n ≥ 0 (module docstring)."""
-    found, low, problem = _branch_and_bound(sympy.factor_terms(expr), expr)
+    found, low, problems = _branch_and_bound(sympy.factor_terms(expr), expr)
     if found is not None:
         return found
+    bounds = envelope(expr) if oscillating_factors(expr) else None
+    if problems == {"negative"} and bounds is not None:
+        # every domain check passed; f ≥ L for every n, and L has no oscillating factor
+        lower = validity_of(bounds[0])
+        if lower.status == "valid":
+            return replace(lower, reason=f"{lower.reason}, for the lower bound {bounds[0]}")
     relaxed = _relax_floors(expr)
     if relaxed is not None:
         again, _, _ = _branch_and_bound(relaxed, expr)
@@ -323,6 +327,7 @@ def validity_of(expr: Any) -> Validity:
         "unknown",
         reason=(
             f"proved finite and >= 0 for n < {low} by interval arithmetic; from n = {low} on "
-            f"it may be {problem} (neither interval arithmetic nor solveset decides it)"
+            f"it may be {' or '.join(sorted(problems))} (neither interval arithmetic nor "
+            "solveset decides it)"
         ),
     )

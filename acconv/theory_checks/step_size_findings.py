@@ -20,6 +20,7 @@ import sympy
 
 from acconv.schedules import N_SYMBOL, Schedule
 from acconv.theory_checks.asymptotics import (
+    SERIES_NOTE,
     Asymptotic,
     asymptotic_form_of_expr,
     eventual_branch,
@@ -78,7 +79,6 @@ def pow_text(text: str, exponent: object) -> str:
     return text if exponent == 1 else f"{group_text(text)}**{exponent}"
 
 
-
 @dataclass(frozen=True)
 class Finding:
     """A claim about one condition (or half of one), before and after its SymPy checks."""
@@ -99,9 +99,7 @@ def all_checks(finding: Finding | None) -> list[SympyCheck]:
     return [*finding.checks, *all_checks(finding.fallback)]
 
 
-def resolve(
-    finding: Finding, outcomes: Mapping[tuple[str, tuple[str, ...]], Outcome]
-) -> Finding:
+def resolve(finding: Finding, outcomes: Mapping[tuple[str, tuple[str, ...]], Outcome]) -> Finding:
     """Keep the claim if every SymPy check agrees; otherwise the fallback, or undecided."""
     confirmations = []
     for check in finding.checks:
@@ -129,7 +127,9 @@ def combine(findings: Sequence[Finding]) -> Finding:
     """The conjunction of findings (e.g. S3 = Σ a² < ∞ and Σ b² < ∞)."""
     if len(findings) == 1:
         return findings[0]
-    parts = [Verdict("part", "", f.status, f.method, "", {}, (), f.lean, f.strength) for f in findings]
+    parts = [
+        Verdict("part", "", f.status, f.method, "", {}, (), f.lean, f.strength) for f in findings
+    ]
     status, lean, strength = combine_verdicts(parts)
     deciding = [finding for finding in findings if finding.status == status] or list(findings)
     rank = {METHOD_SYMBOLIC: 0, METHOD_SERIES_RULE: 1, METHOD_NUMERIC: 2}
@@ -137,7 +137,6 @@ def combine(findings: Sequence[Finding]) -> Finding:
     evidence = {key: value for finding in findings for key, value in finding.evidence.items()}
     detail = "; ".join(f.detail for f in findings)
     return Finding(status, method, detail, evidence, lean=lean, strength=strength)
-
 
 
 @dataclass(frozen=True)
@@ -178,7 +177,6 @@ def side_of(name: str, schedule: Schedule, expr: Any) -> Side:
     return Side(name, schedule, form, target, str(target), False)
 
 
-
 def exponent_evidence(name: str, form: Asymptotic) -> dict[str, float]:
     if form.is_zero:
         return {}
@@ -186,7 +184,6 @@ def exponent_evidence(name: str, form: Asymptotic) -> dict[str, float]:
     if not_provably_zero(form.rate):
         evidence[f"rate_{name}"] = float(form.rate)
     return evidence
-
 
 
 def series_rule_finding(side: Side, m: int) -> Finding | None:
@@ -208,12 +205,13 @@ def series_rule_finding(side: Side, m: int) -> Finding | None:
     return Finding(status, METHOD_SERIES_RULE, detail, evidence, (check,))
 
 
-
 def _series_check(term: Any, text: str, form: Asymptotic, converges: bool) -> SympyCheck:
     """SymPy's Sum(term).is_convergent(); for a form with iterated logarithms, on which that
-    runs for minutes and gives up, limit(term/comparison) = c instead: it confirms term ~ c·
-    comparison, and the Bertrand-scale rule on the comparison sequence is a theorem."""
-    if form.iterated and form.exact:
+    runs for minutes and gives up, or one read from a series expansion (Sum on
+    ((n+1)^-16 - (n+2)^-16)^16 outruns any budget), limit(term/comparison) = c instead: it
+    confirms term ~ c·comparison, and the p-series/Bertrand rule on the comparison sequence is
+    a theorem."""
+    if (form.iterated or SERIES_NOTE in form.notes) and form.exact:
         comparison = form.comparison()
         label = f"limit({group_text(text)}/({comparison}), n, oo)"
         return SympyCheck(label, "limit", (term / comparison,), form.coefficient)
@@ -231,7 +229,6 @@ def ratio_target(a: Side, b: Side) -> tuple[Any, str]:
     assert a.form is not None and b.form is not None
     ratio = b.form.comparison() / a.form.comparison()
     return ratio, str(ratio)
-
 
 
 def ratio_rule_finding(a: Side, b: Side) -> Finding | None:
@@ -267,7 +264,6 @@ def ratio_rule_finding(a: Side, b: Side) -> Finding | None:
     check = SympyCheck(f"limit({text}, n, oo)", "limit", (target,), expected)
     detail = f"{intro(a, b)}{pair} {verdict}"
     return Finding(status, METHOD_SYMBOLIC, detail, evidence, (check,))
-
 
 
 def kt_rule_finding(a: Side, b: Side) -> Finding | None:

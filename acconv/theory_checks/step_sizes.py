@@ -90,6 +90,7 @@ from acconv.theory_checks.oscillating_conditions import (
     oscillating_series_finding,
 )
 from acconv.theory_checks.oscillation import oscillation_of
+from acconv.theory_checks.schedule_validity import Validity, validity_of
 from acconv.theory_checks.step_size_findings import (
     Finding,
     Side,
@@ -101,7 +102,6 @@ from acconv.theory_checks.step_size_findings import (
     series_rule_finding,
     side_of,
 )
-from acconv.theory_checks.schedule_validity import Validity, validity_of
 from acconv.theory_checks.sympy_oracle import (
     NOT_FOR_SYMPY,
     SYMPY_MEMORY,
@@ -132,6 +132,7 @@ __all__ = [
     "asymptotic_form",
     "check_step_sizes",
     "clocks",
+    "e_min_of",
     "tail_exponent",
 ]
 
@@ -337,7 +338,10 @@ def _rate_form_finding(a: Side, b: Side, e_min: float | None) -> Finding:
     evidence["e_min"] = e_min
     ok = bool(b0 * 2 * sympy.nsimplify(e_min) > 1)
     verb = "satisfies" if ok else "fails"
-    detail = f"{head}; p_b = 1 needs {condition}: e_min = {e_min:g} (smallest real part of the eigenvalues of minus the slow Jacobian) {verb} it"
+    detail = (
+        f"{head}; p_b = 1 needs {condition}: e_min = {e_min:g} (the smallest real part of the "
+        f"eigenvalues of minus the slow Jacobian) {verb} it"
+    )
     return Finding("holds" if ok else "violated", METHOD_SYMBOLIC, detail, evidence, checks)
 
 
@@ -405,6 +409,18 @@ def _monotone_finding(side: Side) -> Finding:
 # ---------------------------------------------------------------------------------------------
 # 2. The report
 # ---------------------------------------------------------------------------------------------
+
+
+def e_min_of(slow_jacobian: npt.ArrayLike) -> float:
+    """e_min = min Re λ over the eigenvalues λ of -J, J the slow ODE's Jacobian at its stable
+    point (THEORY.md §3 A2): the rate condition of S7 is b0 > 1/(2 e_min). The real part, not
+    the modulus: J = [[-1, -10], [10, -1]] has -J's eigenvalues 1 ± 10i, so e_min = 1 (not
+    √101 ≈ 10.05, which would certify b0 = 0.1 wrongly). Raises ValueError unless J is square
+    and finite."""
+    matrix = np.asarray(slow_jacobian, dtype=np.float64)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or not np.isfinite(matrix).all():
+        raise ValueError(f"slow_jacobian has shape {matrix.shape}; expected a finite square matrix")
+    return float(np.linalg.eigvals(-matrix).real.min())
 
 
 def clocks(schedule: Schedule | str, n_max: int) -> npt.NDArray[np.float64]:
@@ -537,7 +553,7 @@ def _verdict(condition_id: str, outcome: Outcome, unproved: list[str]) -> Verdic
         detail = f"{what}: {value}" if kind == "error" else str(value)
         return Verdict(condition_id, name, "undecided", METHOD_SYMBOLIC, detail, {}, theorems)
     finding: Finding = value
-    if unproved and finding.status in ("holds", "violated") or (unproved and finding.lean):
+    if (unproved and finding.status in ("holds", "violated")) or (unproved and finding.lean):
         detail = f"{'; '.join(unproved)} [the rules alone: {finding.status}: {finding.detail}]"
         return Verdict(condition_id, name, "undecided", finding.method, detail, {}, theorems)
     return Verdict(
@@ -597,7 +613,5 @@ def check_step_sizes(
         )
         for condition_id, outcome in zip(CONDITION_IDS, outcomes[3:], strict=True)
     )
-    status, lean, strength = combine_verdicts(
-        [v for v in verdicts if v.id in _TWO_TIMESCALE_IDS]
-    )
+    status, lean, strength = combine_verdicts([v for v in verdicts if v.id in _TWO_TIMESCALE_IDS])
     return StepSizeReport(a, b, a_form, b_form, verdicts, status, lean, strength)

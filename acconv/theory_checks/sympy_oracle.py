@@ -205,14 +205,14 @@ def run_budgeted(
             if not running:
                 continue
             wait = max(0.0, min(deadline for _, _, deadline in running.values()) - time.monotonic())
-            for receive in multiprocessing.connection.wait(list(running), wait):
-                index, process, _ = running.pop(receive)
+            for ready in multiprocessing.connection.wait(list(running), wait):
+                index, process, _ = running.pop(ready)
                 try:
-                    outcomes[index] = receive.recv()
+                    outcomes[index] = ready.recv()  # type: ignore[union-attr]
                 except (EOFError, OSError):
                     process.join(1.0)
                     outcomes[index] = ("error", f"the worker died (exit code {process.exitcode})")
-                receive.close()
+                ready.close()  # type: ignore[union-attr]
                 process.join(1.0)
                 if process.is_alive():
                     process.kill()
