@@ -103,9 +103,22 @@ def check_schedule(
         float | None,
         typer.Option(
             "--e-min",
-            help="|eigenvalue of the slow Jacobian closest to 0|; decides S7 when p_b = 1.",
+            help=(
+                "Smallest real part of the eigenvalues of minus the slow Jacobian (not the "
+                "modulus); decides S7 when p_b = 1."
+            ),
         ),
     ] = None,
+    sympy_timeout: Annotated[
+        float,
+        typer.Option(
+            "--sympy-timeout",
+            help=(
+                "Budget in seconds for the symbolic work of each condition (and of each "
+                "schedule's validity proof); past it the condition is undecided: timed out."
+            ),
+        ),
+    ] = 5.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Check the step-size conditions S1–S7 (THEORY.md §7) for a critic and an actor schedule."""
@@ -114,8 +127,10 @@ def check_schedule(
 
     if e_min is not None and not e_min > 0:
         raise UserError(f"--e-min is {e_min:g}, expected a number > 0")
+    if not sympy_timeout > 0:
+        raise UserError(f"--sympy-timeout is {sympy_timeout:g}, expected seconds > 0")
     try:
-        report = check_step_sizes(critic, actor, e_min=e_min)
+        report = check_step_sizes(critic, actor, e_min=e_min, sympy_timeout=sympy_timeout)
     except ScheduleError as error:
         raise UserError(str(error)) from error
     if as_json:
@@ -288,6 +303,7 @@ def reproduce(
     if workers is not None and workers < 1:
         raise UserError(f"--workers is {workers}, expected an integer >= 1")
     out_dir = out if out is not None else f"results/reproduce-{mode}"
+
     def skipped(entry: Any, missing: list[str]) -> None:
         extras = ",".join(missing)
         typer.echo(

@@ -17,8 +17,9 @@ such a schedule only by a proof that covers the oscillation (bounds with ``|cos|
 periodicity); otherwise the condition is ``undecided`` (:mod:`acconv.theory_checks.oscillation`).
 Anything else (other names, attributes, keywords, ``//``, ``%``, strings, ...)
 raises :class:`ScheduleError`, as do texts over 500 characters, pure-number exponents above 64 in
-absolute value, and schedules that are not finite, real and >= 0 on n = 0..100 and log-spaced n up
-to 1e9.
+absolute value, and schedules that are not finite, real and >= 0 on every n = 0..10^4 and
+log-spaced n up to 1e9 (a quick check at parse time; the step-size checker proves it for every
+n >= 0 or refuses the schedule with the n where it fails).
 """
 
 from __future__ import annotations
@@ -78,9 +79,12 @@ _NODE_NAMES: dict[type[ast.AST], str] = {
     ast.JoinedStr: "f-string",
     ast.Starred: "starred argument",
 }
-_GRID = np.unique(np.concatenate([np.arange(101), np.geomspace(100, 1e9, 57).round()])).astype(
+_GRID = np.unique(np.concatenate([np.arange(10_001), np.geomspace(1e4, 1e9, 51).round()])).astype(
     np.int64
 )
+"""Every n up to 10^4, then log-spaced to 10^9: a quick refusal at parse time. The proof for
+every n ≥ 0 is :func:`acconv.theory_checks.schedule_validity.validity_of`, which
+:func:`~acconv.theory_checks.step_sizes.check_step_sizes` runs."""
 
 
 class ScheduleError(ValueError):

@@ -20,17 +20,19 @@ from acconv.schedules import Schedule, ScheduleError, as_schedule
 from acconv.theory_checks.asymptotics import asymptotic_form
 from acconv.theory_checks.diagnostics import ppo_diagnostic_verdicts, series_of
 from acconv.theory_checks.learner_steps import optimizer_verdict
-from acconv.theory_checks.step_sizes import StepSizeReport, check_step_sizes
+from acconv.theory_checks.step_sizes import SYMPY_TIMEOUT, StepSizeReport, check_step_sizes
 from acconv.theory_checks.theorems import (
     HOLZLEITNER,
 )
 from acconv.theory_checks.trace import _ALL, _NEVER, FloatArray, RunTrace, _last_decade
 from acconv.theory_checks.verdicts import (
+    EVIDENCE_METHODS,
     METHOD_ESTIMATED,
     METHOD_EXACT,
     METHOD_SYMBOLIC,
     Status,
     Verdict,
+    combine_verdicts,
 )
 
 
@@ -132,11 +134,13 @@ def check_a2_step_sizes(
     actor_lr: Schedule | str | float,
     *,
     report: StepSizeReport | None = None,
-    sympy_timeout: float | None = 10.0,
+    sympy_timeout: float | None = SYMPY_TIMEOUT,
 ) -> Verdict:
     """A2 STEP: S1-S5 (Σa = Σb = ∞, Σa² + Σb² < ∞, b/a → 0, non-increasing) as one verdict,
-    from :func:`~acconv.theory_checks.step_sizes.check_step_sizes` (symbolic; a numeric
-    estimate only for schedules without an asymptotic form).
+    from :func:`~acconv.theory_checks.step_sizes.check_step_sizes`. ``holds``/``violated``
+    only when S1-S5 are proven; where a part is a numeric estimate (a schedule without an
+    asymptotic form) the verdict is ``undecided`` with the lean and strength of
+    :func:`~acconv.theory_checks.verdicts.combine_verdicts` over S1-S5.
 
     Evidence codes each condition S1-S7 as 1 (holds), 0 (violated), nan (undecided), -1 (not
     applicable). Source: THEORY.md §3 A2 and §7 (Borkar 1997 S1-S4; K&B 2018 adds S5).
@@ -146,17 +150,18 @@ def check_a2_step_sizes(
     )
     core = [report[c] for c in ("S1", "S2", "S3", "S4", "S5")]
     failing = [v for v in core if v.status != "holds"]
-    methods = {v.method for v in core}
-    method = METHOD_ESTIMATED if any("numeric" in m for m in methods) else METHOD_SYMBOLIC
+    status, lean, strength = combine_verdicts(core)
+    evidential = any(v.method in EVIDENCE_METHODS for v in core)
+    method = METHOD_ESTIMATED if status == "undecided" and evidential else METHOD_SYMBOLIC
     evidence = {v.id: _STATUS_CODE[v.status] for v in report.conditions}
     head = f"a(n) = {report.critic.text}, b(n) = {report.actor.text}"
     if not failing:
         detail = f"{head}: S1-S5 hold ({'; '.join(v.detail for v in core[3:4])})"
     else:
-        detail = f"{head}: " + "; ".join(f"{v.id} {v.status}: {v.detail}" for v in failing)
+        detail = f"{head}: " + "; ".join(f"{v.id} {v.shown}: {v.detail}" for v in failing)
     optional = ", ".join(f"{c} {report[c].status}" for c in ("S6", "S7"))
     detail += f" [optional: {optional}]"
-    return Verdict("A2", "step sizes S1-S5", report.two_timescale, method, detail, evidence, _ALL)
+    return Verdict("A2", "step sizes S1-S5", status, method, detail, evidence, _ALL, lean, strength)
 
 
 def _network_lipschitz(facts: LearnerFacts) -> Verdict:

@@ -27,7 +27,7 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, cast
 
 import sympy
 
@@ -208,7 +208,7 @@ def run_budgeted(
             for ready in multiprocessing.connection.wait(list(running), wait):
                 index, process, _ = running.pop(ready)
                 try:
-                    outcomes[index] = ready.recv()  # type: ignore[union-attr]
+                    outcomes[index] = cast(Outcome, ready.recv())  # type: ignore[union-attr,call-arg]
                 except (EOFError, OSError):
                     process.join(1.0)
                     outcomes[index] = ("error", f"the worker died (exit code {process.exitcode})")
