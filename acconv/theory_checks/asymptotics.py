@@ -25,6 +25,7 @@ import sympy
 from sympy.functions.elementary.trigonometric import TrigonometricFunction
 
 from acconv.schedules import N_SYMBOL, Schedule, as_schedule
+from acconv.theory_checks.interval_bounds import positive_for_every_n
 
 __all__ = [
     "SERIES_NOTE",
@@ -625,8 +626,6 @@ def _positive(expr: Any) -> bool:
         return _positive(expr.base)  # x^e > 0 for x > 0 (finite x: the schedule is valid)
     if isinstance(expr, sympy.Mul):
         return all(_positive(factor) for factor in expr.args)
-    from acconv.theory_checks.schedule_validity import positive_for_every_n  # imports this
-
     return positive_for_every_n(expr)
 
 

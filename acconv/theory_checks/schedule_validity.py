@@ -24,7 +24,6 @@ schedule are then undecided. All of this runs inside the budget of
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, replace
 from typing import Any, Final, Literal
 
@@ -33,9 +32,10 @@ import sympy
 
 from acconv.schedules import N_SYMBOL
 from acconv.theory_checks.asymptotics import asymptotic_form_of_expr, oscillating_factors
+from acconv.theory_checks.interval_bounds import THETA, Fails, Problem, interval
 from acconv.theory_checks.oscillation import envelope
 
-__all__ = ["Validity", "positive_for_every_n", "validity_of"]
+__all__ = ["Validity", "validity_of"]
 
 _MAX_EVALUATIONS: Final = 300  # interval evaluations on bounded pieces, per pass
 _MAX_TAIL_SPLITS: Final = 64  # the tail [l, ∞) is split up to l ≈ 2^70
@@ -44,10 +44,6 @@ _EXACT_DIGITS: Final = 50
 _IV = mpmath.iv
 _INF = mpmath.inf
 _X: Final = sympy.Symbol("x", nonnegative=True)  # the real relaxation of n for solveset
-_THETA: Final = tuple(sympy.Dummy(f"theta{i}") for i in range(8))  # floor(g) = g - θ, θ ∈ [0, 1)
-_RELAXED: Final = {theta: _IV.mpf([0, 1]) for theta in _THETA}
-
-Problem = Literal["not finite", "not a real number", "negative"]
 
 
 @dataclass(frozen=True)
@@ -70,102 +66,12 @@ class Validity:
         )
 
 
-class _Fails(Exception):
-    """A domain or sign problem on the interval: ``surely`` at every n in it, or maybe."""
-
-    def __init__(self, problem: Problem, surely: bool) -> None:
-        super().__init__(problem)
-        self.problem: Problem = problem
-        self.surely = surely
-
-
-@functools.lru_cache(maxsize=512)
-def _number(value: Any) -> Any:
-    """An mpmath interval that contains the real number ``value``."""
-    value = sympy.nsimplify(value) if value.is_Float else value
-    if value.is_Rational:
-        return _IV.mpf(int(value.p)) / _IV.mpf(int(value.q))
-    approx = mpmath.mpf(str(sympy.N(value, 40)))
-    pad = abs(approx) * mpmath.mpf(10) ** -30 + mpmath.mpf(10) ** -300
-    return _IV.mpf([approx - pad, approx + pad])
-
-
-def _contains_zero(x: Any) -> bool:
-    return bool(x.a <= 0 <= x.b)
-
-
-def _interval(expr: Any, n: Any) -> Any:
-    """An interval containing expr(m) for every integer m in the interval ``n``; raises _Fails."""
-    if expr == N_SYMBOL:
-        return n
-    if expr.is_number:
-        return _number(expr)
-    if isinstance(expr, sympy.Add):
-        total = _IV.mpf(0)
-        for arg in expr.args:
-            total = total + _interval(arg, n)
-        return total
-    if isinstance(expr, sympy.Mul):
-        product = _IV.mpf(1)
-        for arg in expr.args:
-            product = product * _interval(arg, n)
-        return product
-    if isinstance(expr, sympy.Pow):
-        return _power(expr, n)
-    if isinstance(expr, sympy.exp):
-        return _IV.exp(_interval(expr.args[0], n))
-    if isinstance(expr, sympy.log):
-        inner = _interval(expr.args[0], n)
-        if inner.b <= 0:
-            raise _Fails("not finite" if inner.b == 0 else "not a real number", True)
-        if inner.a <= 0:
-            raise _Fails("not a real number", False)
-        return _IV.log(inner)
-    if isinstance(expr, sympy.floor):
-        inner = _interval(expr.args[0], n)
-        return _IV.mpf([mpmath.floor(inner.a), mpmath.floor(inner.b)])
-    if isinstance(expr, sympy.Min | sympy.Max):
-        parts = [_interval(arg, n) for arg in expr.args]
-        pick = min if isinstance(expr, sympy.Min) else max
-        return _IV.mpf([pick(p.a for p in parts), pick(p.b for p in parts)])
-    if isinstance(expr, sympy.cos | sympy.sin):
-        return _IV.mpf([-1, 1])
-    if expr in _RELAXED:
-        return _RELAXED[expr]
-    raise _Fails("not a real number", False)  # a function without an interval rule
-
-
-def _power(expr: Any, n: Any) -> Any:
-    base, exponent = expr.args
-    if not exponent.is_number:
-        if base == -1 and exponent.is_integer:
-            return _IV.mpf([-1, 1])
-        if base.is_number and base.is_positive:
-            return _IV.exp(_interval(exponent, n) * _number(sympy.log(base)))
-        raise _Fails("not a real number", False)
-    x = _interval(base, n)
-    if exponent.is_Integer:
-        if exponent < 0 and _contains_zero(x):
-            raise _Fails("not finite", x.a == 0 == x.b)
-        return x ** int(exponent)
-    if x.b < 0:
-        raise _Fails("not a real number", True)
-    if x.a < 0:
-        raise _Fails("not a real number", False)
-    if exponent < 0 and x.a == 0:
-        raise _Fails("not finite", x.b == 0)
-    if x.b == _INF:
-        low = x.a ** _number(exponent) if x.a > 0 else _IV.mpf(0)
-        return _IV.mpf([low.a, _INF]) if exponent > 0 else _IV.mpf([0, low.b])
-    return x ** _number(exponent)
-
-
 def _check(expr: Any, low: int, high: Any) -> tuple[str, Problem | None]:
     """("ok", None) proved on [low, high]; ("surely", problem) fails at every n in it;
     ("maybe", problem) not decided."""
     try:
-        value = _interval(expr, _IV.mpf([low, high]))
-    except _Fails as fails:
+        value = interval(expr, _IV.mpf([low, high]))
+    except Fails as fails:
         return ("surely" if fails.surely else "maybe"), fails.problem
     except (ValueError, ZeroDivisionError, OverflowError, TypeError):
         return "maybe", "not a real number"
@@ -178,15 +84,6 @@ def _check(expr: Any, low: int, high: Any) -> tuple[str, Problem | None]:
     if high != _INF and value.b == _INF:
         return "maybe", "not finite"
     return "ok", None
-
-
-def positive_for_every_n(expr: Any) -> bool:
-    """Whether expr(n) > 0 for every n ≥ 0 is proved by one interval evaluation on [0, ∞)."""
-    try:
-        value = _interval(expr, _IV.mpf([0, _INF]))
-    except (_Fails, ValueError, ZeroDivisionError, OverflowError, TypeError):
-        return False
-    return bool(value.a > 0)
 
 
 def _exact_problem(expr: Any, n: int) -> str | None:
@@ -276,10 +173,10 @@ def _relax_floors(expr: Any) -> Any:
     """expr with floor(g_i) replaced by g_i - θ_i, θ_i ∈ [0, 1] (floor(g) ∈ (g - 1, g]), so that
     n cancels where it does in n - 2·floor(n/2) = 2·θ; None without floor or with too many."""
     floors = list(dict.fromkeys(expr.atoms(sympy.floor)))
-    if not floors or len(floors) > len(_THETA):
+    if not floors or len(floors) > len(THETA):
         return None
     relaxed = expr.xreplace(
-        {floor: floor.args[0] - theta for floor, theta in zip(floors, _THETA, strict=False)}
+        {floor: floor.args[0] - theta for floor, theta in zip(floors, THETA, strict=False)}
     )
     return None if relaxed.has(sympy.floor) else sympy.factor_terms(relaxed)
 
