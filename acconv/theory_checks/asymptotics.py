@@ -562,24 +562,31 @@ log^(4)(3814280) > 0 (e^(e^e) ≈ 3814279.1)."""
 
 
 def _bertrand(levels: Sequence[Any]) -> tuple[bool, str] | None:
-    """Σ 1/(n^p0·log(n)^p1·log(log(n))^p2···) converges iff the first p_k ≠ 1 is > 1
-    (Cauchy condensation, level by level); all equal to 1 up to the last level diverges."""
+    """Σ 1/(n^p·log(n)^q·log(log(n))^q_2···) converges iff the first exponent ≠ 1 is > 1
+    (Cauchy condensation, level by level); all equal to 1 up to the last level diverges.
+
+    >>> _bertrand([1, 1])
+    (False, 'p = 1 and q = 1 ≤ 1 (Bertrand series)')
+    """
     names = ["p", "q", "q_2", "q_3", "q_4"]
     for level, exponent in enumerate(levels):
         above = sign_of(exponent - 1)
         if above is None:
             return None
-        if above != 0:
-            shown = ", ".join(f"{names[k]} = 1" for k in range(level))
-            head = f"{shown} and " if shown else ""
-            relation = ">" if above > 0 else "<"
-            rule = "p-series" if level == 0 else "Bertrand series, Cauchy condensation"
-            text = f"{head}{names[level]} = {format_exponent(exponent)} {relation} 1 ({rule})"
-            return above > 0, text
-    ones = ", ".join(f"{names[k]} = 1" for k in range(len(levels)))
-    if len(levels) == 1:
-        return False, "p = 1 (harmonic series)"
-    return False, f"{ones} (Bertrand series, Cauchy condensation: the last level diverges)"
+        if above != 0 or level == len(levels) - 1:
+            if level == 0 and above == 0:
+                return False, "p = 1 (harmonic series)"
+            relation = "> 1" if above > 0 else "< 1" if above < 0 else "≤ 1"
+            parts = [f"{names[k]} = 1" for k in range(level)]
+            parts.append(f"{names[level]} = {format_exponent(exponent)} {relation}")
+            text = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+            rule = (
+                ("p-series", "Bertrand series")[level]
+                if level < 2
+                else ("Bertrand series, Cauchy condensation")
+            )
+            return above > 0, f"{text} ({rule})"
+    return None
 
 
 def series_rule(form: Asymptotic) -> tuple[bool, str] | None:
@@ -601,7 +608,10 @@ def series_rule(form: Asymptotic) -> tuple[bool, str] | None:
     levels = list(form.exponents())
     while len(levels) > 1 and not not_provably_zero(levels[-1]):
         levels.pop()
-    return _bertrand(levels)
+    rule = _bertrand(levels)
+    if rule is not None and len(levels) > 1 and rule[1].endswith("(p-series)"):
+        return rule[0], rule[1].replace("(p-series)", "(p-series; the log factor does not matter)")
+    return rule
 
 
 # ---------------------------------------------------------------------------------------------

@@ -16,12 +16,12 @@ recursion the theorems study) or a data-dependent rescaling (Adam, RMSprop, mome
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from acconv.facts import LearnerFacts
 from acconv.schedules import Schedule
-from acconv.theory_checks.step_sizes import StepSizeReport, check_step_sizes
+from acconv.theory_checks.step_sizes import SYMPY_TIMEOUT, StepSizeReport, check_step_sizes
 from acconv.theory_checks.theorems import ALL_THEOREMS, BORKAR, KARMAKAR_BHATNAGAR
 from acconv.theory_checks.verdicts import (
     METHOD_CONFIGURATION,
@@ -132,7 +132,7 @@ def optimizer_verdict(facts: LearnerFacts) -> Verdict | None:
 
 
 def step_sizes_of(
-    facts: LearnerFacts, sympy_timeout: float | None = 10.0
+    facts: LearnerFacts, sympy_timeout: float | None = SYMPY_TIMEOUT
 ) -> StepSizeReport | SharedStepSizes | None:
     """S1–S7 of the step sizes the learner states: a :class:`StepSizeReport` for separate
     schedules, a :class:`SharedStepSizes` for one optimiser, ``None`` when separate schedules
@@ -179,7 +179,7 @@ def _expression_conditions(
                 "noise does not average out (only convergence to a neighbourhood can be "
                 f"expected); {detail}"
             )
-        verdicts.append(Verdict(v.id, v.name, v.status, v.method, detail, v.evidence, v.theorems))
+        verdicts.append(replace(v, detail=detail))
     return verdicts, report
 
 
