@@ -229,3 +229,30 @@ def test_random_schedules_never_crash_or_hang(critic: str, actor: str) -> None:
     for verdict in report.conditions:
         if verdict.method in EVIDENCE_METHODS:
             assert verdict.status == "undecided"
+
+
+# --- bounded oscillating factors -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "actor",
+    [
+        "(2+(-1)**n)/(n+1)",  # (n+1)·b alternates 3, 1
+        "(1+n-2*floor(n/2))/(n+1)",  # n - 2 floor(n/2) = n mod 2: (n+1)·b alternates 1, 2
+    ],
+)
+def test_a_bounded_oscillating_factor_is_decided_by_its_bounds_and_its_period(actor: str) -> None:
+    # 1/(n+1) ≤ b(n) ≤ 3/(n+1): Σ b = ∞ (S2), Σ b² < ∞ (S3), b/a ≤ 3 n^-0.4 → 0 (S4, S6 with
+    # d = 3). b(n+1)/b(n) → h(k+1)/h(k) = 3 (or 2) along one residue class: b rises infinitely
+    # often (S5 violated); (n+1)·b(n) has two limit points: no b0 (S7 violated).
+    report = check_step_sizes("1/(n+1)**0.6", actor, sympy_timeout=None)
+    statuses = {v.id: v.status for v in report.conditions}
+    assert statuses == {
+        "S1": "holds",
+        "S2": "holds",
+        "S3": "holds",
+        "S4": "holds",
+        "S5": "violated",
+        "S6": "holds",
+        "S7": "violated",
+    }

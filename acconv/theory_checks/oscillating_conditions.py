@@ -15,11 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import sympy
 
-from acconv.theory_checks.asymptotics import format_number
+from acconv.theory_checks.asymptotics import (
+    Asymptotic,
+    asymptotic_form_of_expr,
+    format_number,
+    sign_of,
+)
 from acconv.theory_checks.oscillation import Oscillation
 from acconv.theory_checks.step_size_findings import (
     Finding,
@@ -247,10 +252,64 @@ def oscillating_ratio_finding(a: Side, b: Side, condition: Literal["S4", "S6"]) 
     return _chain(candidates, undecided)
 
 
+def _slowly_varying(g: Any) -> Asymptotic | None:
+    """g's exact form c·n^(-p)·log(n)^(-q)··· with c > 0 and no geometric part, so that
+    g(n+1)/g(n) → 1 (None otherwise)."""
+    form = asymptotic_form_of_expr(g)
+    if form is None or not form.exact or form.sign != 1 or sign_of(form.rate) != 0:
+        return None
+    return form
+
+
+def _product_text(side: Side, oscillation: Oscillation, form: Asymptotic) -> str:
+    values = ", ".join(format_number(v) for v in oscillation.periodic_values)
+    return (
+        f"{side.name}(n) = g(n)·h(n) with g(n) = {oscillation.envelope_factor}, "
+        f"{form.describe('g(n)')} (so g(n+1)/g(n) → 1), and h(n) = "
+        f"{oscillation.periodic_factor} periodic with period {len(oscillation.periodic_values)}, "
+        f"h(0..{len(oscillation.periodic_values) - 1}) = {values}"
+    )
+
+
+def _rises_infinitely_often(side: Side, oscillation: Oscillation) -> str | None:
+    """Why f = g·h (h periodic, g slowly varying and positive) increases infinitely often."""
+    values = oscillation.periodic_values
+    form = _slowly_varying(oscillation.envelope_factor) if values else None
+    if form is None:
+        return None
+    for k, value in enumerate(values):
+        after = values[(k + 1) % len(values)]
+        if sign_of(value) in (0, 1) and sign_of(after - value) == 1:
+            return (
+                f"{_product_text(side, oscillation, form)}: h({(k + 1) % len(values)}) = "
+                f"{format_number(after)} > h({k}) = {format_number(value)} ≥ 0, so "
+                f"{side.name}(n+1) > {side.name}(n) for every large n ≡ {k} (mod "
+                f"{len(values)}): {side.name}(n) is not non-increasing for all n ≥ any n0"
+            )
+    return None
+
+
+def _no_single_coefficient(side: Side, oscillation: Oscillation) -> str | None:
+    """Why f = g·h (h periodic with two different values) is not ~ c/n^p for any c, p."""
+    values = oscillation.periodic_values
+    form = _slowly_varying(oscillation.envelope_factor) if values else None
+    if form is None or len({str(v) for v in values}) < 2 or all(v == 0 for v in values):
+        return None
+    return (
+        f"{_product_text(side, oscillation, form)}: along the residues mod {len(values)}, "
+        f"{side.name}(n)/g(n) tends to different values, so {side.name}(n) is not ~ "
+        f"{side.name}0/n^p for any {side.name}0 and p"
+    )
+
+
 def oscillating_monotone_finding(side: Side, oscillation: Oscillation) -> Finding:
     """S5 for f with an oscillating factor: a periodic f with two different values is not
-    non-increasing from any n0 on (it would be constant); nothing else is decided."""
+    non-increasing from any n0 on (it would be constant); nor is f = g·h with h periodic and
+    rising somewhere, g > 0 slowly varying; nothing else is decided."""
     name = side.name
+    rising = _rises_infinitely_often(side, oscillation)
+    if rising is not None:
+        return Finding("violated", METHOD_SYMBOLIC, rising)
     if oscillation.period is not None and oscillation.distinct is not None:
         (i, value_i), (j, value_j) = oscillation.distinct
         detail = (
@@ -269,8 +328,13 @@ def oscillating_monotone_finding(side: Side, oscillation: Oscillation) -> Findin
 
 def oscillating_rate_form_finding(a: Side, b: Side) -> Finding:
     """S7 when a or b has an oscillating factor: violated if one of them provably does not tend
-    to 0 (the form c/n^p with p > 1/2 does); undecided otherwise."""
+    to 0 (the form c/n^p with p > 1/2 does), or is g·h with h periodic and not constant;
+    undecided otherwise."""
     for side in (a, b):
+        if side.oscillation is not None:
+            reason = _no_single_coefficient(side, side.oscillation)
+            if reason is not None:
+                return Finding("violated", METHOD_SYMBOLIC, reason)
         persistent = _persistence(side)
         if persistent is not None:
             detail = (

@@ -32,7 +32,15 @@ from sympy.functions.elementary.trigonometric import TrigonometricFunction
 from acconv.schedules import N_SYMBOL
 from acconv.theory_checks.asymptotics import _linear, oscillating_factors
 
-__all__ = ["Oscillation", "envelope", "oscillating_factors", "oscillation_of", "period"]
+__all__ = [
+    "Oscillation",
+    "envelope",
+    "oscillating_factors",
+    "oscillation_of",
+    "parity_form",
+    "period",
+    "periodic_split",
+]
 
 _VALUES_TRIED: Final = 24  # exact values f(0), f(1), ... looked at for a recurring value ≠ 0
 _ZERO: Final = sympy.Integer(0)
@@ -58,6 +66,9 @@ class Oscillation:
     period: int | None = None
     recurring: tuple[int, Any] | None = None
     distinct: tuple[tuple[int, Any], tuple[int, Any]] | None = None
+    envelope_factor: Any | None = None  # g in f = g·h, h periodic: see :func:`periodic_split`
+    periodic_factor: Any | None = None  # h
+    periodic_values: tuple[Any, ...] = ()  # h(0), ..., h(P - 1), exact
 
     @property
     def factor_text(self) -> str:
@@ -83,7 +94,44 @@ def oscillation_of(expr: Any) -> Oscillation | None:
     recurring = distinct = None
     if p is not None:
         recurring, distinct = _periodic_values(expr, p)
-    return Oscillation(factors, lower, upper, p, recurring, distinct)
+    split = periodic_split(expr)
+    g, h, values = split if split is not None else (None, None, ())
+    return Oscillation(factors, lower, upper, p, recurring, distinct, g, h, values)
+
+
+def parity_form(expr: Any) -> Any | None:
+    """expr with every floor((n + j)/2), j an integer, written as (n + j)/2 - (1 - (-1)^(n+j))/4
+    (equal at every integer n: n + j even gives (n+j)/2, odd (n+j-1)/2), so that a parity such
+    as n - 2·floor(n/2) = (1 - (-1)^n)/2 becomes an oscillating factor; None if there is none."""
+    replacements = {}
+    for floor in expr.atoms(sympy.floor):
+        line = _linear(floor.args[0])
+        if line is None or line[0] != sympy.Rational(1, 2) or not (2 * line[1]).is_Integer:
+            continue
+        twice = N_SYMBOL + 2 * line[1]
+        replacements[floor] = twice / 2 - (1 - sympy.Integer(-1) ** twice) / 4
+    return expr.xreplace(replacements) if replacements else None
+
+
+def periodic_split(expr: Any) -> tuple[Any, Any, tuple[Any, ...]] | None:
+    """(g, h, (h(0), ..., h(P-1))) with expr = g·h, g free of oscillating factors and h periodic
+    with period P ≤ 24 (n enters h only through periodic factors), every h(k) an exact real
+    number; None otherwise. E.g. (2 + (-1)^n)/(n+1): g = 1/(n+1), h = 2 + (-1)^n, values (3, 1)."""
+    periodic = [f for f in sympy.Mul.make_args(expr) if oscillating_factors(f)]
+    if not periodic:
+        return None
+    h = sympy.Mul(*periodic)
+    g = sympy.Mul(*(f for f in sympy.Mul.make_args(expr) if not oscillating_factors(f)))
+    p = period(h)
+    if p is None or p > _VALUES_TRIED:
+        return None
+    try:
+        values = tuple(sympy.nsimplify(h.subs(N_SYMBOL, k)) for k in range(p))
+    except (TypeError, ValueError, ArithmeticError, RecursionError):
+        return None
+    if not all(value.is_extended_real and value.is_number for value in values):
+        return None
+    return g, h, values
 
 
 # ---------------------------------------------------------------------------------------------

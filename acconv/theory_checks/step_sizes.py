@@ -89,7 +89,7 @@ from acconv.theory_checks.oscillating_conditions import (
     oscillating_ratio_finding,
     oscillating_series_finding,
 )
-from acconv.theory_checks.oscillation import oscillation_of
+from acconv.theory_checks.oscillation import oscillation_of, parity_form
 from acconv.theory_checks.schedule_validity import Validity, validity_of
 from acconv.theory_checks.step_size_findings import (
     Finding,
@@ -182,6 +182,9 @@ def _fmt_p_hat(p: float) -> str:
 def _side(name: str, schedule: Schedule) -> Side:
     side = side_of(name, schedule, schedule.expr)
     oscillation = oscillation_of(schedule.expr)
+    if oscillation is None and side.form is None:
+        parity = parity_form(schedule.expr)
+        oscillation = oscillation_of(parity) if parity is not None else None
     return side if oscillation is None else replace(side, oscillation=oscillation)
 
 
