@@ -73,6 +73,9 @@ class Asymptotic:
     iterated: tuple[sympy.Expr, ...] = ()
     """Exponents of log(log(n)), log(log(log(n))), ... in the denominator (the Bertrand scale);
     trailing zeros are dropped."""
+    stretch: tuple[sympy.Expr, sympy.Expr] = (_ZERO, _ZERO)
+    """(s, σ) of a factor exp(-s·n^σ), 0 < σ < 1: faster than every power, slower than every
+    geometric factor (decays for s > 0, grows for s < 0); (0, 0) when there is none."""
 
     def __post_init__(self) -> None:
         levels = [sympy.sympify(q) for q in self.iterated]
@@ -101,7 +104,7 @@ class Asymptotic:
         """Whether |f(n)| tends to 0, to a positive constant (or stays ≍ 1), or to ∞."""
         if self.is_zero:
             return "zero"
-        for exponent in (self.rate, *self.exponents()):
+        for exponent in (self.rate, self.stretch[0], *self.exponents()):
             sign = sign_of(exponent)
             if sign is None:
                 return None
@@ -116,6 +119,7 @@ class Asymptotic:
             return _ZERO
         factors = [
             sympy.exp(-self.rate * N_SYMBOL),
+            sympy.exp(-self.stretch[0] * (N_SYMBOL + 1) ** self.stretch[1]),
             (N_SYMBOL + 1) ** (-self.power),
             sympy.log(N_SYMBOL + 2) ** (-self.log_power),
         ]
@@ -134,6 +138,10 @@ class Asymptotic:
         if not_provably_zero(self.rate):
             ratio = format_number(sympy.exp(-self.rate))
             numerator.append(f"({ratio})^n" if "/" in ratio else f"{ratio}^n")
+        if not_provably_zero(self.stretch[0]):
+            s, sigma = self.stretch
+            scale = "-" if s == 1 else "" if s == -1 else f"{format_number(-s)}·"
+            numerator.append(f"exp({scale}n^({format_exponent(sigma)}))")
         bases = ["n", "log(n)", "log(log(n))", "log(log(log(n)))", "log(log(log(log(n))))"]
         for base, exponent in zip(bases, self.exponents(), strict=False):
             if sign_of(exponent) == 1:
@@ -244,14 +252,36 @@ def unique_in_order(notes: Iterable[str]) -> tuple[str, ...]:
 def _class_order(f: Asymptotic, g: Asymptotic) -> int | None:
     """+1 if |f| ≫ |g| (f decays more slowly), -1 if |f| ≪ |g|, 0 if the same class."""
     depth = max(len(f.exponents()), len(g.exponents()))
-    pairs = [(f.rate, g.rate), *zip(f.exponents(depth), g.exponents(depth), strict=True)]
-    for mine, other in pairs:
+    sign = sign_of(g.rate - f.rate)
+    if sign != 0:
+        return sign
+    stretched = _stretch_order(f, g)
+    if stretched != 0:
+        return stretched
+    for mine, other in zip(f.exponents(depth), g.exponents(depth), strict=True):
         sign = sign_of(other - mine)
         if sign is None:
             return None
         if sign != 0:
             return sign
     return 0
+
+
+def _stretch_order(f: Asymptotic, g: Asymptotic) -> int | None:
+    """+1 if exp(-s_f n^σ_f) ≫ exp(-s_g n^σ_g), -1 if ≪, 0 if neither has one (None: unknown)."""
+    (s_f, sigma_f), (s_g, sigma_g) = f.stretch, g.stretch
+    if s_f == 0 and s_g == 0:
+        return 0
+    if s_f == 0:
+        return sign_of(s_g)  # 1 ≫ exp(-s n^σ) iff s > 0
+    if s_g == 0:
+        return sign_of(-s_f)
+    larger = sign_of(sigma_f - sigma_g)
+    if larger is None:
+        return None
+    if larger == 0:
+        return sign_of(s_g - s_f)
+    return sign_of(-s_f) if larger == 1 else sign_of(s_g)  # the larger σ decides
 
 
 def _order(f: Asymptotic, g: Asymptotic) -> int | None:
@@ -279,6 +309,15 @@ def product_form(forms: Sequence[Asymptotic | None]) -> Asymptotic | None:
     notes = unique_in_order(note for form in known for note in form.notes)
     if any(form.is_zero for form in known):
         return Asymptotic(_ZERO, notes=notes)
+    stretches = [form.stretch for form in known if form.stretch[0] != 0]
+    sigmas = {str(sigma) for _, sigma in stretches}
+    if len(sigmas) > 1:
+        return None  # exp(-s n^σ)·exp(-t n^τ), σ ≠ τ: not one factor of the form
+    stretch = (
+        (sympy.Add(*(s for s, _ in stretches)), stretches[0][1]) if stretches else (_ZERO, _ZERO)
+    )
+    if stretch[0] == 0:
+        stretch = (_ZERO, _ZERO)
     depth = max(len(form.exponents()) for form in known)
     levels = [
         sympy.Add(*column) for column in zip(*(f.exponents(depth) for f in known), strict=True)
@@ -291,6 +330,7 @@ def product_form(forms: Sequence[Asymptotic | None]) -> Asymptotic | None:
         all(form.exact for form in known),
         notes,
         tuple(levels[2:]),
+        stretch,
     )
 
 
@@ -313,6 +353,7 @@ def power_form(form: Asymptotic | None, exponent: Any) -> Asymptotic | None:
         form.exact,
         form.notes,
         tuple(q * exponent for q in form.iterated),
+        (form.stretch[0] * exponent, form.stretch[1]) if form.stretch[0] != 0 else form.stretch,
     )
 
 
@@ -379,6 +420,8 @@ def _exp_of(argument: Any) -> Asymptotic | None:
             notes.append(f"{rest} = {rest.args[0]} - frac, 0 ≤ frac < 1: bounded factor (≍)")
         elif isinstance(rest, sympy.log):
             factors.append(power_form(_analyse(rest.args[0]), coefficient))
+        elif (stretched := _stretched(coefficient, rest)) is not None:
+            factors.append(stretched)
         else:
             form = _analyse(term)
             if form is None:
@@ -393,6 +436,21 @@ def _exp_of(argument: Any) -> Asymptotic | None:
     return product_form([base, *factors])
 
 
+def _stretched(coefficient: Any, rest: Any) -> Asymptotic | None:
+    """exp(c·(A·n + B)^σ) for 0 < σ < 1, A > 0: = exp(c·A^σ·n^σ + o(1)) (the binomial series:
+    (n + B/A)^σ - n^σ → 0), so exactly ~ exp(-s·n^σ) with s = -c·A^σ."""
+    if not isinstance(rest, sympy.Pow) or not rest.exp.is_number:
+        return None
+    sigma = rest.exp
+    line = _linear(rest.base)
+    if line is None or not (sign_of(sigma) == 1 and sign_of(sigma - 1) == -1):
+        return None
+    slope, _ = line
+    if sign_of(slope) != 1 or not coefficient.is_number:
+        return None
+    return Asymptotic(_ONE, stretch=(-coefficient * slope**sigma, sigma))
+
+
 def _log_of(form: Asymptotic | None) -> Asymptotic | None:
     """log f: log(c·e^(-λn)·n^(-p)·...) = -λn + O(log n), or -p·log n + O(log log n), or
     -q_k·log^(k+1)(n) + O(log^(k+2)(n)) when the first non-zero exponent is q_k of log^(k)(n)
@@ -401,6 +459,8 @@ def _log_of(form: Asymptotic | None) -> Asymptotic | None:
         return None
     if not_provably_zero(form.rate):
         return Asymptotic(-form.rate, _ZERO, -_ONE, _ZERO, True, form.notes)
+    if not_provably_zero(form.stretch[0]):  # log f = -s·n^σ + O(log n)
+        return Asymptotic(-form.stretch[0], _ZERO, -form.stretch[1], _ZERO, True, form.notes)
     for level, exponent in enumerate(form.exponents()):
         sign = sign_of(exponent)
         if sign is None:
@@ -605,6 +665,9 @@ def series_rule(form: Asymptotic) -> tuple[bool, str] | None:
         return False, f"the terms grow geometrically (ratio {ratio} > 1)"
     if form.limit_class != "zero":
         return False, "the terms do not tend to 0"
+    if sign_of(form.stretch[0]) == 1:
+        sigma = format_exponent(form.stretch[1])
+        return True, f"the terms decay like exp(-s·n^({sigma})), s > 0: faster than any power"
     levels = list(form.exponents())
     while len(levels) > 1 and not not_provably_zero(levels[-1]):
         levels.pop()

@@ -183,6 +183,9 @@ def exponent_evidence(name: str, form: Asymptotic) -> dict[str, float]:
     evidence = {f"p_{name}": float(form.power), f"q_{name}": float(form.log_power)}
     if not_provably_zero(form.rate):
         evidence[f"rate_{name}"] = float(form.rate)
+    if not_provably_zero(form.stretch[0]):
+        evidence[f"stretch_{name}"] = float(form.stretch[0])
+        evidence[f"stretch_power_{name}"] = float(form.stretch[1])
     return evidence
 
 
@@ -292,8 +295,9 @@ def kt_rule_finding(a: Side, b: Side) -> Finding | None:
             f"{head} does not tend to 0, so neither does (b/a)^d: Σ (b/a)^d = ∞ for every d > 0"
         )
         return Finding("violated", METHOD_SERIES_RULE, detail, {}, (diverges,))
-    if sign_of(ratio.rate) == 1:
-        detail = f"{head} decays geometrically: Σ (b/a)^d < ∞ for every d > 0 (e.g. d = 1)"
+    if sign_of(ratio.rate) == 1 or (sign_of(ratio.rate) == 0 and sign_of(ratio.stretch[0]) == 1):
+        how = "geometrically" if sign_of(ratio.rate) == 1 else "faster than any power"
+        detail = f"{head} decays {how}: Σ (b/a)^d < ∞ for every d > 0 (e.g. d = 1)"
         evidence: dict[str, float] = {"d_min": 0.0, "d": 1.0}
         d = _ONE
     elif sign_of(ratio.power) == 1:

@@ -299,6 +299,7 @@ def _rate_form_finding(a: Side, b: Side, e_min: float | None) -> Finding:
         and (
             side.form.is_zero
             or not_provably_zero(side.form.rate)
+            or not_provably_zero(side.form.stretch[0])
             or not_provably_zero(side.form.log_power)
             or any(not_provably_zero(q) for q in side.form.iterated)
         )
@@ -406,7 +407,10 @@ def _monotone_finding(side: Side) -> Finding:
     check = SympyCheck(
         f"is_strictly_increasing({name}, [{rising}, oo))", "increasing", (branch, rising), True
     )
-    return Finding("violated", METHOD_SYMBOLIC, detail, {}, (check,), numeric)
+    # without SymPy's confirmation: undecided, and not the grid's lean, which the derivative's
+    # sign contradicts (exp(sqrt(n)/10^7)/(n+1)^0.8 rises only after n ≈ 2.6e14)
+    unconfirmed = Finding("undecided", METHOD_SYMBOLIC, f"{detail}, not confirmed")
+    return Finding("violated", METHOD_SYMBOLIC, detail, {}, (check,), unconfirmed)
 
 
 # ---------------------------------------------------------------------------------------------
