@@ -303,7 +303,6 @@ def reproduce(
     if workers is not None and workers < 1:
         raise UserError(f"--workers is {workers}, expected an integer >= 1")
     out_dir = out if out is not None else f"results/reproduce-{mode}"
-
     def skipped(entry: Any, missing: list[str]) -> None:
         extras = ",".join(missing)
         typer.echo(

@@ -213,11 +213,8 @@ def mei_thm6(
     """
     log_a = math.log(n_actions)
     rate = (
-        (1.0 - gamma) ** 4
-        / ((8.0 / tau + 4.0 + 8.0 * log_a) * n_states)
-        * mu_min
-        * c_h**2
-        / mismatch
+        (1.0 - gamma) ** 4 / ((8.0 / tau + 4.0 + 8.0 * log_a) * n_states)
+        * mu_min * c_h**2 / mismatch
     )
     return inv_mu * (1.0 + tau * log_a) / (1.0 - gamma) ** 2 * math.exp(-rate * t)
 
@@ -592,9 +589,8 @@ def _blame(bound: RateBound) -> str:
             "a proven bound failed (with the running minimum as plug-in for the infimum, an "
             "(UNVERIFIED) reading of the proof): likely a bug in acconv"
         )
-    return (
-        "a proven bound failed: this is a bug in acconv (or a bound applied outside its hypotheses)"
-    )
+    return "a proven bound failed: this is a bug in acconv (or a bound applied outside its "\
+        "hypotheses)"
 
 
 def bound_verdict(

@@ -125,14 +125,8 @@ def _lojasiewicz(
     rhs = c * gap
     ratio = lhs / rhs if rhs > 0 else math.nan
     evidence = {
-        "ratio": ratio,
-        "grad_norm": float(np.linalg.norm(gradient)),
-        "mismatch": mismatch,
-        "c": c,
-        "gap": gap,
-        "lhs": lhs,
-        "rhs": rhs,
-        "gap_atol": float(p["gap_atol"]),
+        "ratio": ratio, "grad_norm": float(np.linalg.norm(gradient)), "mismatch": mismatch,
+        "c": c, "gap": gap, "lhs": lhs, "rhs": rhs, "gap_atol": float(p["gap_atol"]),
     }
     return ratio, evidence
 
@@ -166,13 +160,8 @@ def _gradient_domination(
         rhs = mismatch * best_direction
     ratio = lhs / rhs if rhs > 0 else math.nan
     evidence = {
-        "ratio": ratio,
-        "gap": gap,
-        "mismatch": mismatch,
-        "best_direction": best_direction,
-        "lhs": lhs,
-        "rhs": rhs,
-        "gap_atol": float(p["gap_atol"]),
+        "ratio": ratio, "gap": gap, "mismatch": mismatch, "best_direction": best_direction,
+        "lhs": lhs, "rhs": rhs, "gap_atol": float(p["gap_atol"]),
     }
     return ratio, evidence
 
@@ -251,12 +240,7 @@ def _certificate(
     violated — which can only be a bug in acconv, and the detail says so."""
     if undefined is not None:
         return Verdict(
-            id_,
-            name,
-            "undecided",
-            "exact",
-            f"{undefined}: the ratio is undefined",
-            evidence,
+            id_, name, "undecided", "exact", f"{undefined}: the ratio is undefined", evidence,
             theorems,
         )
     if holds:

@@ -10,7 +10,7 @@ S4    b(n)/a(n) → 0
 S5    a(n) and b(n) are non-increasing for all n ≥ some n0
 S6    Σ_n (b(n)/a(n))^d < ∞ for some d > 0                     (Konda–Tsitsiklis type, optional)
 S7    a(n) ~ a0 n^(-p_a), b(n) ~ b0 n^(-p_b) with 1/2 < p_a < p_b ≤ 1, and if p_b = 1 also
-      b0 > 1/(2 e_min), e_min = |eigenvalue of the slow Jacobian closest to 0|   (rate theorems)
+      b0 > 1/(2 e_min), e_min = min Re λ over the eigenvalues λ of -J_slow      (rate theorems)
 ====  ==========================================================================================
 
 S1–S5 together are the two-timescale step-size hypotheses of Borkar (1997) and Karmakar &
@@ -18,13 +18,19 @@ Bhatnagar (2018).
 
 How a verdict is reached (SymPy alone is not a decision procedure, THEORY.md §7):
 
+0. **Validity.** Each schedule is proved finite and ≥ 0 at every integer n ≥ 0
+   (:mod:`acconv.theory_checks.schedule_validity`), or refused (ScheduleError naming the n where
+   it fails); when neither can be established, every condition on it is ``undecided``.
 1. **Asymptotic form.** Each schedule is reduced to its leading behaviour as n → ∞,
-   ``f(n) ~ c · r^n / (n^p · log(n)^q)`` (r = e^(-λ)), by rules for sums, products, powers,
-   exp, log, floor and min/max (:func:`asymptotic_form`). ``~`` means the ratio tends to 1; ``≍``
-   (after floor inside an exponent, or tied min/max branches) means the ratio stays between two
-   positive constants, which is all the comparison test needs.
-2. **Rule.** Σ n^(-p) log(n)^(-q) converges iff p > 1, or p = 1 and q > 1 (p-series/Bertrand);
-   geometric terms (λ > 0) are summable; limits of b/a follow from the exponent pairs.
+   ``f(n) ~ c · r^n · exp(-s·n^σ) / (n^p · log(n)^q · log(log(n))^q_2 ···)`` (r = e^(-λ),
+   0 < σ < 1), by rules for sums, products, powers, exp, log, floor and min/max, and SymPy's
+   series expansion at n = ∞ where leading terms cancel (:func:`asymptotic_form`). ``~``
+   means the ratio tends to 1; ``≍`` (after floor inside an exponent, or tied min/max branches)
+   means the ratio stays between two positive constants, which is all the comparison test
+   needs.
+2. **Rule.** Σ n^(-p) log(n)^(-q) log(log(n))^(-q_2)··· converges iff the first exponent ≠ 1 is
+   > 1 (p-series, Bertrand, Cauchy condensation); geometric and stretched-exponential terms
+   (λ > 0, s > 0) are summable; limits of b/a follow from the exponent pairs.
 3. **SymPy cross-check.** Every rule-based holds/violated is checked by SymPy
    (``Sum(...).is_convergent()``, ``limit(...)``, ``is_decreasing``) in worker processes that are
    killed at a deadline. If SymPy raises, times out, cannot decide or disagrees, the verdict is
@@ -32,8 +38,13 @@ How a verdict is reached (SymPy alone is not a decision procedure, THEORY.md §7
    schedule itself, its eventual min/max branch, or - when floor is involved, where SymPy is
    wrong (it calls Σ 0.5^floor(n/1000) divergent) - the comparison sequence of step 1.
 4. **Numeric estimate.** Without an asymptotic form, the local exponent p̂ = -Δlog f/Δlog n is
-   fitted on n = 10^2..10^12 and compared with the borderline exponent using a tolerance band;
-   such verdicts carry ``method="numeric estimate"``.
+   fitted on n = 10^2..10^12 and compared with the borderline exponent using a tolerance band.
+   That is evidence, never a proof: the verdict is ``undecided`` with ``lean`` the way the fit
+   points and ``strength="weak"`` (``method="numeric estimate"``).
+
+All of it runs under one budget: each condition, and each schedule's validity proof, is one task
+of :func:`~acconv.theory_checks.sympy_oracle.run_budgeted`, killed after ``sympy_timeout``
+seconds (and capped in memory); a condition that runs out is ``undecided``: "timed out".
 
 **Oscillating schedules.** A schedule with an oscillating factor (``cos(pi*n/10)``, as torch's
 ``CosineAnnealingLR`` has, or ``(-1)**n``) has no asymptotic form, and neither a numeric fit nor
