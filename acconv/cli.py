@@ -120,7 +120,8 @@ def check_schedule(
         raise UserError(str(error)) from error
     if as_json:
         conditions = [
-            {"id": v.id, "status": v.status, "method": v.method, "detail": v.detail}
+            {key: value for key, value in v.to_dict().items() if key != "evidence"}
+            | {"shown": v.shown}
             for v in report.conditions
         ]
         typer.echo(json.dumps({"conditions": conditions, "two_timescale": report.two_timescale}))
@@ -138,7 +139,7 @@ def check_schedule(
     table.add_column("method", overflow="fold")
     table.add_column("detail", ratio=4, overflow="fold")
     for v in report.conditions:
-        status = f"[{colours.get(v.status, 'white')}]{v.status}[/]"
+        status = f"[{colours.get(v.status, 'white')}]{escape(v.shown)}[/]"
         table.add_row(v.id, escape(v.name), status, v.method, escape(v.detail))
     console = Console()
     console.print(table)
@@ -288,6 +289,7 @@ def reproduce(
     if workers is not None and workers < 1:
         raise UserError(f"--workers is {workers}, expected an integer >= 1")
     out_dir = out if out is not None else f"results/reproduce-{mode}"
+
     def skipped(entry: Any, missing: list[str]) -> None:
         extras = ",".join(missing)
         typer.echo(

@@ -33,6 +33,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from acconv.results import RunRecord, load_results
+from acconv.theory_checks.verdicts import status_text
 
 __all__ = ["ReportError", "iqm", "stratified_bootstrap_ci", "write_report"]
 
@@ -212,7 +213,7 @@ class _VerdictRow:
     def counts(self) -> str:
         order = [s for s in _STATUS_ORDER if s in self.statuses]
         order += sorted(s for s in self.statuses if s not in _STATUS_ORDER)
-        return ", ".join(f"{status} ×{self.statuses[status]}" for status in order)
+        return "; ".join(f"{status} ×{self.statuses[status]}" for status in order)
 
     def example(self) -> str:
         """The detail of the least favourable status seen (violated before undecided ...)."""
@@ -229,11 +230,10 @@ def _verdict_rows(group: _Group) -> list[_VerdictRow]:
     def add(entry: Mapping[str, Any]) -> None:
         verdict_id = str(entry.get("id", "?"))
         row = rows.setdefault(verdict_id, _VerdictRow(verdict_id, str(entry.get("name", ""))))
-        row.add(
-            str(entry.get("status", "?")),
-            str(entry.get("method", "")),
-            str(entry.get("detail", "")),
+        status = status_text(
+            str(entry.get("status", "?")), entry.get("lean"), entry.get("strength")
         )
+        row.add(status, str(entry.get("method", "")), str(entry.get("detail", "")))
 
     for record in group.records:
         step_sizes = record.verdicts.get("step_sizes")
@@ -494,13 +494,38 @@ def _config_lines(group: _Group) -> list[tuple[str, str]]:
     return lines
 
 
+_COVERAGE_LEGEND = (
+    "met: every hypothesis proven (exactly or symbolically); supported: proven where provable, "
+    "the rest only supported by evidence from the run (undecided, leaning holds); open: some "
+    "hypothesis undecided without such evidence; violated: one proven violated. The "
+    "Holzleitner et al. statement is a reconstruction (THEORY.md §4.3)."
+)
+
+
+def _coverage_rows(group: _Group) -> list[tuple[str, str]]:
+    """``[(theorem, "met ×3; supported ×2")]`` over the group's runs that recorded coverage."""
+    counts: dict[str, dict[str, int]] = {}
+    for record in group.records:
+        coverage = record.verdicts.get("coverage")
+        if not isinstance(coverage, dict):
+            continue
+        for theorem, level in coverage.items():
+            seen = counts.setdefault(str(theorem), {})
+            seen[str(level)] = seen.get(str(level), 0) + 1
+    order = ("met", "supported", "open", "violated")
+    return [
+        (theorem, "; ".join(f"{level} ×{seen[level]}" for level in order if level in seen))
+        for theorem, seen in counts.items()
+    ]
+
+
 def _md_cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
 def _status_html(counts: str) -> str:
     parts = []
-    for part in counts.split(", "):
+    for part in counts.split("; "):
         status = part.split(" ")[0]
         parts.append(f'<span class="{html.escape(status)}">{html.escape(part)}</span>')
     return ", ".join(parts)
@@ -587,6 +612,20 @@ def write_report(results_dir: str | Path, out: str | Path | None = None) -> tupl
                 md.append(f"| `{metric}` | {unit} | {n} | {_fmt(point)} | {ci} |")
             body.append("</table>")
             md.append("")
+
+        coverage = _coverage_rows(group)
+        if coverage:
+            body.append("<h3>Theorem hypotheses</h3><table>")
+            body.append("<tr><th>theorem</th><th>hypotheses across seeds</th></tr>")
+            md += ["### Theorem hypotheses", "", "| theorem | hypotheses across seeds |"]
+            md.append("|---|---|")
+            for theorem, counts in coverage:
+                body.append(
+                    f"<tr><td>{html.escape(theorem)}</td><td>{html.escape(counts)}</td></tr>"
+                )
+                md.append(f"| {_md_cell(theorem)} | {_md_cell(counts)} |")
+            body.append(f"</table><p>{html.escape(_COVERAGE_LEGEND)}</p>")
+            md += ["", _COVERAGE_LEGEND, ""]
 
         verdicts = _verdict_rows(group)
         body.append("<h3>Assumption verdicts</h3>")

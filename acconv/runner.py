@@ -246,6 +246,7 @@ def execute(run: RunConfig, progress: Callable[[int, int], None] | None = None) 
         report_ = assumption_report(monitor)
         observer_verdicts = [v.to_dict() for v in report_.verdicts]
         verdicts["theorems"] = dict(report_.theorems)
+        verdicts["coverage"] = dict(report_.coverage)
         verdicts["statement"] = report_.statement
     elif learner_facts.optimizer is not None:
         # Without the monitor, what the facts alone decide for a learner with an optimiser.
