@@ -7,12 +7,16 @@ absorbing terminal states no decision is made: their reward, entropy and value a
 
 Linear systems ``(I - γ P_π) x = b`` are solved, never inverted. With ``γ = 1`` they are solved on
 the non-terminal ("live") states, which is well posed exactly for proper policies (episodes end
-with probability 1); an improper policy raises ``ValueError``.
+with probability 1); a policy under which an episode from ``ρ`` may never end raises
+``ValueError``. Live states from which episodes need not end but which ``ρ`` cannot reach under
+``π`` (:func:`improper_states`, :func:`visited_states`) are left out of the system: no episode
+visits them, and their value (undefined) and visits are set to 0.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,28 +68,63 @@ def require_stationary(mdp: FiniteMDP) -> None:
 
 
 class _PolicySystem:
-    """``M = I - γ P_π`` on the live states, LU-factorised once for several right-hand sides."""
+    """``M = I - γ P_π`` on the live states, LU-factorised once for several right-hand sides.
+
+    With ``γ = 1`` and ``M`` singular, the live states from which episodes need not end
+    (:func:`improper_states`) are left out if ``ρ`` cannot reach any of them under ``π``
+    (``M`` is then invertible on the rest, which never moves into them); otherwise the policy
+    is improper for the task and ``ValueError`` names a reachable such state.
+    """
 
     def __init__(self, mdp: FiniteMDP, pi: FloatArray, gamma: float | None = None) -> None:
         require_stationary(mdp)
         gamma = mdp.gamma if gamma is None else gamma
         self.n = mdp.n_states
         self.live = np.ones(self.n, dtype=bool) if gamma < 1.0 else ~mdp.terminal
+        self.left_out = np.zeros(self.n, dtype=bool)
         P_pi = policy_transition(mdp, pi)
-        if not self.live.all():
-            P_pi = P_pi[np.ix_(self.live, self.live)]
-        M = -gamma * P_pi
-        M.flat[:: M.shape[0] + 1] += 1.0  # I - γ P_π without an identity matrix
-        with np.errstate(all="ignore"):
-            self.lu = scipy.linalg.lu_factor(M, overwrite_a=True, check_finite=False)
+        if not self._factor(P_pi, gamma) and gamma == 1.0:
+            improper = improper_states(mdp, pi)
+            reached = improper & visited_states(mdp, pi)
+            if improper.any() and not reached.any():
+                self.live, self.left_out = self.live & ~improper, improper
+                self._factor(P_pi, gamma)
+            elif reached.any():
+                s = int(np.flatnonzero(reached)[0])
+                raise ValueError(
+                    f"I - P_π is singular: the policy is improper (from state {s}, which ρ "
+                    "reaches, some episodes never end), expected a policy that reaches a "
+                    "terminal state with probability 1 when γ = 1"
+                )
         if not np.all(np.abs(np.diag(self.lu[0])) > 1e-12):
             raise ValueError(
                 "I - γ P_π is singular: the policy is improper (some episodes never end), "
                 "expected a policy that reaches a terminal state with probability 1 when γ = 1"
             )
 
+    def _factor(self, P_pi: FloatArray, gamma: float) -> bool:
+        """LU-factorise ``I - γ P_π`` on :attr:`live`; whether it is non-singular."""
+        if not self.live.all():
+            P_pi = P_pi[np.ix_(self.live, self.live)]
+        M = -gamma * P_pi
+        M.flat[:: M.shape[0] + 1] += 1.0  # I - γ P_π without an identity matrix
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)  # singular: checked below
+            self.lu = scipy.linalg.lu_factor(M, overwrite_a=True, check_finite=False)
+        return bool(np.all(np.abs(np.diag(self.lu[0])) > 1e-12))
+
     def solve(self, b: FloatArray, transpose: bool = False) -> FloatArray:
-        """``x`` with ``M x = b`` (or ``Mᵀ x = b``), zero on states that are not live."""
+        """``x`` with ``M x = b`` (or ``Mᵀ x = b``), zero on states that are not live.
+
+        A transposed solve (visits from a start distribution ``b``) refuses mass on a state
+        left out (episodes from there need not end)."""
+        if transpose and np.any(b[self.left_out] != 0.0):
+            s = int(np.flatnonzero(self.left_out & (b != 0.0))[0])
+            raise ValueError(
+                f"the start distribution puts mass {b[s]:.6g} on state {s}, from which some "
+                "episodes never end under π; expected a start distribution on states from "
+                "which episodes end with probability 1"
+            )
         x = np.zeros(self.n)
         x[self.live] = scipy.linalg.lu_solve(
             self.lu, b[self.live], trans=1 if transpose else 0, check_finite=False
@@ -233,6 +272,25 @@ def visited_states(mdp: FiniteMDP, pi: FloatArray, mu: FloatArray | None = None)
     step = policy_transition(mdp, pi)
     step[mdp.terminal] = 0.0  # an episode ends on entering a terminal state
     return np.asarray(reachable_states(step[:, None, :], mu) & ~mdp.terminal)
+
+
+def improper_states(mdp: FiniteMDP, pi: FloatArray) -> BoolArray:
+    """The live states from which an episode under ``π`` need not end:
+
+        improper(s)  ⇔  s is live and, along the positive entries of ``P_π``, s reaches a live
+                        state from which no terminal state can be reached.
+
+    In a finite Markov chain absorption happens with probability 1 from ``s`` exactly when
+    every state reachable from ``s`` can reach an absorbing (terminal) state, so this is the
+    complement of "episodes from ``s`` end w.p. 1". Exact graph search on the support of
+    ``π`` (no linear solve, no rounding). Without terminal states every state is improper.
+    """
+    step = policy_transition(mdp, pi) > 0
+    step[mdp.terminal] = False  # an episode ends on entering a terminal state
+    backward = step.T[:, None, :].astype(np.float64)  # edges reversed
+    can_end = reachable_states(backward, mdp.terminal.astype(np.float64))
+    trapped = ~mdp.terminal & ~can_end
+    return np.asarray(reachable_states(backward, trapped.astype(np.float64)) & ~mdp.terminal)
 
 
 def value_equilibrium(
