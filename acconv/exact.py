@@ -293,6 +293,31 @@ def improper_states(mdp: FiniteMDP, pi: FloatArray) -> BoolArray:
     return np.asarray(reachable_states(backward, trapped.astype(np.float64)) & ~mdp.terminal)
 
 
+def episode_length(mdp: FiniteMDP, pi: FloatArray | None = None) -> int | None:
+    """The number of decisions ``L`` that every episode from ``ρ`` lasts under ``π`` (under
+    every action when ``pi`` is ``None``: the support of any softmax policy), or ``None`` when
+    episode lengths vary (or episodes need not end).
+
+    Layered reachability along the positive entries of ``P`` (of ``P_π``): ``X_0 = supp(ρ)``,
+    ``X_{t+1}`` = the states one step from the live states of ``X_t``. Every episode lasts
+    exactly ``L`` iff ``X_t`` holds only live states for ``t < L`` and ``X_L`` only terminal
+    ones, or ``L`` is ``mdp.horizon`` (where samplers cut episodes). Without a horizon a fixed
+    length is at most the number of live states (a live state in two layers would have two
+    remaining lengths), so the search stops there. Exact graph search.
+    """
+    step = (mdp.P.max(axis=1) if pi is None else policy_transition(mdp, pi)) > 0
+    layer = mdp.rho > 0
+    limit = mdp.horizon if mdp.horizon is not None else int((~mdp.terminal).sum())
+    for t in range(limit + 1):
+        ended = layer & mdp.terminal
+        if ended.any():
+            return t if not (layer & ~mdp.terminal).any() else None
+        if t == mdp.horizon:
+            return t
+        layer = step[layer].any(axis=0)
+    return None
+
+
 def value_equilibrium(
     mdp: FiniteMDP, pi: FloatArray, tau: float = 0.0
 ) -> tuple[FloatArray, BoolArray]:
