@@ -587,9 +587,20 @@ def optimal_redistribution(
     ``τ_{0:t} = (s_0, a_0, r_1, ..., s_t, a_t)``, the Markov property gives
     ``g_t = E[G_0 | τ_{0:t}] = Σ_{k<t} γ^k r_{k+1} + γ^t q(s_t, a_t)``. The redistributed reward is
     ``r*_{t+1} = g_t - g_{t-1}`` (``g_{-1} = 0``): for ``γ = 1`` exactly
-    ``r*_{t+1} = r_t + q(s_t, a_t) - q(s_{t-1}, a_{t-1})`` of RUDDER's Theorem 2, and the
-    correction ``G_0 - g_{T-1}`` has zero mean given ``τ_{0:T-1}``. Since ``(g_t)`` is a
-    martingale, ``E[Σ_{k>t} r*_{k+1} | τ_{0:t}] = 0``. RUDDER's theory assumes ``γ = 1``.
+    ``r*_{t+1} = r_t + q(s_t, a_t) - q(s_{t-1}, a_{t-1})`` of RUDDER's Theorem 2. The correction
+    ``G_0 - g_{T-1} = γ^{T-1} (r_T - q(s_{T-1}, a_{T-1}))`` closes the sum, so
+    ``Σ_t r*_{t+1} + correction = G_0`` for every episode. RUDDER's theory assumes ``γ = 1``.
+
+    What is zero-mean (tests/test_rudder_fields.py checks it by exact enumeration): since
+    ``g_t = E[G_0 | τ_{0:t}]``, counting the correction as the last redistributed reward,
+    ``E[Σ_{k>t} r*_{k+1} + correction | τ_{0:t}] = E[G_0 - g_t | τ_{0:t}] = 0`` for every
+    prefix. The correction alone is zero-mean only where the last pair ends the episode surely
+    (``p_end = 1``, :func:`ending_steps`: every last pair of a fixed-horizon, time-augmented
+    task). Where an episode can end at random after ``(s, a)`` (``0 < p_end < 1``), "``T-1``
+    was the last step" conditions on the future: given it, the correction's mean is
+    ``γ^{T-1} (r_end/p_end - q)(s_{T-1}, a_{T-1})``, and over episodes
+    ``E[correction] = Σ_{s,a} d(s) π(a|s) (r_end - p_end q)(s, a)`` with
+    ``d(s) = Σ_t γ^t Pr(s_t = s)`` (:func:`discounted_visits`), in general not 0.
 
     ``states`` holds ``s_0..s_{T-1}`` (a final ``s_T`` may follow and is ignored), ``actions``
     ``a_0..a_{T-1}`` and ``rewards`` ``r_1..r_T``.

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from _numerics import enumerate_episodes
 
 from acconv.exact import episode_length
 from acconv.mdp import FiniteMDP, discount_as_termination, garnet, with_time
@@ -49,32 +50,24 @@ def _direction(learner: PPO, mdp: FiniteMDP, batch: EpisodeBatch | None) -> np.n
 
 
 def _episodes(mdp: FiniteMDP, pi: np.ndarray) -> Iterator[tuple[float, EpisodeBatch]]:
-    """Every episode of ``pi`` with its probability, as a one-episode batch (depth-first)."""
+    """Every episode of ``pi`` with its probability, as a one-episode batch."""
     assert mdp.R_next is None and mdp.R_noise is None
-
-    def walk(path, actions, rewards, p):  # type: ignore[no-untyped-def]
-        s = path[-1]
-        if mdp.terminal[s] or len(actions) == mdp.horizon:
-            T = len(actions)
-            yield (
-                p,
-                EpisodeBatch(
-                    states=np.array([path]),
-                    actions=np.array([actions], dtype=np.int64).reshape(1, T),
-                    rewards=np.array([rewards], dtype=np.float64).reshape(1, T),
-                    mask=np.ones((1, T), dtype=bool),
-                    lengths=np.array([T]),
-                    terminated=np.array([bool(mdp.terminal[s])]),
-                ),
-            )
-            return
-        for a in range(mdp.n_actions):
-            for s_next in np.flatnonzero(mdp.P[s, a] > 0):
-                q = p * pi[s, a] * mdp.P[s, a, s_next]
-                yield from walk([*path, s_next], [*actions, a], [*rewards, mdp.R[s, a]], q)
-
-    for s0 in np.flatnonzero(mdp.rho > 0):
-        yield from walk([int(s0)], [], [], float(mdp.rho[s0]))
+    reward = np.broadcast_to(mdp.R[:, :, None], mdp.P.shape)
+    for p, path, actions, rewards in enumerate_episodes(
+        mdp.P, reward, mdp.rho, mdp.terminal, pi, mdp.horizon
+    ):
+        T = len(actions)
+        yield (
+            p,
+            EpisodeBatch(
+                states=np.array([path]),
+                actions=np.array(actions, dtype=np.int64).reshape(1, T),
+                rewards=np.array(rewards, dtype=np.float64).reshape(1, T),
+                mask=np.ones((1, T), dtype=bool),
+                lengths=np.array([T]),
+                terminated=np.array([bool(mdp.terminal[path[-1]])]),
+            ),
+        )
 
 
 def _exact_mean(mdp: FiniteMDP) -> np.ndarray:
