@@ -314,7 +314,7 @@ def episode_length(mdp: FiniteMDP, pi: FloatArray | None = None) -> int | None:
             return t if not (layer & ~mdp.terminal).any() else None
         if t == mdp.horizon:
             return t
-        layer = step[layer].any(axis=0)
+        layer = np.asarray(step[layer].any(axis=0))
     return None
 
 
