@@ -94,13 +94,16 @@ def mei_rescale(mdp: FiniteMDP, eta: float | None, tau: float) -> tuple[float, f
                 f"eta is {eta:.6g}, above (1-γ)³/(τ(4 + 8 log|A|)) = {largest:.6g}: no "
                 "reward rescale makes it Mei et al.'s step (1-γ)³/(8 + τ'(4 + 8 log|A|))"
             )
-    step = softmax_pg_step_size(mdp.gamma, mdp.n_actions, tau / k) / k
     try:
+        r_min, r_max = reward_range(mdp)
         reward_rescale(mdp, k)
     except BoundNotApplicable as error:
+        span = r_max - r_min
+        needed = softmax_pg_step_size(mdp.gamma, mdp.n_actions, tau / span) / span
+        run_eta = softmax_pg_step_size(mdp.gamma, mdp.n_actions, tau) if eta is None else eta
         raise BoundNotApplicable(
-            f"{error} (η = {step:.6g} is Mei et al.'s step (1-γ)³/(8 + τ'(4 + 8 log|A|)) "
-            f"for rewards divided by {k:.6g}; a step with k ≥ the range would do)"
+            f"{error}: the run's η = {run_eta:.6g} is Mei et al.'s "
+            f"step for rewards divided by k = {k:.6g}; η = {needed:.6g} would give k = the range"
         ) from None
     return k, tau / k
 

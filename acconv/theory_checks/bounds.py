@@ -202,14 +202,8 @@ def mei_thm4(
     """
     if c <= 0.0:
         return math.inf
-    return (
-        reward_scale
-        * 16.0
-        * n_states
-        * mismatch**2
-        * inv_mu
-        / (c**2 * (1.0 - gamma) ** 6 * (t + 1.0))
-    )
+    numerator = 16.0 * n_states * mismatch**2 * inv_mu
+    return reward_scale * numerator / (c**2 * (1.0 - gamma) ** 6 * (t + 1.0))
 
 
 def mei_thm6(
