@@ -447,8 +447,10 @@ def test_learners_without_an_expected_twin_leave_the_mean_field_checks_undecided
 def test_sampled_verdicts_and_the_reversed_lag_hold_across_seeds(mdp: FiniteMDP, seed: int) -> None:
     valid = _run(ActorCritic(critic_lr=CRITIC_LR, actor_lr=ACTOR_LR, tau=TAU), mdp, N_UPDATES, seed)
     report = assumption_report(valid)
-    assert report.theorems[KARMAKAR_BHATNAGAR] == "holds", report.statement
-    _leans(report["tracking"], "holds")
+    # K&B's hypotheses: proven where provable, A4 and A8 leaning holds as evidence (issue 11).
+    assert report.theorems[KARMAKAR_BHATNAGAR] != "violated", report.statement
+    for key in ("A4", "A8", "tracking"):
+        _leans(report[key], "holds")
     # Sampled reversed timescales (a = 1/(n+10), b = n^-0.6): measured last-decade median
     # errors 2.2-2.5 against 0.96-1.07 for the valid run over seeds 1-3 (× 2.1-2.5).
     reversed_run = _run(

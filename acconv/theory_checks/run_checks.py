@@ -496,7 +496,9 @@ def check_tracking(
         return leaning(
             "tracking", name, "violated", "weak", METHOD_ESTIMATED, detail, evidence, _ALL
         )
-    if not within:
+    if not len(envelope):
+        why = "no envelope to compare with (no exact mean field)"
+    elif not within:
         why = "the error leaves the envelope"
     elif not vanishing:
         why = "within the envelope, but a(n) → 0 is not established"
