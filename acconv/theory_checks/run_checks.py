@@ -460,7 +460,8 @@ def check_tracking(
     )
     critic_form = _form_or_none(trace.facts.critic_lr)
     vanishing = critic_form is not None and critic_form.limit_class == "zero"
-    floor = s4 == "violated" or (critic_form is not None and critic_form.limit_class != "zero")
+    no_decay = critic_form is not None and critic_form.limit_class in ("constant", "infinite")
+    floor = s4 == "violated" or no_decay
     holds = capped(fit.p_fall, fit)
     if fit.rises:
         detail = f"{head}: the error rises significantly — the critic does not track λ(θ_n)"
@@ -486,7 +487,7 @@ def check_tracking(
     if floor:
         why = (
             "a(n) does not tend to 0: the noise floor sqrt(a·tr Σ) stays"
-            if not vanishing and critic_form is not None
+            if no_decay
             else "S4 fails (b/a does not tend to 0): the lag floor need not vanish"
         )
         detail = (
