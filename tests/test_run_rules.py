@@ -118,6 +118,29 @@ def test_a_rising_tracking_error_leans_violated_with_the_tests_strength(
     assert tracking.evidence["log_error_slope_per_efold"] == pytest.approx(0.2, rel=1e-6)
 
 
+def test_an_error_of_1_89_within_a_shrinking_envelope_is_evidence_not_a_proof(
+    issue_run: TwoTimescaleMonitor,
+) -> None:
+    # Issue 11, item 4: "holds" while the error was still 1.89 "within a shrinking envelope".
+    # Here E stays near 1.89 (±5 %, seeded, no trend) inside env(n) = 6·(n+1)^-0.1, which
+    # shrinks (×0.58 over the tail's 2.4 decades) and vanishes with a(n) = 0.3/(n+1) → 0.
+    n_updates = 60_000
+    n = log_spaced(n_updates)
+    error = 1.89 * np.exp(np.random.default_rng(1).normal(scale=0.05, size=len(n)))
+    trace = _with_errors(issue_run.trace(), n_updates, n, error)
+    envelope = 6.0 * (n + 1.0) ** -0.1
+    snapshots = tuple(
+        dataclasses.replace(s, metrics={**s.metrics, "track/envelope": float(v)})
+        for s, v in zip(trace.snapshots, envelope, strict=True)
+    )
+    tracking = check_tracking(dataclasses.replace(trace, snapshots=snapshots), s4="holds")
+    assert tracking.status == "undecided" and tracking.lean == "holds", tracking.detail
+    # The error does not fall significantly (no test stands behind the lean): weak.
+    assert tracking.evidence["log_error_p_fall"] >= 0.05
+    assert tracking.strength == "weak"
+    assert "within a shrinking, vanishing envelope" in tracking.detail
+
+
 def test_eight_noisy_points_lean_nowhere_and_say_what_is_needed(
     issue_run: TwoTimescaleMonitor,
 ) -> None:

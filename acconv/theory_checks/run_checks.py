@@ -400,6 +400,9 @@ def check_tracking(
       1e-3·(1 + ‖ω‖∞)); strength from ``p_fall`` (the test against "not falling");
     * has no lean otherwise.
 
+    The tolerance is checked first: an error that ends below it leans ``holds`` even if it
+    drifts up at rounding level.
+
     Strength is at most ``moderate`` below 2 decades. Source: Borkar 1997 / Borkar 2008
     two-timescale chapter (THEORY.md §4.1).
     """
@@ -463,15 +466,15 @@ def check_tracking(
     no_decay = critic_form is not None and critic_form.limit_class in ("constant", "infinite")
     floor = s4 == "violated" or no_decay
     holds = capped(fit.p_fall, fit)
+    if error[-1] <= tol:
+        detail = f"{head}: below the tolerance {tol:.3g} at the last point"
+        return leaning("tracking", name, "holds", holds, METHOD_ESTIMATED, detail, evidence, _ALL)
     if fit.rises:
         detail = f"{head}: the error rises significantly — the critic does not track λ(θ_n)"
         strength = capped(fit.p_rise, fit)
         return leaning(
             "tracking", name, "violated", strength, METHOD_ESTIMATED, detail, evidence, _ALL
         )
-    if error[-1] <= tol:
-        detail = f"{head}: below the tolerance {tol:.3g} at the last point"
-        return leaning("tracking", name, "holds", holds, METHOD_ESTIMATED, detail, evidence, _ALL)
     if fit.falls:
         caveat = (
             "; S4 fails (b/a does not tend to 0), so the theorem's route to E → 0 is not open, "
