@@ -391,8 +391,11 @@ def diagnostic_verdicts(
 ) -> list[Verdict]:
     """For a learner that logs PPO's batch diagnostics (``facts.logs_ppo_diagnostics``), the
     ``ppo/kl``, ``ppo/clip_fraction`` and ``critic/explained_variance`` verdicts of
-    ``diagnostics`` (``[(n, {key: value})]`` of every update); none otherwise. ``kl_target``
-    defaults to 1.5 × the learner's own target KL (SB3's early-stopping threshold), else 0.05."""
+    ``diagnostics`` (``[(n, {key: value})]`` of every update); none otherwise. Evidence: each is
+    ``undecided`` with a lean from a sign test of the median (:mod:`~acconv.theory_checks.
+    diagnostics`). ``kl_target`` bounds the median ``approx_kl`` (one definition for every
+    learner: the mean of the last epoch's minibatch KLs) and defaults to 1.5 × the learner's own
+    target KL (SB3's early-stopping threshold), else 0.05."""
     if not facts.logs_ppo_diagnostics:
         return []
     if kl_target is None:
