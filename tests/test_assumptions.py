@@ -118,7 +118,12 @@ def test_valid_run_meets_every_checked_hypothesis_of_all_three_theorems(
     # decades on the tail, so no lean is strong).
     for key in RUN_EVIDENCE:
         _leans(report[key], "holds")
-    assert "violated" not in report.theorems.values()
+    # So no theorem is "met" (every hypothesis proven): each is proven where provable and
+    # supported by the run's evidence for the rest, and the report names those hypotheses.
+    assert set(report.coverage.values()) == {"supported"}, report.statement
+    assert set(report.theorems.values()) == {"undecided"}
+    assert set(report.supported_by_evidence[BORKAR]) == {"A4", "A7-global", "A8"}
+    assert "Proven where provable, the rest supported by evidence" in report.statement
     assert "reconstruction" in report.statement
     assert all(v.theorems for v in report.verdicts), "every verdict names its theorem(s)"
     methods = {v.id: v.method for v in report.verdicts}
