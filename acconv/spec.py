@@ -54,9 +54,12 @@ from pydantic import (
     NonNegativeInt,
     PositiveInt,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
+
+from acconv._validate import MAX_NESTING, check_nesting
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -258,9 +261,36 @@ class LearnerSpec(_Model):
         return self
 
 
+LIMITS: dict[str, int] = {
+    "budget.n_updates": 10**6,
+    "budget.episodes_per_update": 10**5,
+    "budget.max_steps": 10**6,
+    "budget.eval_episodes": 10**6,
+    "steps per update": 10**8,
+    "seeds.count": 10**4,
+    "sweep points": 10**4,
+    "runs": 10**5,
+}
+"""acconv's limits on one spec (README, "Limits"), checked by :func:`load_spec` before anything
+is created. Memory sets them: a run keeps about 1 kB per update in memory (PPO and RUDDER
+diagnostics, bound observations), so 10**6 updates need about 1 GB; a batch of
+``episodes_per_update · max_steps`` steps (``steps per update``) takes 24 bytes a step;
+every sweep point is built and checked before the first run, and every run is listed in memory.
+Larger models are limited by :data:`acconv._validate.MAX_MODEL_ENTRIES`."""
+
+
+def _at_most(value: int | None, key: str) -> int | None:
+    limit = LIMITS[key]
+    if value is not None and value > limit:
+        raise ValueError(
+            f"expected an integer <= {limit} (acconv's limit on {key}; see the README's Limits)"
+        )
+    return value
+
+
 class BudgetSpec(_Model):
     """How long each run is: updates, episodes per update, an optional episode step cap, and
-    evaluation episodes after training (neural and SB3 kinds)."""
+    evaluation episodes after training (neural and SB3 kinds); each at most its :data:`LIMITS`."""
 
     n_updates: PositiveInt
     episodes_per_update: PositiveInt = 16
@@ -269,12 +299,35 @@ class BudgetSpec(_Model):
     """Neural and SB3 kinds: episodes of the final policy after training, recorded as
     ``eval/return`` (the same procedure for every learner, so final returns compare)."""
 
+    @field_validator("n_updates", "episodes_per_update", "max_steps", "eval_episodes")
+    @classmethod
+    def _within_limits(cls, value: int | None, info: ValidationInfo) -> int | None:
+        return _at_most(value, f"budget.{info.field_name}")
+
+    @model_validator(mode="after")
+    def _batch_fits(self) -> BudgetSpec:
+        if self.max_steps is not None:
+            steps = self.episodes_per_update * self.max_steps
+            limit = LIMITS["steps per update"]
+            if steps > limit:
+                raise SpecError(
+                    f"budget.episodes_per_update × budget.max_steps is {steps}, expected at most "
+                    f"{limit} steps per update (acconv's limit: 24 bytes a step; see the README's "
+                    "Limits)"
+                )
+        return self
+
 
 class SeedSpec(_Model):
     """``count`` seeds spawned from ``SeedSequence(root)``: seed ``k`` has spawn key ``(k,)``."""
 
     count: PositiveInt = 3
     root: NonNegativeInt = 0
+
+    @field_validator("count")
+    @classmethod
+    def _within_limits(cls, value: int) -> int:
+        return _at_most(value, "seeds.count") or value
 
 
 class ChecksSpec(_Model):
@@ -333,17 +386,46 @@ class ExperimentSpec(_Model):
     @field_validator("sweep")
     @classmethod
     def _sweep_is_a_grid(cls, value: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        points = 1
         for key, values in value.items():
             _check_key(key, sweepable=True)
             if not values:
                 raise ValueError(f"sweep key {key!r} has no values; expected a non-empty list")
+            seen: set[str] = set()
             for item in values:
                 if not isinstance(item, (str, int, float, bool)):
                     raise ValueError(
-                        f"sweep key {key!r} has value {item!r}; expected strings, numbers or "
-                        "booleans"
+                        f"sweep key {key!r} has value {_short_repr(item)}; expected strings, "
+                        "numbers or booleans"
                     )
+                # The value's JSON names its run folders: equal JSON would be one folder.
+                exact = json.dumps(item)
+                if exact in seen:
+                    raise ValueError(
+                        f"key {key!r} lists {_short_repr(item)} twice; expected distinct "
+                        "values (each names its own run folders)"
+                    )
+                seen.add(exact)
+            points *= len(values)
+        if points > LIMITS["sweep points"]:
+            raise ValueError(
+                f"{points} points, expected at most {LIMITS['sweep points']} (acconv's "
+                "limit: every point is checked before the first run; see the README's Limits)"
+            )
         return value
+
+    @model_validator(mode="after")
+    def _runs_within_limits(self) -> ExperimentSpec:
+        points = 1
+        for values in self.sweep.values():
+            points *= len(values)
+        runs = points * self.seeds.count
+        if runs > LIMITS["runs"]:
+            raise SpecError(
+                f"the spec has {points} sweep points × {self.seeds.count} seeds = {runs} runs, "
+                f"expected at most {LIMITS['runs']} (acconv's limit; see the README's Limits)"
+            )
+        return self
 
 
 # ------------------------------------------------------------------------------------------------
@@ -402,8 +484,10 @@ def _parse_override(text: str) -> tuple[str, Any]:
     if not sep or not key:
         raise SpecError(f"--set {text!r} is not key=value; expected e.g. budget.n_updates=200")
     try:
-        value = tomllib.loads(f"v = {value_text.strip()}")["v"]
-    except tomllib.TOMLDecodeError:
+        value = _parse_toml(f"v = {value_text.strip()}", f"--set {key}")["v"]
+    except SpecError as error:
+        if "nested" in str(error):
+            raise
         value = value_text.strip()  # e.g. --set learner.actor_lr=0.1/(n+1)
     return key, value
 
@@ -480,18 +564,73 @@ def parse_spec(raw: Mapping[str, Any], source: str = "spec") -> ExperimentSpec:
     return spec
 
 
+MAX_SPEC_BYTES = 1_000_000
+"""Largest spec file read (1 MB; the shipped specs are under 2 kB). Reading stops there, so a
+device like ``/dev/zero`` is refused instead of filling the memory."""
+
+_BOMS = (
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\xfe\xff", "UTF-16"),
+    (b"\xff\xfe", "UTF-16"),
+)
+
+
+def _read_text(path: Path) -> str:
+    """The spec file's text: UTF-8 (a UTF-8 byte-order mark is allowed), at most
+    :data:`MAX_SPEC_BYTES`; anything else is a one-line :class:`SpecError`."""
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_SPEC_BYTES + 1)
+    except OSError as error:
+        raise SpecError(f"{path}: cannot read the spec ({error.strerror or error})") from None
+    except ValueError as error:  # e.g. an embedded NUL character in the path
+        raise SpecError(f"{_short_repr(str(path))}: not a file path ({error})") from None
+    if len(data) > MAX_SPEC_BYTES:
+        raise SpecError(
+            f"{path.name}: larger than {MAX_SPEC_BYTES} bytes, expected a TOML spec (a few kB)"
+        )
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            raise SpecError(f"{path.name}: the file is {encoding} text, expected UTF-8 (TOML)")
+    if b"\x00" in data:
+        raise SpecError(
+            f"{path.name}: has NUL bytes (binary, or UTF-16 text), expected a TOML file saved as "
+            "UTF-8"
+        )
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as error:
+        raise SpecError(
+            f"{path.name}: not UTF-8 text (byte 0x{data[error.start]:02x} at offset "
+            f"{error.start}), expected a TOML file saved as UTF-8"
+        ) from None
+
+
+def _parse_toml(text: str, where: str) -> dict[str, Any]:
+    """``tomllib.loads(text)``, with every failure (syntax, an integer of more than 4300 digits,
+    nesting too deep for the parser) a one-line :class:`SpecError` starting with ``where``."""
+    try:
+        raw = tomllib.loads(text)
+    except ValueError as error:  # TOMLDecodeError, or int() refusing a huge literal
+        raise SpecError(f"{where}: not valid TOML ({_one_line(str(error))})") from None
+    except RecursionError:
+        raise SpecError(
+            f"{where}: arrays or tables nested too deep to parse, expected at most "
+            f"{MAX_NESTING} levels"
+        ) from None
+    try:
+        check_nesting(raw, "the spec")
+    except ValueError as error:
+        raise SpecError(f"{where}: {error}") from None
+    return raw
+
+
 def load_spec(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> ExperimentSpec:
     """Read, override (``key=value`` strings, values as TOML scalars) and validate a spec file."""
     path = Path(path)
     source = path.name
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise SpecError(f"{path}: cannot read the spec ({error.strerror or error})") from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise SpecError(f"{source}: not valid TOML ({_one_line(str(error))})") from None
+    raw = _parse_toml(_read_text(path), source)
     for override in overrides:
         key, value = _parse_override(override)
         try:
