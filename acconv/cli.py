@@ -214,7 +214,8 @@ def run(
     except SpecError as error:
         raise UserError(str(error)) from None
     out_dir = out if out is not None else f"results/{spec.name}"
-    _create_output_folder(out_dir)
+    if out is None:
+        _check_output_folder(out_dir)
     chosen: Literal["local", "ray"] = "ray" if backend == "ray" else "local"
     try:
         summary = run_spec(
@@ -227,6 +228,8 @@ def run(
         )
     except (ResultsConflictError, SpecError, BackendUnavailableError) as error:
         raise UserError(" ".join(str(error).split())) from None
+    except OSError as error:  # the output folder could not be created or read
+        raise UserError(_cannot_write(out_dir, error)) from None
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -295,7 +298,7 @@ def reproduce(
     mode: Literal["quick", "full"] = "quick" if quick else "full"
     _check_workers(workers)
     out_dir = out if out is not None else f"results/reproduce-{mode}"
-    _create_output_folder(out_dir)
+    _check_output_folder(out_dir)
 
     def skipped(entry: Any, missing: list[str]) -> None:
         extras = ",".join(missing)
@@ -311,6 +314,8 @@ def reproduce(
         )
     except (ResultsConflictError, SpecError) as error:
         raise UserError(" ".join(str(error).split())) from None
+    except OSError as error:  # the output folder could not be created or read
+        raise UserError(_cannot_write(out_dir, error)) from None
     except RuntimeError as error:
         typer.echo(f"acconv: {' '.join(str(error).split())}", err=True)
         return 1
@@ -373,19 +378,22 @@ _NAME_MAX = 255  # bytes in one path component on Linux, macOS and Windows file 
 _PATH_MAX = 4096
 
 
-def _check_output_folder(out: str) -> Path:
-    """``--out`` as a path, checked without creating anything: not empty, each name within the
-    file-system limits, and either an existing writable folder or a path whose nearest existing
-    ancestor is a writable folder. Every refusal is a one-line :class:`UserError`."""
-    shown = out if len(out) <= 80 else out[:77] + "..."
+def _check_output_folder(out: str) -> None:
+    """Check ``--out`` without creating anything: not empty, each name within the file-system
+    limits, and either an existing writable folder or a path whose nearest existing ancestor is
+    a writable folder. Every refusal is a one-line :class:`UserError`."""
+    shown = _shown(out)
     if not out:
         raise UserError("--out is '', expected a folder path (or no --out for the default)")
-    if "\x00" in out:
-        raise UserError(f"--out is {shown!r}, expected a path without NUL characters")
-    path = Path(out)
-    encoded = os.fsencode(out)
+    try:
+        encoded = os.fsencode(out)
+    except UnicodeEncodeError:
+        raise UserError(f"--out is {shown}, expected a path the file system can encode") from None
+    if b"\x00" in encoded:
+        raise UserError(f"--out is {shown}, expected a path without NUL characters")
     if len(encoded) >= _PATH_MAX:
         raise UserError(f"--out is {len(encoded)} bytes long, expected fewer than {_PATH_MAX}")
+    path = Path(out)
     for part in path.parts:
         if len(os.fsencode(part)) > _NAME_MAX:
             raise UserError(
@@ -398,35 +406,30 @@ def _check_output_folder(out: str) -> Path:
             mode = nearest.stat().st_mode
             break
         except (FileNotFoundError, NotADirectoryError):
-            if nearest == nearest.parent:
+            if nearest == nearest.parent:  # e.g. the working directory was removed
                 raise UserError(
-                    f"--out is {shown!r}, which has no existing folder above it"
+                    f"--out is {shown}, which has no existing folder above it"
                 ) from None
             nearest = nearest.parent
         except OSError as error:
-            raise UserError(
-                f"--out is {shown!r}, which cannot be used ({error.strerror})"
-            ) from None
+            raise UserError(f"--out is {shown}, which cannot be used ({error.strerror})") from None
+    which = "which" if nearest == path else f"below {_shown(str(nearest))}, which"
     if not stat.S_ISDIR(mode):
-        where = "which exists" if nearest == path else f"below {str(nearest)!r}, which"
-        raise UserError(f"--out is {shown!r}, {where} is not a folder")
+        raise UserError(f"--out is {shown}, {which} is not a folder")
     if not os.access(nearest, os.W_OK | os.X_OK):
-        which = "which" if nearest == path else f"and {str(nearest)!r}"
-        raise UserError(f"--out is {shown!r}, {which} is not writable (permission denied)")
-    return path
+        raise UserError(f"--out is {shown}, {which} is not writable (permission denied)")
 
 
-def _create_output_folder(out: str) -> Path:
-    """Check ``--out`` (:func:`_check_output_folder`) and create it; a failure is one line."""
-    path = _check_output_folder(out)
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        shown = out if len(out) <= 80 else out[:77] + "..."
-        raise UserError(
-            f"--out is {shown!r}, which cannot be created ({error.strerror or error})"
-        ) from None
-    return path
+def _cannot_write(out: str, error: OSError) -> str:
+    """One line for an OSError met while creating or reading the output folder."""
+    where = f" ({error.filename})" if error.filename else ""
+    return f"--out is {_shown(out)}, which cannot be used: {error.strerror or error}{where}"
+
+
+def _shown(text: str) -> str:
+    """``repr(text)``, cut to 80 characters."""
+    shown = repr(text)
+    return shown if len(shown) <= 80 else shown[:76] + "...'"
 
 
 def main(argv: list[str] | None = None) -> int:

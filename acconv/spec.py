@@ -611,7 +611,7 @@ def _parse_toml(text: str, where: str) -> dict[str, Any]:
     """``tomllib.loads(text)``, with every failure (syntax, an integer of more than 4300 digits,
     nesting too deep for the parser) a one-line :class:`SpecError` starting with ``where``."""
     try:
-        raw = tomllib.loads(text)
+        raw: dict[str, Any] = tomllib.loads(text)
     except ValueError as error:  # TOMLDecodeError, or int() refusing a huge literal
         raise SpecError(f"{where}: not valid TOML ({_one_line(str(error))})") from None
     except RecursionError:
