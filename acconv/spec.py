@@ -40,7 +40,6 @@ import inspect
 import itertools
 import json
 import re
-import sys
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -59,15 +58,21 @@ from pydantic import (
     model_validator,
 )
 
-from acconv._validate import MAX_NESTING, check_nesting
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from acconv.spec_input import (
+    LIMITS,
+    SpecError,
+    at_most,
+    describe,
+    one_line,
+    parse_override,
+    parse_toml,
+    read_spec_text,
+    short_repr,
+)
 
 __all__ = [
     "LEARNER_KINDS",
+    "LIMITS",
     "BudgetSpec",
     "ChecksSpec",
     "EnvSpec",
@@ -123,14 +128,6 @@ _RENAMED_PARAMS: dict[str, dict[str, str]] = {"actor_critic": {"lam": "gae_lambd
 one is read with the new name and a ``DeprecationWarning`` (the old names go in 0.3.0)."""
 
 
-class SpecError(ValueError):
-    """A mistake in an experiment spec; the message is one line."""
-
-
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
-
-
 def _schedule_text(value: object, key: str) -> str | float:
     """A schedule as given (text or number), after checking that acconv.schedules accepts it."""
     from acconv.schedules import ScheduleError, as_schedule
@@ -142,7 +139,7 @@ def _schedule_text(value: object, key: str) -> str | float:
     try:
         as_schedule(value)
     except ScheduleError as error:
-        raise ValueError(_one_line(str(error))) from None
+        raise ValueError(one_line(str(error))) from None
     return value if isinstance(value, str) else float(value)
 
 
@@ -261,33 +258,6 @@ class LearnerSpec(_Model):
         return self
 
 
-LIMITS: dict[str, int] = {
-    "budget.n_updates": 10**6,
-    "budget.episodes_per_update": 10**5,
-    "budget.max_steps": 10**6,
-    "budget.eval_episodes": 10**6,
-    "steps per update": 10**8,
-    "seeds.count": 10**4,
-    "sweep points": 10**4,
-    "runs": 10**5,
-}
-"""acconv's limits on one spec (README, "Limits"), checked by :func:`load_spec` before anything
-is created. Memory sets them: a run keeps about 1 kB per update in memory (PPO and RUDDER
-diagnostics, bound observations), so 10**6 updates need about 1 GB; a batch of
-``episodes_per_update · max_steps`` steps (``steps per update``) takes 24 bytes a step;
-every sweep point is built and checked before the first run, and every run is listed in memory.
-Larger models are limited by :data:`acconv._validate.MAX_MODEL_ENTRIES`."""
-
-
-def _at_most(value: int | None, key: str) -> int | None:
-    limit = LIMITS[key]
-    if value is not None and value > limit:
-        raise ValueError(
-            f"expected an integer <= {limit} (acconv's limit on {key}; see the README's Limits)"
-        )
-    return value
-
-
 class BudgetSpec(_Model):
     """How long each run is: updates, episodes per update, an optional episode step cap, and
     evaluation episodes after training (neural and SB3 kinds); each at most its :data:`LIMITS`."""
@@ -302,7 +272,7 @@ class BudgetSpec(_Model):
     @field_validator("n_updates", "episodes_per_update", "max_steps", "eval_episodes")
     @classmethod
     def _within_limits(cls, value: int | None, info: ValidationInfo) -> int | None:
-        return _at_most(value, f"budget.{info.field_name}")
+        return at_most(value, f"budget.{info.field_name}")
 
     @model_validator(mode="after")
     def _batch_fits(self) -> BudgetSpec:
@@ -327,7 +297,7 @@ class SeedSpec(_Model):
     @field_validator("count")
     @classmethod
     def _within_limits(cls, value: int) -> int:
-        return _at_most(value, "seeds.count") or value
+        return at_most(value, "seeds.count") or value
 
 
 class ChecksSpec(_Model):
@@ -395,14 +365,14 @@ class ExperimentSpec(_Model):
             for item in values:
                 if not isinstance(item, (str, int, float, bool)):
                     raise ValueError(
-                        f"sweep key {key!r} has value {_short_repr(item)}; expected strings, "
+                        f"sweep key {key!r} has value {short_repr(item)}; expected strings, "
                         "numbers or booleans"
                     )
                 # The value's JSON names its run folders: equal JSON would be one folder.
                 exact = json.dumps(item)
                 if exact in seen:
                     raise ValueError(
-                        f"key {key!r} lists {_short_repr(item)} twice; expected distinct "
+                        f"key {key!r} lists {short_repr(item)} twice; expected distinct "
                         "values (each names its own run folders)"
                     )
                 seen.add(exact)
@@ -477,63 +447,9 @@ def _set_key(raw: dict[str, Any], parts: list[str], value: Any) -> None:
     node[parts[-1]] = value
 
 
-def _parse_override(text: str) -> tuple[str, Any]:
-    """``key=value`` with the value read as a TOML scalar (bare text if it is not TOML)."""
-    key, sep, value_text = text.partition("=")
-    key = key.strip()
-    if not sep or not key:
-        raise SpecError(f"--set {text!r} is not key=value; expected e.g. budget.n_updates=200")
-    try:
-        value = _parse_toml(f"v = {value_text.strip()}", f"--set {key}")["v"]
-    except SpecError as error:
-        if "nested" in str(error):
-            raise
-        value = value_text.strip()  # e.g. --set learner.actor_lr=0.1/(n+1)
-    return key, value
-
-
 # ------------------------------------------------------------------------------------------------
 # loading
 # ------------------------------------------------------------------------------------------------
-
-
-def _describe(error: ValidationError, source: str) -> str:
-    """The first error of a pydantic ValidationError as one line naming key, value, expectation."""
-    first = error.errors()[0]
-    loc = ".".join(str(part) for part in first["loc"])
-    kind = first["type"]
-    message = first["msg"]
-    value = first.get("input")
-    where = f"{source}: " if source else ""
-    if kind == "missing":
-        return f"{where}{loc} is missing"
-    if kind == "extra_forbidden":
-        parent = loc.rpartition(".")[0]
-        return f"{where}{loc} is not a known key (in [{parent or 'top level'}]); check its spelling"
-    if kind == "literal_error":
-        expected = str(first.get("ctx", {}).get("expected", ""))
-        expected = "one of " + expected.replace("'", "").replace(" or ", ", ")
-    elif kind == "value_error":
-        cause = first.get("ctx", {}).get("error")
-        if isinstance(cause, SpecError):
-            return f"{where}{_one_line(str(cause))}"
-        expected = message.removeprefix("Value error, ")
-        if not expected.startswith("expected"):
-            return f"{where}{loc}: {_one_line(expected)}" if loc else f"{where}{expected}"
-        expected = expected.removeprefix("expected ")
-    elif message.startswith("Input should be "):
-        expected = message.removeprefix("Input should be ")
-        if expected.startswith(("greater", "less")):
-            expected = "a number " + expected
-    else:
-        expected = message
-    shown = _short_repr(value)
-    return _one_line(f"{where}{loc} is {shown}, expected {expected}" if loc else message)
-
-
-def _short_repr(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def parse_spec(raw: Mapping[str, Any], source: str = "spec") -> ExperimentSpec:
@@ -541,7 +457,7 @@ def parse_spec(raw: Mapping[str, Any], source: str = "spec") -> ExperimentSpec:
     try:
         spec = ExperimentSpec.model_validate(dict(raw))
     except ValidationError as error:
-        raise SpecError(_describe(error, source)) from None
+        raise SpecError(describe(error, source)) from None
     except SpecError as error:
         raise SpecError(f"{source}: {error}") from None
     for point in sweep_points(spec):
@@ -549,7 +465,7 @@ def parse_spec(raw: Mapping[str, Any], source: str = "spec") -> ExperimentSpec:
             resolved = apply_point(spec, point)
         except ValidationError as error:
             where = ", ".join(f"{key} = {value!r}" for key, value in point.items())
-            raise SpecError(f"{_describe(error, source)} (sweep point {where})") from None
+            raise SpecError(f"{describe(error, source)} (sweep point {where})") from None
         try:
             _check_runnable(resolved)
         except SpecError as error:
@@ -564,79 +480,17 @@ def parse_spec(raw: Mapping[str, Any], source: str = "spec") -> ExperimentSpec:
     return spec
 
 
-MAX_SPEC_BYTES = 1_000_000
-"""Largest spec file read (1 MB; the shipped specs are under 2 kB). Reading stops there, so a
-device like ``/dev/zero`` is refused instead of filling the memory."""
-
-_BOMS = (
-    (b"\x00\x00\xfe\xff", "UTF-32"),
-    (b"\xff\xfe\x00\x00", "UTF-32"),
-    (b"\xfe\xff", "UTF-16"),
-    (b"\xff\xfe", "UTF-16"),
-)
-
-
-def _read_text(path: Path) -> str:
-    """The spec file's text: UTF-8 (a UTF-8 byte-order mark is allowed), at most
-    :data:`MAX_SPEC_BYTES`; anything else is a one-line :class:`SpecError`."""
-    try:
-        with path.open("rb") as file:
-            data = file.read(MAX_SPEC_BYTES + 1)
-    except OSError as error:
-        raise SpecError(f"{path}: cannot read the spec ({error.strerror or error})") from None
-    except ValueError as error:  # e.g. an embedded NUL character in the path
-        raise SpecError(f"{_short_repr(str(path))}: not a file path ({error})") from None
-    if len(data) > MAX_SPEC_BYTES:
-        raise SpecError(
-            f"{path.name}: larger than {MAX_SPEC_BYTES} bytes, expected a TOML spec (a few kB)"
-        )
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            raise SpecError(f"{path.name}: the file is {encoding} text, expected UTF-8 (TOML)")
-    if b"\x00" in data:
-        raise SpecError(
-            f"{path.name}: has NUL bytes (binary, or UTF-16 text), expected a TOML file saved as "
-            "UTF-8"
-        )
-    try:
-        return data.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as error:
-        raise SpecError(
-            f"{path.name}: not UTF-8 text (byte 0x{data[error.start]:02x} at offset "
-            f"{error.start}), expected a TOML file saved as UTF-8"
-        ) from None
-
-
-def _parse_toml(text: str, where: str) -> dict[str, Any]:
-    """``tomllib.loads(text)``, with every failure (syntax, an integer of more than 4300 digits,
-    nesting too deep for the parser) a one-line :class:`SpecError` starting with ``where``."""
-    try:
-        raw: dict[str, Any] = tomllib.loads(text)
-    except ValueError as error:  # TOMLDecodeError, or int() refusing a huge literal
-        raise SpecError(f"{where}: not valid TOML ({_one_line(str(error))})") from None
-    except RecursionError:
-        raise SpecError(
-            f"{where}: arrays or tables nested too deep to parse, expected at most "
-            f"{MAX_NESTING} levels"
-        ) from None
-    try:
-        check_nesting(raw, "the spec")
-    except ValueError as error:
-        raise SpecError(f"{where}: {error}") from None
-    return raw
-
-
 def load_spec(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> ExperimentSpec:
     """Read, override (``key=value`` strings, values as TOML scalars) and validate a spec file."""
     path = Path(path)
     source = path.name
-    raw = _parse_toml(_read_text(path), source)
+    raw = parse_toml(read_spec_text(path), source)
     for override in overrides:
-        key, value = _parse_override(override)
+        key, value = parse_override(override)
         try:
             parts = _check_key(key)
         except ValueError as error:
-            raise SpecError(f"--set {_one_line(str(error))}") from None
+            raise SpecError(f"--set {one_line(str(error))}") from None
         _set_key(raw, parts, value)
     return parse_spec(raw, source)
 
@@ -732,7 +586,7 @@ def build_learner(learner: LearnerSpec) -> Any:
     try:
         return cls(**kwargs)
     except (ValueError, TypeError) as error:
-        message = _one_line(str(error))
+        message = one_line(str(error))
         for key in learner.params:
             if message.startswith(f"{key} "):
                 raise SpecError(f"learner.params.{message}") from None
@@ -758,7 +612,7 @@ def build_mdp(env: EnvSpec) -> Any:
     try:
         return _model(env.id, json.dumps(env.kwargs, sort_keys=True), env.gamma, env.episodic)
     except ValueError as error:
-        message = _one_line(str(error))
+        message = one_line(str(error))
         if "not registered" in message:
             raise SpecError(
                 f"env.id is {env.id!r}, expected a registered environment id with a model "
@@ -792,7 +646,7 @@ def build_env(env: EnvSpec) -> Any:
     try:
         return gymnasium.make(env.id, **env.kwargs)
     except Exception as error:  # any failure of a third-party constructor is the spec's
-        raise SpecError(f"env ({env.id}): {_one_line(str(error))}") from None
+        raise SpecError(f"env ({env.id}): {one_line(str(error))}") from None
 
 
 class WatchedExample:
@@ -877,5 +731,5 @@ def _check_runnable(spec: ExperimentSpec) -> None:
     try:
         learner.init(Task.from_mdp(mdp), np.random.default_rng(0))
     except ValueError as error:
-        message = _one_line(str(error))
+        message = one_line(str(error))
         raise SpecError(f"learner ({spec.learner.kind}) on {spec.env.id}: {message}") from None
