@@ -340,8 +340,10 @@ class ExperimentSpec(_Model):
     @field_validator("name")
     @classmethod
     def _name_is_a_folder_name(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", value):
-            raise ValueError("expected letters, digits, '.', '_' or '-' (it names folders)")
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", value):
+            raise ValueError(
+                "expected 1 to 100 letters, digits, '.', '_' or '-' (it names folders)"
+            )
         return value
 
     @model_validator(mode="after")

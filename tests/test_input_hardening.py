@@ -364,6 +364,13 @@ def test_sweep_points_times_seeds_over_the_run_limit_is_refused(tmp_path: Path) 
         load_spec(path, ["seeds.count=1000"])
 
 
+def test_a_spec_name_too_long_for_a_folder_is_refused(tmp_path: Path) -> None:
+    # The name is the default output folder, results/<name>: at most 100 characters.
+    assert load_spec(EXAMPLE, ["name=" + "a" * 100]).name == "a" * 100
+    with pytest.raises(SpecError, match=r"name is 'a{76}\.\.\., expected 1 to 100 letters"):
+        load_spec(EXAMPLE, ["name=" + "a" * 101])
+
+
 # ------------------------------------------------------------------------------------------------
 # item 6: check-schedule --e-min
 # ------------------------------------------------------------------------------------------------
