@@ -34,14 +34,6 @@ def one_line_error(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
     return err
 
 
-def spec_with(tmp_path: Path, old: str, new: str) -> Path:
-    text = EXAMPLE.read_text()
-    assert old in text, old
-    path = tmp_path / "spec.toml"
-    path.write_text(text.replace(old, new, 1))
-    return path
-
-
 # ------------------------------------------------------------------------------------------------
 # item 2: output folders
 # ------------------------------------------------------------------------------------------------
@@ -345,8 +337,11 @@ def test_budgets_at_their_limits_are_accepted() -> None:
 
 
 def _sweep(tmp_path: Path, lines: str) -> Path:
+    """The example spec with its [sweep] table's line replaced by ``lines``."""
+    path = tmp_path / "spec.toml"
     old = '"learner.actor_lr" = ["0.1/(n+1)", "0.5/(n+1)**0.9"]'
-    return spec_with(tmp_path, old, lines)
+    path.write_text(EXAMPLE.read_text().replace(old, lines))
+    return path
 
 
 def test_a_sweep_over_its_point_limit_is_refused_without_enumerating_it(tmp_path: Path) -> None:
