@@ -313,7 +313,7 @@ def _argv_fuzz(argv: list[str]) -> None:
 # ------------------------------------------------------------------------------------------------
 
 
-@settings(FUZZ, max_examples=15)
+@settings(FUZZ, max_examples=10)
 @given(SPEC_FILES)
 def test_mutated_specs_end_in_exit_0_or_one_line_errors(
     case: tuple[dict[str, Any], str, float | None, int],
@@ -321,7 +321,7 @@ def test_mutated_specs_end_in_exit_0_or_one_line_errors(
     _spec_fuzz(case)
 
 
-@settings(FUZZ, max_examples=25)
+@settings(FUZZ, max_examples=20)
 @given(ARGV)
 def test_argument_lists_end_in_exit_0_or_one_line_errors(argv: list[str]) -> None:
     _argv_fuzz(argv)
