@@ -11,6 +11,7 @@ import math
 import os
 import stat
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -436,7 +437,11 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; user errors become one line on stderr and exit code 2."""
     args = sys.argv[1:] if argv is None else argv
     try:
-        result = app(args, prog_name="acconv", standalone_mode=False)
+        with warnings.catch_warnings():
+            # Gymnasium warns about what acconv reports itself (a deprecated id is an error
+            # line); its warnings would make that one line three.
+            warnings.filterwarnings("ignore", module="gymnasium")
+            result = app(args, prog_name="acconv", standalone_mode=False)
     except UserError as error:
         typer.echo(f"acconv: error: {error}", err=True)
         return 2

@@ -8,6 +8,8 @@ names the argument and what was expected.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -205,6 +207,20 @@ def test_a_deep_set_override_is_one_line(
 # ------------------------------------------------------------------------------------------------
 # item 4: environment construction errors and models too large to hold densely
 # ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow  # a subprocess: about 3 s of imports
+def test_gymnasium_warnings_do_not_add_lines_to_an_error() -> None:
+    # `acconv solve Taxi-v3` printed Gymnasium's DeprecationWarning (two lines) before its error.
+    result = subprocess.run(
+        [sys.executable, "-W", "default", "-m", "acconv.cli", "solve", "Taxi-v3"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "Taxi-v3" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_an_unknown_frozenlake_map_is_one_line_from_solve_and_run(
