@@ -9,7 +9,7 @@ function: a lazy import is still an arrow. The layers, from the ground up:
     checks        theory_checks
     instruments   instrument
     bridges       adapters, testing, pytest_plugin
-    experiments   spec, runner, report, reproduce
+    experiments   spec, spec_input, runner, report, reproduce
     entry         cli, acconv (the package's __init__), examples (user loops: ``import acconv``)
 
 An arrow may point down or stay in its layer, never up, with two rules on top: theory_checks
@@ -52,6 +52,7 @@ LAYERS: dict[str, int] = {
     "testing": 4,
     "pytest_plugin": 4,
     "spec": 5,
+    "spec_input": 5,  # a spec's text, limits and messages (split from spec, which imports it)
     "runner": 5,
     "report": 5,
     "reproduce": 5,
