@@ -228,10 +228,12 @@ def run_ray(
     the cluster's CPUs) at a time.
     """
     started = not ray.is_initialized()
+    # RAY_ADDRESS in the environment makes ray.init connect to that cluster too.
+    cluster = address is not None or bool(os.environ.get("RAY_ADDRESS"))
     ray.init(
         address=address,
         # A cluster has its own CPUs (and ray.init refuses num_cpus when connecting to one).
-        num_cpus=workers if address is None else None,
+        num_cpus=None if cluster else workers,
         include_dashboard=False,
         log_to_driver=False,
         ignore_reinit_error=True,
