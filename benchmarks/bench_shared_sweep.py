@@ -14,7 +14,14 @@ time (``acconv.claims``). Timed: wall time from starting the command(s) to the l
 process start-up included. Each repetition runs "one" and "two", the order alternating. Each
 process's summary table gives how many runs it computed ("done now") and how many it found done
 by the other ("done by another process"); the runs computed must add up to the sweep, and the
-metrics files of "two" must equal those of "one" byte for byte.
+metrics files of "two" must equal those of "one" byte for byte. The CPU time of each command
+(user + system, from ``wait4``) is reported too: it hardly depends on the machine's load, and
+the longer of the two against the one process's is the wall-time ratio an idle machine with a
+core per process would show.
+
+Each command runs in a session of its own, as two terminals or two machines would. Linux's
+autogroup scheduler (``/proc/sys/kernel/sched_autogroup_enabled``) shares the CPU between
+sessions first: on a busy machine, two processes of one session get no more CPU than one.
 """
 
 from __future__ import annotations
@@ -48,15 +55,31 @@ def _count(table: str, row: str) -> int:
     return int(match.group(1))
 
 
-def _sweep(out: Path, processes: int, seeds: int, updates: int) -> tuple[float, list[int]]:
-    """Wall time of ``processes`` concurrent ``acconv run`` into ``out``; runs each computed."""
+def _sweep(
+    out: Path, processes: int, seeds: int, updates: int
+) -> tuple[float, list[float], list[int]]:
+    """Wall time of ``processes`` concurrent ``acconv run`` into ``out``, the CPU time of each
+    (user + system, from ``wait4``) and the runs each computed."""
     env = {**os.environ, "COLUMNS": "200", "OPENBLAS_NUM_THREADS": "1"}
     start = time.perf_counter()
     running = [
-        subprocess.Popen(_command(out, seeds, updates), stdout=subprocess.PIPE, text=True, env=env)
+        subprocess.Popen(
+            _command(out, seeds, updates),
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            start_new_session=True,
+        )
         for _ in range(processes)
     ]
-    outputs = [process.communicate()[0] for process in running]
+    outputs: list[str] = []
+    cpus: list[float] = []
+    for process in running:  # a few lines of output each: reading one pipe after the other is safe
+        assert process.stdout is not None
+        outputs.append(process.stdout.read())
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        cpus.append(usage.ru_utime + usage.ru_stime)
     elapsed = time.perf_counter() - start
     if any(process.returncode for process in running):
         raise RuntimeError("acconv run failed:\n" + "\n".join(outputs))
@@ -66,7 +89,7 @@ def _sweep(out: Path, processes: int, seeds: int, updates: int) -> tuple[float, 
         d + o != 2 * seeds for d, o in zip(done, by_others, strict=True)
     ):
         raise RuntimeError(f"runs computed {done}, found done {by_others}: not each once")
-    return elapsed, done
+    return elapsed, cpus, done
 
 
 def _metrics(out: Path) -> dict[str, bytes]:
@@ -85,24 +108,29 @@ def main() -> None:
         for repeat in range(args.repeats):
             one_dir, two_dir = Path(scratch) / f"one-{repeat}", Path(scratch) / f"two-{repeat}"
             order = [(1, one_dir), (2, two_dir)]
-            results: dict[int, tuple[float, list[int]]] = {}
+            results: dict[int, tuple[float, list[float], list[int]]] = {}
             for processes, out in order if repeat % 2 == 0 else order[::-1]:
                 results[processes] = _sweep(out, processes, args.seeds, args.updates)
             if _metrics(one_dir) != _metrics(two_dir):
                 raise RuntimeError("the shared sweep's files differ from one process's")
-            (one_s, _), (two_s, split) = results[1], results[2]
-            rows.append((repeat + 1, one_s, two_s, two_s / one_s, split))
+            (one_s, (one_cpu,), _), (two_s, two_cpus, split) = results[1], results[2]
+            rows.append((repeat + 1, one_s, two_s, one_cpu, two_cpus, split))
             shutil.rmtree(one_dir)
             shutil.rmtree(two_dir)
     runs = 2 * args.seeds
     print(f"{runs} runs of {args.updates} updates; 1-minute load at the start: {load:.2f}\n")
     print(
-        "| repetition | one process [s] | two processes [s] | two / one | runs computed by each |"
+        "| repetition | wall, one process [s] | wall, two [s] | two / one | CPU, one process "
+        "[s] | CPU, each of two [s] | longer of two / one (CPU) | runs computed by each |"
     )
-    print("|---|---|---|---|---|")
-    for repeat, one_s, two_s, ratio, split in rows:
+    print("|---|---|---|---|---|---|---|---|")
+    for repeat, one_s, two_s, one_cpu, two_cpus, split in rows:
         each = " + ".join(map(str, split))
-        print(f"| {repeat} | {one_s:.1f} | {two_s:.1f} | {ratio:.2f} | {each} |")
+        cpus = " and ".join(f"{cpu:.1f}" for cpu in two_cpus)
+        print(
+            f"| {repeat} | {one_s:.1f} | {two_s:.1f} | {two_s / one_s:.2f} | {one_cpu:.1f} | "
+            f"{cpus} | {max(two_cpus) / one_cpu:.2f} | {each} |"
+        )
 
 
 if __name__ == "__main__":

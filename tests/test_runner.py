@@ -231,6 +231,7 @@ def test_a_killed_sweep_resumes_to_the_results_of_an_uninterrupted_one(tmp_path:
     assert _metrics_files(resumed) == _metrics_files(reference)
     assert len(_metrics_files(resumed)) == 4  # nothing lost, nothing duplicated
     assert not [p for p in resumed.rglob("*") if ".tmp-" in p.name]
+    assert not list(resumed.rglob("*.claim"))  # the killed sweep's claims were stale: broken
     assert all(is_complete(p) for p in finished)
     shutil.rmtree(reference)
 
