@@ -1,14 +1,14 @@
 """Two ``acconv run`` processes sharing one sweep, against one process alone.
 
-Run: ``python benchmarks/bench_shared_sweep.py`` (about 2 minutes on 2 cores). Prints a
+Run: ``python benchmarks/bench_shared_sweep.py`` (about 3.5 minutes on 2 cores). Prints a
 Markdown table for ``docs/reliability.md`` and ``docs/performance.md``.
 
 Target (issue 14): two concurrent ``acconv run`` on one sweep and one ``--out`` finish it in
 about half the time of one, each run computed once.
 
 Protocol. The sweep is ``experiments/example_actor_critic.toml`` (2 sweep points) with
-``--seeds`` seeds and ``budget.n_updates`` updates per run (defaults: 4 seeds, 2000 updates:
-8 runs of about 1.5 s of CPU each). "One": ``acconv run --workers 1`` into a fresh folder.
+``--seeds`` seeds and ``budget.n_updates`` updates per run (defaults: 4 seeds, 4000 updates:
+8 runs of about 1.7 s of CPU each). "One": ``acconv run --workers 1`` into a fresh folder.
 "Two": two such commands started together into another fresh folder; each claims runs one at a
 time (``acconv.claims``). Timed: wall time from starting the command(s) to the last exit,
 process start-up included. Each repetition runs "one" and "two", the order alternating. Each
@@ -99,7 +99,7 @@ def _metrics(out: Path) -> dict[str, bytes]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=4, help="seeds per sweep point (2 points)")
-    parser.add_argument("--updates", type=int, default=2000, help="updates per run")
+    parser.add_argument("--updates", type=int, default=4000, help="updates per run")
     parser.add_argument("--repeats", type=int, default=3, help="repetitions of one and two")
     args = parser.parse_args()
     rows = []
