@@ -327,8 +327,24 @@ class _Progress:
         return set()
 
 
+def _execute_and_write(
+    run: RunConfig, out_dir: Path, progress: Callable[[int, int], None] | None
+) -> None:
+    """Execute one run and write its folder atomically (every backend's unit of work)."""
+    result = execute(run, progress)
+    write_run(
+        out_dir / run.folder,
+        run_id=run.run_id,
+        seed=run.seed,
+        rows=result.rows,
+        verdicts=result.verdicts,
+        manifest=_manifest(run),
+    )
+
+
 def _run_and_write(run: RunConfig, out_dir: str, queue: Any = None) -> str:
-    """Execute one run and write its folder atomically (the unit of work of a pool worker).
+    """:func:`_execute_and_write` in a pool worker or Ray task, after checking that the sweep's
+    process is still there (a run boundary).
 
     With a ``queue`` (a multiprocessing manager's), progress is sent as
     ``(run_id, done, total)`` tuples for the parent's per-run progress bars.
@@ -337,17 +353,9 @@ def _run_and_write(run: RunConfig, out_dir: str, queue: Any = None) -> str:
     def report(done: int, total: int) -> None:
         queue.put((run.run_id, done, total))
 
-    if sweep_process_gone():  # a run boundary: the sweep's process is gone, start nothing new
+    if sweep_process_gone():  # the sweep's process is gone: start nothing new
         os._exit(1)
-    result = execute(run, report if queue is not None else None)
-    write_run(
-        Path(out_dir) / run.folder,
-        run_id=run.run_id,
-        seed=run.seed,
-        rows=result.rows,
-        verdicts=result.verdicts,
-        manifest=_manifest(run),
-    )
+    _execute_and_write(run, Path(out_dir), report if queue is not None else None)
     return run.run_id
 
 
@@ -483,15 +491,8 @@ class _InProcess(Slots):
     def finished(self, timeout: float) -> Iterable[tuple[str, BaseException | None]]:
         run = self.started.pop()
         try:
-            result = execute(run, self.bar.reporter(run.run_id) if self.progress else None)
-            write_run(
-                self.out_dir / run.folder,
-                run_id=run.run_id,
-                seed=run.seed,
-                rows=result.rows,
-                verdicts=result.verdicts,
-                manifest=_manifest(run),
-            )
+            report = self.bar.reporter(run.run_id) if self.progress else None
+            _execute_and_write(run, self.out_dir, report)
         except Exception as error:
             return [(run.run_id, error)]
         return [(run.run_id, None)]
