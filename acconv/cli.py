@@ -239,6 +239,7 @@ def run(
     table.add_row("done now", str(len(summary.done)))
     table.add_row("already complete (skipped)", str(len(summary.skipped)))
     table.add_row("redone (incomplete or corrupt)", str(len(summary.redone)))
+    table.add_row("done by another process (shared sweep)", str(len(summary.by_others)))
     table.add_row("failed", str(len(summary.failed)))
     table.add_row("output folder", escape(str(summary.out_dir)))
     console = Console()
@@ -260,10 +261,14 @@ def report(
     ] = None,
 ) -> None:
     """Write report.html (self-contained) and summary.md for the runs in RUN_DIR."""
+
     from acconv.report import ReportError, write_report
 
+    def left_out(folder: Path, reason: str) -> None:
+        typer.echo(f"acconv: warning: left out {folder}: {' '.join(reason.split())}", err=True)
+
     try:
-        html_path, md_path = write_report(run_dir, out)
+        html_path, md_path = write_report(run_dir, out, on_rejected=left_out)
     except (ReportError, OSError) as error:
         raise UserError(" ".join(str(error).split())) from None
     typer.echo(str(html_path))
