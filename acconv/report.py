@@ -24,6 +24,7 @@ import base64
 import html
 import io
 import json
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +33,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from acconv.results import RunRecord, load_results
+from acconv.results import RunRecord, scan_results
+from acconv.theory_checks.verdicts import status_text
 
 __all__ = ["ReportError", "iqm", "stratified_bootstrap_ci", "write_report"]
 
@@ -41,6 +43,9 @@ _N_BOOT = 2000
 _STATUS_ORDER = ("violated", "undecided", "holds", "not_applicable")
 _MAX_DETAIL = 400
 _X_LABEL = "update n (log scale) [updates]"
+
+
+logger = logging.getLogger(__name__)
 
 
 class ReportError(ValueError):
@@ -212,7 +217,7 @@ class _VerdictRow:
     def counts(self) -> str:
         order = [s for s in _STATUS_ORDER if s in self.statuses]
         order += sorted(s for s in self.statuses if s not in _STATUS_ORDER)
-        return ", ".join(f"{status} ×{self.statuses[status]}" for status in order)
+        return "; ".join(f"{status} ×{self.statuses[status]}" for status in order)
 
     def example(self) -> str:
         """The detail of the least favourable status seen (violated before undecided ...)."""
@@ -229,11 +234,10 @@ def _verdict_rows(group: _Group) -> list[_VerdictRow]:
     def add(entry: Mapping[str, Any]) -> None:
         verdict_id = str(entry.get("id", "?"))
         row = rows.setdefault(verdict_id, _VerdictRow(verdict_id, str(entry.get("name", ""))))
-        row.add(
-            str(entry.get("status", "?")),
-            str(entry.get("method", "")),
-            str(entry.get("detail", "")),
+        status = status_text(
+            str(entry.get("status", "?")), entry.get("lean"), entry.get("strength")
         )
+        row.add(status, str(entry.get("method", "")), str(entry.get("detail", "")))
 
     for record in group.records:
         step_sizes = record.verdicts.get("step_sizes")
@@ -494,30 +498,71 @@ def _config_lines(group: _Group) -> list[tuple[str, str]]:
     return lines
 
 
+_COVERAGE_LEGEND = (
+    "met: every hypothesis proven (exactly or symbolically); supported: proven where provable, "
+    "the rest only supported by evidence from the run (undecided, leaning holds); open: some "
+    "hypothesis undecided without such evidence; violated: one proven violated. The "
+    "Holzleitner et al. statement is a reconstruction (THEORY.md §4.3)."
+)
+
+
+def _coverage_rows(group: _Group) -> list[tuple[str, str]]:
+    """``[(theorem, "met ×3; supported ×2")]`` over the group's runs that recorded coverage."""
+    counts: dict[str, dict[str, int]] = {}
+    for record in group.records:
+        coverage = record.verdicts.get("coverage")
+        if not isinstance(coverage, dict):
+            continue
+        for theorem, level in coverage.items():
+            seen = counts.setdefault(str(theorem), {})
+            seen[str(level)] = seen.get(str(level), 0) + 1
+    order = ("met", "supported", "open", "violated")
+    return [
+        (theorem, "; ".join(f"{level} ×{seen[level]}" for level in order if level in seen))
+        for theorem, seen in counts.items()
+    ]
+
+
 def _md_cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
 def _status_html(counts: str) -> str:
     parts = []
-    for part in counts.split(", "):
+    for part in counts.split("; "):
         status = part.split(" ")[0]
         parts.append(f'<span class="{html.escape(status)}">{html.escape(part)}</span>')
     return ", ".join(parts)
 
 
-def write_report(results_dir: str | Path, out: str | Path | None = None) -> tuple[Path, Path]:
+def write_report(
+    results_dir: str | Path,
+    out: str | Path | None = None,
+    on_rejected: Callable[[Path, str], None] | None = None,
+) -> tuple[Path, Path]:
     """Write ``report.html`` and ``summary.md`` for the runs under ``results_dir``.
 
-    ``out`` is the folder to write to (default: ``results_dir``). Returns ``(html, md)``. Raises
-    :class:`ReportError` if the folder is missing or holds no complete run.
+    ``out`` is the folder to write to (default: ``results_dir``). Returns ``(html, md)``. Every
+    file of every run folder is checked first (:func:`acconv.results.scan_results`); a run
+    folder that fails is left out, named with the reason in both reports and passed to
+    ``on_rejected(folder, reason)`` (default: a logged warning). Raises :class:`ReportError` if
+    the folder is missing or holds no complete run.
     """
     results_dir = Path(results_dir)
     if not results_dir.is_dir():
         raise ReportError(f"{results_dir} is not a folder; expected a results folder of acconv run")
-    records = load_results(results_dir)
+    scan = scan_results(results_dir)
+    records = scan.records
+    for folder, reason in scan.rejected:
+        if on_rejected is not None:
+            on_rejected(folder, reason)
+        else:
+            logger.warning("left out %s: %s", folder, reason)
     if not records:
-        raise ReportError(f"{results_dir} holds no complete run (no folder with a valid manifest)")
+        left_out = f"; {len(scan.rejected)} run folder(s) left out" if scan.rejected else ""
+        raise ReportError(
+            f"{results_dir} holds no complete run (no folder with valid files{left_out})"
+        )
     out_dir = results_dir if out is None else Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     groups = _group_runs(records)
@@ -588,6 +633,20 @@ def write_report(results_dir: str | Path, out: str | Path | None = None) -> tupl
             body.append("</table>")
             md.append("")
 
+        coverage = _coverage_rows(group)
+        if coverage:
+            body.append("<h3>Theorem hypotheses</h3><table>")
+            body.append("<tr><th>theorem</th><th>hypotheses across seeds</th></tr>")
+            md += ["### Theorem hypotheses", "", "| theorem | hypotheses across seeds |"]
+            md.append("|---|---|")
+            for theorem, counts in coverage:
+                body.append(
+                    f"<tr><td>{html.escape(theorem)}</td><td>{html.escape(counts)}</td></tr>"
+                )
+                md.append(f"| {_md_cell(theorem)} | {_md_cell(counts)} |")
+            body.append(f"</table><p>{html.escape(_COVERAGE_LEGEND)}</p>")
+            md += ["", _COVERAGE_LEGEND, ""]
+
         verdicts = _verdict_rows(group)
         body.append("<h3>Assumption verdicts</h3>")
         md += ["### Assumption verdicts", ""]
@@ -617,6 +676,19 @@ def write_report(results_dir: str | Path, out: str | Path | None = None) -> tupl
         body.append("</table>")
         md.append("")
 
+    if scan.rejected:
+        intro = (
+            f"{len(scan.rejected)} run folder(s) left out: their files are missing, damaged or "
+            "not in acconv's format."
+        )
+        body.append(f"<h2>Runs left out</h2><p>{html.escape(intro)}</p><ul>")
+        md += ["## Runs left out", "", intro, ""]
+        for folder, reason in scan.rejected:
+            where = str(folder.relative_to(results_dir))
+            body.append(f"<li><code>{html.escape(where)}</code>: {html.escape(reason)}</li>")
+            md.append(f"- `{where}`: {reason}")
+        body.append("</ul>")
+        md.append("")
     md += ["## Figures", ""]
     md += figure_index if figure_index else ["(none)"]
     md.append("")

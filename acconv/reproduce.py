@@ -17,6 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+from acconv.theory_checks.verdicts import STATUSES
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -81,12 +83,20 @@ class SuiteEntry:
         return expected
 
 
+EXPECTATIONS: tuple[str, ...] = (*STATUSES, "leans holds", "leans violated")
+"""What an expectation may name: a status (``undecided`` matches any undecided verdict, with or
+without a lean) or ``leans holds``/``leans violated`` (undecided, with evidence leaning that
+way, of any strength)."""
+
+
 def _statuses(value: object, where: str) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    raise ValueError(f"{where} is {value!r}, expected a status or a list of statuses")
+    tokens = [value] if isinstance(value, str) else value
+    if not isinstance(tokens, list) or not tokens or not all(isinstance(v, str) for v in tokens):
+        raise ValueError(f"{where} is {value!r}, expected a status or a list of statuses")
+    for token in tokens:
+        if token not in EXPECTATIONS:
+            raise ValueError(f"{where} is {token!r}, expected one of {', '.join(EXPECTATIONS)}")
+    return tuple(tokens)
 
 
 def _entry(raw: Mapping[str, Any], index: int) -> SuiteEntry:
@@ -197,16 +207,33 @@ def write_suite_report(out_dir: str | Path) -> tuple[Path, Path] | None:
 # ------------------------------------------------------------------------------------------------
 
 
+def _status_seen(verdict: Mapping[str, Any]) -> str:
+    """``status``, or ``leans holds``/``leans violated`` for evidence (undecided with a lean)."""
+    status, lean = str(verdict["status"]), verdict.get("lean")
+    return f"leans {lean}" if status == "undecided" and lean else status
+
+
+def status_matches(seen: str, accepted: tuple[str, ...]) -> bool:
+    """Whether a verdict seen as ``seen`` meets an expectation ``accepted``: equal, or a lean
+    (``leans holds``) where ``undecided`` is accepted (a lean is an undecided verdict).
+
+    >>> status_matches("leans holds", ("undecided",)), status_matches("leans holds", ("holds",))
+    (True, False)
+    """
+    return seen in accepted or (seen.startswith("leans ") and "undecided" in accepted)
+
+
 def _verdict_statuses(verdicts: Mapping[str, Any]) -> dict[str, str]:
-    """``{verdict id: status}`` of one run: S1..S7, two_timescale, and the observers' verdicts."""
+    """``{verdict id: status}`` of one run: S1..S7, two_timescale, and the observers' verdicts
+    (evidence as ``leans holds``/``leans violated``, :func:`status_matches`)."""
     statuses: dict[str, str] = {}
     steps = verdicts.get("step_sizes")
     if isinstance(steps, Mapping) and "conditions" in steps:
         for condition in steps["conditions"]:
-            statuses[str(condition["id"])] = str(condition["status"])
+            statuses[str(condition["id"])] = _status_seen(condition)
         statuses["two_timescale"] = str(steps.get("two_timescale"))
     for observer in verdicts.get("observers", []):
-        statuses[str(observer["id"])] = str(observer["status"])
+        statuses[str(observer["id"])] = _status_seen(observer)
     return statuses
 
 
@@ -252,7 +279,7 @@ def expected_verdicts_match(
             if verdicts_only is not None and verdict_id not in verdicts_only:
                 continue
             seen = [_verdict_statuses(r.verdicts).get(verdict_id, "missing") for r in records]
-            if sum(status in accepted for status in seen) < needed:
+            if sum(status_matches(status, accepted) for status in seen) < needed:
                 mismatches.append(
                     f"{entry.claim}/{name}: {verdict_id} expected {' or '.join(accepted)}, "
                     f"got {', '.join(seen)} over {len(records)} runs"

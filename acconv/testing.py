@@ -3,8 +3,12 @@
 Each ``assert_*`` function returns what it checked when the check passes and raises
 :class:`AssertionError` otherwise, with a message that says what was expected, what was seen,
 at which update n, and which condition or assumption failed (id, status, method, detail and
-evidence numbers). Verdicts are three-valued (DESIGN.md §3): ``undecided`` is never reported as
-``violated``, but it fails an assertion unless you allow it.
+evidence numbers). Verdicts are three-valued (DESIGN.md §3): ``holds`` and ``violated`` are
+proven; what a run or a fit shows is ``undecided`` with a lean (``holds``/``violated``) and a
+strength. An undecided verdict fails an assertion unless you accept it: ``accept_evidence=True``
+(or a minimum strength, ``"moderate"``/``"strong"``) accepts evidence leaning ``holds``;
+``allow_undecided=True`` accepts every undecided verdict. Both are off by default, so a passing
+assertion means "proven" unless you said otherwise.
 
 Across seeds, :func:`assert_converges` takes a list of runs and passes when enough seeds pass:
 ``at_least=k`` seeds, or a binomial rule: the one-sided Clopper–Pearson lower confidence bound
@@ -42,7 +46,7 @@ from acconv.mdp import FiniteMDP
 from acconv.schedules import Schedule
 from acconv.theory_checks.assumptions import REQUIREMENTS, AssumptionReport
 from acconv.theory_checks.step_sizes import StepSizeReport, check_step_sizes
-from acconv.theory_checks.verdicts import Verdict
+from acconv.theory_checks.verdicts import STRENGTHS, Strength, Verdict
 
 __all__ = [
     "DEFAULT_MIN_SUCCESS",
@@ -71,6 +75,7 @@ class _HasSeries(Protocol):
 
 
 Run: TypeAlias = "Recorder | _HasSeries | Series"
+Evidence: TypeAlias = "bool | Strength"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -84,18 +89,41 @@ def _evidence(verdict: Verdict) -> str:
     return ", ".join(f"{key} = {value:.4g}" for key, value in verdict.evidence.items())
 
 
-def _status_text(status: str) -> str:
-    if status == "undecided":
+def _status_text(verdict: Verdict) -> str:
+    if verdict.status == "undecided" and verdict.lean is not None:
+        return f"{verdict.shown}: evidence, not a proof"
+    if verdict.status == "undecided":
         return "undecided (could not be decided either way; not shown to fail)"
-    if status == "not_applicable":
+    if verdict.status == "not_applicable":
         return "not applicable to this run"
-    return status
+    return verdict.status
+
+
+def _evidence_floor(accept_evidence: Evidence) -> Strength | None:
+    """The weakest strength of evidence leaning ``holds`` that passes (None: evidence fails)."""
+    if accept_evidence is False:
+        return None
+    if accept_evidence is True:
+        return "weak"
+    if accept_evidence in STRENGTHS:
+        return accept_evidence
+    expected = f"True, False or one of {STRENGTHS}"
+    raise ValueError(f"accept_evidence is {accept_evidence!r}, expected {expected}")
+
+
+def _passes(verdict: Verdict, floor: Strength | None) -> bool:
+    """Proven to hold, or evidence leaning holds at least as strong as ``floor``."""
+    if verdict.status == "holds":
+        return True
+    if floor is None or verdict.lean != "holds" or verdict.strength is None:
+        return False
+    return STRENGTHS.index(verdict.strength) >= STRENGTHS.index(floor)
 
 
 def _describe(verdict: Verdict) -> str:
     """``S4 b(n)/a(n) → 0: ... is violated (method): detail [evidence: ...]``."""
     return (
-        f"{verdict.id} {verdict.name} is {_status_text(verdict.status)} "
+        f"{verdict.id} {verdict.name} is {_status_text(verdict)} "
         f"(method: {verdict.method}): {verdict.detail} [evidence: {_evidence(verdict)}]"
     )
 
@@ -112,18 +140,22 @@ def assert_two_timescale(
     require: Sequence[str] = TWO_TIMESCALE_CONDITIONS,
     e_min: float | None = None,
     sympy_timeout: float | None = 10.0,
+    accept_evidence: Evidence = False,
 ) -> StepSizeReport:
     """Assert that the critic (fast, a(n)) and actor (slow, b(n)) step sizes satisfy ``require``.
 
     Runs :func:`~acconv.theory_checks.step_sizes.check_step_sizes` and fails listing every
-    required condition (S1–S7) whose status is not ``holds``, violated and undecided said
-    plainly. Returns the :class:`StepSizeReport`.
+    required condition (S1–S7) that is not proven to hold, violated and undecided said plainly.
+    ``accept_evidence`` also passes conditions that are undecided with a numeric estimate
+    leaning ``holds`` (``True``: any strength; or the weakest accepted strength). Returns the
+    :class:`StepSizeReport`.
 
     >>> assert_two_timescale("1/(n+1)**0.6", "1/(n+10)").two_timescale
     'holds'
     """
+    floor = _evidence_floor(accept_evidence)
     report = check_step_sizes(critic, actor, e_min=e_min, sympy_timeout=sympy_timeout)
-    failing = [report[cid] for cid in require if report[cid].status != "holds"]
+    failing = [report[cid] for cid in require if not _passes(report[cid], floor)]
     if failing:
         lines = "\n".join(f"  - {_describe(v)}" for v in failing)
         raise AssertionError(
@@ -139,6 +171,7 @@ def assert_assumptions(
     *,
     require: Sequence[str] | None = None,
     allow_undecided: bool = False,
+    accept_evidence: Evidence = False,
 ) -> AssumptionReport | list[Verdict]:
     """Assert that the required verdicts of an assumption report hold.
 
@@ -148,8 +181,11 @@ def assert_assumptions(
     :data:`~acconv.theory_checks.assumptions.REQUIREMENTS` (expanded to their hypotheses);
     ``None`` requires every verdict that applies to the run. Fails on a required verdict that is
     ``violated``, missing or ``not_applicable`` (when named explicitly), and on ``undecided``
-    unless ``allow_undecided``. Returns ``report``.
+    unless accepted: ``accept_evidence`` accepts evidence leaning ``holds`` (``True``: any
+    strength; or the weakest accepted strength, e.g. ``"strong"``), ``allow_undecided`` every
+    undecided verdict. Returns ``report``.
     """
+    floor = _evidence_floor(accept_evidence)
     kept: AssumptionReport | list[Verdict] = (
         report if isinstance(report, AssumptionReport) else list(report)
     )
@@ -170,12 +206,18 @@ def assert_assumptions(
             problems.append(f"  - {vid} is missing from the report (ids: {', '.join(by_id)})")
             continue
         failed = verdict.status == "violated"
-        failed |= verdict.status == "undecided" and not allow_undecided
+        failed |= verdict.status == "undecided" and not (allow_undecided or _passes(verdict, floor))
         failed |= verdict.status == "not_applicable" and explicit
         if failed:
             problems.append(f"  - {_describe(verdict)}")
     if problems:
-        allowed = "holds or undecided" if allow_undecided else "holds"
+        allowed = (
+            "holds or undecided"
+            if allow_undecided
+            else f"holds (or evidence leaning holds, {floor} or stronger)"
+            if floor
+            else "holds (proven)"
+        )
         raise AssertionError(
             f"expected {allowed} for {', '.join(ids)}; {len(problems)} failed:\n"
             + "\n".join(problems)
@@ -358,6 +400,7 @@ def assert_within_bound(
     *,
     allow_undecided: bool = False,
     allow_not_applicable: bool = False,
+    accept_evidence: Evidence = False,
 ) -> Verdict:
     """Assert that a run stayed under a proven rate bound.
 
@@ -365,16 +408,18 @@ def assert_within_bound(
     run (or its :class:`Verdict`). Fails when the verdict is ``violated`` (naming the first
     update n, the exact gap and the bound there); ``undecided`` verdicts (sampled runs
     re-indexed by ODE time, shape-only envelopes: heuristic overlays, since the bounds are for
-    exact gradients) fail unless ``allow_undecided``; ``not_applicable`` fails unless
+    exact gradients) fail unless ``allow_undecided`` (or, when they lean ``holds``, unless
+    ``accept_evidence`` accepts their strength); ``not_applicable`` fails unless
     ``allow_not_applicable``. Returns the verdict.
     """
+    floor = _evidence_floor(accept_evidence)
     verdict: Verdict = (
         tracker_or_verdict
         if isinstance(tracker_or_verdict, Verdict)
         else tracker_or_verdict.verdict()
     )
     status = verdict.status
-    if status == "holds":
+    if _passes(verdict, floor):
         return verdict
     head = f"expected {verdict.id} ({verdict.name}) to hold at every iterate"
     if status == "violated":

@@ -498,6 +498,7 @@ class Watch:
             "step_sizes": None if steps is None else steps.to_dict(),
             "observers": [v.to_dict() for v in report.verdicts],
             "theorems": dict(report.theorems),
+            "coverage": dict(report.coverage),
             "statement": report.statement,
         }
         facts = self.facts()

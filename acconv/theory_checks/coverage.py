@@ -1,12 +1,13 @@
 """The report of a run: every verdict of the catalogue A0–A12, tracking, the optimiser and PPO's
-diagnostics, and which theorem's hypotheses are fully met (never more than was checked).
+diagnostics, and how far each theorem's hypotheses are established: proven, proven where
+provable with the rest supported by evidence, open, or violated (never more than was checked).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, get_args
 
 from acconv.facts import EpisodeSource
 from acconv.theory_checks.field_checks import (
@@ -40,28 +41,49 @@ from acconv.theory_checks.theorems import (
 )
 from acconv.theory_checks.trace import _ALL, RunTrace
 from acconv.theory_checks.verdicts import (
-    METHOD_ESTIMATED,
     METHOD_SYMBOLIC,
     Status,
     Verdict,
-    combine_statuses,
+    combine_verdicts,
 )
+
+Coverage = Literal["met", "supported", "open", "violated"]
+"""How far a theorem's hypotheses are established on a run.
+
+``met``: every hypothesis is proven to hold (or does not apply). ``supported``: proven where
+provable, and every other hypothesis is ``undecided`` with evidence leaning ``holds``.
+``violated``: a hypothesis is proven violated. ``open``: anything else (a hypothesis undecided
+without a lean, or with evidence leaning ``violated``)."""
+COVERAGES: tuple[Coverage, ...] = get_args(Coverage)
+_STATUS_OF_COVERAGE: dict[Coverage, Status] = {
+    "met": "holds",
+    "supported": "undecided",
+    "open": "undecided",
+    "violated": "violated",
+}
 
 
 @dataclass(frozen=True)
 class AssumptionReport:
-    """All verdicts of a run, which theorem's hypotheses are fully met, and a statement.
+    """All verdicts of a run, how far each theorem's hypotheses are established, a statement.
 
-    ``theorems`` maps each theorem to ``holds`` (every required verdict holds or does not
-    apply), ``violated`` (one is violated) or ``undecided``; ``estimated`` lists, per theorem,
-    the required verdicts that hold only as estimates.
+    ``coverage`` maps each theorem to a :data:`Coverage`; ``theorems`` to the matching status
+    (``holds`` only when ``met``: every hypothesis proven; ``violated`` when one is proven
+    violated; ``undecided`` otherwise); ``supported_by_evidence`` lists, per theorem, the
+    required hypotheses that are only supported by evidence (undecided, leaning holds).
     """
 
     verdicts: tuple[Verdict, ...]
     theorems: Mapping[str, Status]
-    estimated: Mapping[str, tuple[str, ...]]
+    supported_by_evidence: Mapping[str, tuple[str, ...]]
     statement: str
     step_sizes: StepSizeReport | SharedStepSizes | None = None
+    coverage: Mapping[str, Coverage] = field(default_factory=dict)
+
+    @property
+    def estimated(self) -> Mapping[str, tuple[str, ...]]:
+        """Deprecated name of :attr:`supported_by_evidence`."""
+        return self.supported_by_evidence
 
     def __getitem__(self, verdict_id: str) -> Verdict:
         for verdict in self.verdicts:
@@ -75,57 +97,93 @@ class AssumptionReport:
         return {
             "verdicts": [v.to_dict() for v in self.verdicts],
             "theorems": dict(self.theorems),
-            "estimated": {k: list(v) for k, v in self.estimated.items()},
+            "coverage": dict(self.coverage),
+            "supported_by_evidence": {k: list(v) for k, v in self.supported_by_evidence.items()},
             "statement": self.statement,
         }
 
 
+def theorem_coverage(parts: Sequence[Verdict]) -> Coverage:
+    """The :data:`Coverage` of a theorem whose hypotheses have the verdicts ``parts``.
+
+    >>> from acconv.theory_checks.verdicts import METHOD_EXACT, METHOD_ESTIMATED, leaning
+    >>> proven = Verdict("A0", "finite MDP", "holds", METHOD_EXACT, "")
+    >>> seen = leaning("A8", "bounded", "holds", "strong", METHOD_ESTIMATED, "")
+    >>> theorem_coverage([proven]), theorem_coverage([proven, seen])
+    ('met', 'supported')
+    """
+    status, lean, _ = combine_verdicts(parts)
+    if status in ("holds", "not_applicable"):
+        return "met"
+    if status == "violated":
+        return "violated"
+    return "supported" if lean == "holds" else "open"
+
+
+def _hypothesis(
+    vid: str,
+    theorem: str,
+    verdicts: Mapping[str, Verdict],
+    steps: StepSizeReport | SharedStepSizes | None,
+) -> Verdict:
+    """The verdict on hypothesis ``vid`` of ``theorem`` (Borkar reads A2 as S1-S4 only)."""
+    verdict = verdicts.get(vid)
+    if vid == "A2" and theorem == BORKAR and steps is not None:
+        parts = [steps[c] for c in ("S1", "S2", "S3", "S4")]
+        status, lean, strength = combine_verdicts(parts)
+        base = verdict or parts[0]
+        detail = "; ".join(f"{p.id} {p.shown}" for p in parts)
+        return Verdict(
+            "A2", "step sizes S1-S4", status, base.method, detail, {}, (), lean, strength
+        )
+    if verdict is None:
+        return Verdict(vid, vid, "undecided", METHOD_SYMBOLIC, "not checked on this run")
+    return verdict
+
+
 def _coverage(
     verdicts: Mapping[str, Verdict], steps: StepSizeReport | SharedStepSizes | None
-) -> tuple[dict[str, Status], dict[str, tuple[str, ...]], str]:
+) -> tuple[dict[str, Status], dict[str, Coverage], dict[str, tuple[str, ...]], str]:
     theorems: dict[str, Status] = {}
-    estimated: dict[str, tuple[str, ...]] = {}
+    coverage: dict[str, Coverage] = {}
+    supported: dict[str, tuple[str, ...]] = {}
     lines = []
     for theorem, required in REQUIREMENTS.items():
-        statuses: list[Status] = []
-        blockers = []
-        for vid in required:
-            verdict = verdicts.get(vid)
-            status: Status = verdict.status if verdict is not None else "undecided"
-            if vid == "A2" and theorem == BORKAR and steps is not None:
-                status = combine_statuses([steps[c].status for c in ("S1", "S2", "S3", "S4")])
-            statuses.append(status)
-            if status not in ("holds", "not_applicable"):
-                blockers.append(f"{vid} {status}")
-        combined = combine_statuses(statuses)
-        theorems[theorem] = combined
-        soft = tuple(
-            vid
-            for vid in required
-            if vid in verdicts
-            and verdicts[vid].status == "holds"
-            and verdicts[vid].method == METHOD_ESTIMATED
+        parts = [_hypothesis(vid, theorem, verdicts, steps) for vid in required]
+        level = theorem_coverage(parts)
+        coverage[theorem] = level
+        theorems[theorem] = _STATUS_OF_COVERAGE[level]
+        supported[theorem] = tuple(
+            p.id for p in parts if p.status == "undecided" and p.lean == "holds"
         )
-        estimated[theorem] = soft
-        if combined == "holds":
-            line = f"{theorem}: all hypotheses hold as checked"
-            if soft:
-                line += f" ({', '.join(soft)} only as estimates on this run)"
+        blockers = [f"{p.id} {p.shown}" for p in parts if p.status in ("violated", "undecided")]
+        if level == "met":
+            lines.append(f"{theorem}: every hypothesis proven")
+        elif level == "supported":
+            lines.append(
+                f"{theorem}: proven where provable; {', '.join(supported[theorem])} "
+                "supported only by evidence from this run"
+            )
         else:
-            line = f"{theorem}: not fully met ({', '.join(blockers)})"
-        lines.append(line)
-    met = [t for t, s in theorems.items() if s == "holds"]
-    head = (
-        f"Hypotheses fully met: {', '.join(met)}."
-        if met
-        else "No theorem's hypotheses are fully met."
-    )
+            lines.append(f"{theorem}: not met ({'; '.join(blockers)})")
+    met = [t for t, level in coverage.items() if level == "met"]
+    leaning_met = [t for t, level in coverage.items() if level == "supported"]
+    heads = []
+    if met:
+        heads.append(f"Hypotheses proven: {', '.join(met)}.")
+    if leaning_met:
+        heads.append(
+            f"Proven where provable, the rest supported by evidence: {', '.join(leaning_met)}."
+        )
+    if not heads:
+        heads.append("No theorem's hypotheses are proven or supported on this run.")
     statement = (
-        f"{head} " + "; ".join(lines) + ". The Holzleitner et al. statement is our "
-        "reconstruction (THEORY.md §4.3), not the paper's text; a met hypothesis list says the "
-        "theorem applies to this configuration as checked, not that the run converged."
+        " ".join(heads) + " " + "; ".join(lines) + ". The Holzleitner et al. statement is our "
+        "reconstruction (THEORY.md §4.3), not the paper's text; hypotheses met say the theorem "
+        "applies to this configuration as checked, not that the run converged. Evidence is not "
+        "proof: a hypothesis supported by evidence may still fail beyond this run."
     )
-    return theorems, estimated, statement
+    return theorems, coverage, supported, statement
 
 
 def assumption_report(
@@ -194,5 +252,5 @@ def assumption_report(
         window=window,
     )
     by_id = {v.id: v for v in verdicts}
-    theorems, estimated, statement = _coverage(by_id, steps)
-    return AssumptionReport(tuple(verdicts), theorems, estimated, statement, steps)
+    theorems, coverage, supported, statement = _coverage(by_id, steps)
+    return AssumptionReport(tuple(verdicts), theorems, supported, statement, steps, coverage)

@@ -1,5 +1,5 @@
-// MathJax configuration for pymdownx.arithmatex (generic mode); MathJax itself is loaded by
-// the reader's browser from the URL in mkdocs.yml, never at build time.
+// MathJax configuration for pymdownx.arithmatex (generic mode). MathJax itself ships with the
+// site (javascripts/vendor/mathjax-3.2.2/tex-svg.js, see mkdocs.yml), so maths renders offline.
 window.MathJax = {
   tex: {
     inlineMath: [["\\(", "\\)"]],
@@ -13,9 +13,12 @@ window.MathJax = {
   },
 };
 
+// Material's instant navigation swaps the page body: typeset it again once MathJax is ready.
+// (SVG output has no font cache to clear, unlike CHTML.)
 document$.subscribe(() => {
-  MathJax.startup.output.clearCache();
-  MathJax.typesetClear();
-  MathJax.texReset();
-  MathJax.typesetPromise();
+  MathJax.startup.promise.then(() => {
+    MathJax.typesetClear();
+    MathJax.texReset();
+    return MathJax.typesetPromise();
+  });
 });

@@ -1,0 +1,86 @@
+"""What a person sees: the docs site and a report rendered in a real headless browser (Chromium).
+
+Skipped, with the reason, when Chromium is not installed (`apt-get install chromium`; CI installs
+it). The machine has no route to a CDN, so a page that renders its maths here renders offline.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)"
+)
+
+
+def render(page: Path) -> tuple[str, list[str]]:
+    """The DOM of ``page`` after its scripts ran, and the console messages it logged."""
+    assert CHROMIUM is not None
+    done = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+            page.resolve().as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    console = [line for line in done.stderr.splitlines() if ":CONSOLE" in line]
+    return done.stdout, console
+
+
+@needs_chromium
+@pytest.mark.slow
+def test_docs_render_their_maths_offline(tmp_path: Path) -> None:
+    pytest.importorskip("mkdocs", reason="the docs extra is not installed")
+    site = tmp_path / "site"
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    subprocess.run(
+        ["mkdocs", "build", "--strict", "--site-dir", str(site)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    dom, console = render(site / "theory" / "index.html")
+    assert console == []
+    # Every display and inline formula became a MathJax container: the page shows maths, not TeX.
+    typeset = dom.count("<mjx-container")
+    assert typeset >= 20, f"only {typeset} formulas typeset"
+    assert "cdn.jsdelivr" not in (site / "theory" / "index.html").read_text(encoding="utf-8")
+
+
+@needs_chromium
+def test_a_report_renders_without_console_errors(tmp_path: Path) -> None:
+    from acconv.report import write_report
+    from acconv.results import write_run
+
+    for seed in (0, 1):
+        write_run(
+            tmp_path / "runs" / "demo" / "ac" / f"seed-{seed}",
+            run_id=f"demo/ac/seed-{seed}",
+            seed=seed,
+            rows=[(n, "exact/gap", 1.0 / (n + 1)) for n in (0, 1, 10, 100)],
+            verdicts={"run_id": f"demo/ac/seed-{seed}", "observers": []},
+            manifest={"config": {"name": "demo"}},
+        )
+    html, _ = write_report(tmp_path / "runs")
+    dom, console = render(html)
+    assert console == []
+    assert "demo" in dom and "<img" in dom  # the figure is embedded, so it opens offline
