@@ -354,7 +354,9 @@ def test_cli_check_schedule_json_has_the_documented_shape(
     assert set(result) == {"conditions", "two_timescale"}
     assert [c["id"] for c in result["conditions"]] == list(CONDITION_IDS)
     for condition in result["conditions"]:
-        assert set(condition) == {"id", "status", "method", "detail"}
+        # the verdict's fields (without evidence); leans and strengths say what evidence shows
+        assert {"id", "status", "method", "detail", "lean", "strength"} <= set(condition)
+        assert "evidence" not in condition
     # THEORY.md §7, canonical row: valid.
     assert result["two_timescale"] == "holds"
 
