@@ -55,7 +55,8 @@ CLAIMS_FILE = "claims.json"
 STATUS_RULE = (
     "reproduced: every check of the claim passed (each expected verdict of each of its specs in "
     "the quorum of runs, and each metric check of the mode); partly: some checks passed and "
-    "some failed; not reproduced: no check passed (or no run completed)."
+    "some failed; not reproduced: no check passed (or no run completed). Measurements marked "
+    "'not counted' are shown beside published numbers and do not enter the status."
 )
 KINDS = ("solve_growth", "solve_ratio", "solved_fraction", "slope", "final")
 STATISTICS = ("median", "iqm")
@@ -80,6 +81,9 @@ class MetricCheck:
     at_most: float | None = None
     quick: Mapping[str, float] = field(default_factory=dict)
     modes: tuple[str, ...] = ("quick", "full")
+    counted: bool = True
+    """``False``: measured and shown beside the published number, but not part of the status
+    (the suite says why, e.g. the budget cannot reach the regime the paper's number is about)."""
 
     def bounds(self, mode: str) -> tuple[float | None, float | None]:
         """``(at_least, at_most)`` of ``mode`` (quick mode: the ``quick`` table's, if any)."""
@@ -111,6 +115,7 @@ class CheckResult:
     expected: str
     seen: str
     value: Any = None
+    counted: bool = True
 
     def message(self) -> str:
         return f"{self.claim}/{self.spec}: {self.check} expected {self.expected}, got {self.seen}"
@@ -123,6 +128,7 @@ class CheckResult:
             "expected": self.expected,
             "seen": self.seen,
             "value": _json_safe(self.value),
+            "counted": self.counted,
         }
 
 
@@ -152,6 +158,7 @@ def _check(raw: Mapping[str, Any], where: str) -> MetricCheck:
             at_most=None if "at_most" not in raw else float(raw["at_most"]),
             quick={str(k): float(v) for k, v in raw.get("quick", {}).items()},
             modes=tuple(str(m) for m in raw.get("modes", ("quick", "full"))),
+            counted=bool(raw.get("counted", True)),
         )
     except KeyError as error:
         raise ValueError(f"{where}.{error.args[0]} is missing") from None
@@ -234,7 +241,7 @@ def _solve_value(check: MetricCheck, records: Sequence[RunRecord]) -> tuple[floa
 
     def at(values: Mapping[float, Any]) -> Any:
         x = xs[-1] if check.at in (None, "max") else xs[0] if check.at == "min" else check.at
-        return values[float(x)]  # type: ignore[arg-type]
+        return values[float(x)]
 
     def stat(summary: Any) -> float:
         return float(summary.median if check.statistic == "median" else summary.iqm)
@@ -304,13 +311,22 @@ def run_metric_check(
         else:
             value, seen = _solve_value(check, records)
     except (LookupError, ValueError) as error:
-        return CheckResult(claim, check.id, check.spec, False, expected, f"not computed: {error}")
+        return CheckResult(
+            claim,
+            check.id,
+            check.spec,
+            False,
+            expected,
+            f"not computed: {error}",
+            None,
+            check.counted,
+        )
     low, high = check.bounds(mode)
     lo_v, hi_v = (value.low, value.high) if check.kind == "slope" else (value, value)
     defined = not (np.isnan(lo_v) or np.isnan(hi_v))  # an undefined ratio never passes
     passed = defined and (low is None or lo_v >= low) and (high is None or hi_v <= high)
     shown = value.to_dict() if hasattr(value, "to_dict") else value
-    return CheckResult(claim, check.id, check.spec, passed, expected, seen, shown)
+    return CheckResult(claim, check.id, check.spec, passed, expected, seen, shown, check.counted)
 
 
 def _num(value: float) -> str:
@@ -363,14 +379,14 @@ def claims_record(
                 "mode": mode,
                 "seeds": seeds.get(claim_id, 0),
                 "specs": list(specs.get(claim_id, ())),
-                "status": claim_status([c.passed for c in results]),
+                "status": claim_status([c.passed for c in results if c.counted]),
                 "figure": dict(info.figure),
                 "published": [_published(p, results) for p in info.published],
                 "checks": [c.to_dict() for c in results],
                 "failed": [
                     {"check": f"{c.spec}: {c.check}", "expected": c.expected, "seen": c.seen}
                     for c in results
-                    if not c.passed
+                    if c.counted and not c.passed
                 ],
             }
         )

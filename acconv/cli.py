@@ -281,8 +281,8 @@ def reproduce(
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
 ) -> int:
     """Run the canonical suite (every claim's specs) and write one combined report."""
-    from acconv.reproduce import write_suite_report
     from acconv.reproduce import reproduce as run_suite
+    from acconv.reproduce import write_suite_report
     from acconv.runner import ResultsConflictError
     from acconv.spec import SpecError
 

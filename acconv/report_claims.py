@@ -55,12 +55,11 @@ def claims_table(record: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     mode = html.escape(str(record.get("mode", "?")))
     summary = f"{done} of {len(rows)} claims reproduced ({mode} mode)."
     body = [
-        f'<p class="summary"><strong>{html.escape(summary)}</strong> '
-        f"{html.escape(str(record.get('rule', '')))}</p>",
+        f'<p class="summary"><strong>{html.escape(summary)}</strong></p>',
         '<table class="claims"><tr><th>#</th><th>claim</th><th>source</th><th>mode</th>'
         "<th>seeds</th><th>status</th><th>failed checks</th></tr>",
     ]
-    md = [f"**{summary}** {record.get('rule', '')}", ""]
+    md = [f"**{summary}**", ""]
     md += ["| # | claim | source | mode | seeds | status | failed checks |"]
     md += ["|---|---|---|---|---|---|---|"]
     for c, row in enumerate(rows, start=1):
@@ -76,7 +75,8 @@ def claims_table(record: Mapping[str, Any]) -> tuple[list[str], list[str]]:
             f"{row.get('seeds', '')} | {row['status']} | {_md(failed) or '—'} |"
         )
     body.append("</table>")
-    md.append("")
+    body.append(f"<p><small>{html.escape(str(record.get('rule', '')))}</small></p>")
+    md += ["", str(record.get("rule", "")), ""]
     skipped = record.get("skipped") or []
     if skipped:
         text = "Not run (missing extras): " + ", ".join(
@@ -95,6 +95,8 @@ def _checks_table(row: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     for check in row.get("checks", []):
         result = "pass" if check["passed"] else "FAIL"
         css = "holds" if check["passed"] else "violated"
+        if not check.get("counted", True):
+            result, css = "measured (not counted)", ""
         body.append(
             f"<tr><td>{html.escape(check['check'])}</td><td>{html.escape(check['spec'])}</td>"
             f"<td>{html.escape(check['expected'])}</td><td>{html.escape(check['seen'])}</td>"

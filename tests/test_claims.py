@@ -152,7 +152,7 @@ def test_a_bad_learner_in_the_list_is_named() -> None:
     raw = {**_RAW, "learners": {**_RAW["learners"], "td": {"kind": "foo"}}}
     with pytest.raises(SpecError, match=r"learners\.td\.kind is 'foo', expected one of"):
         parse_spec(raw)
-    with pytest.raises(SpecError, match="learners.a b is not a usable label"):
+    with pytest.raises(SpecError, match=r"learners\.a b is not a usable label"):
         parse_spec({**_RAW, "learners": {"a b": {"kind": "rudder"}}})
 
 
