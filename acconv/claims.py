@@ -211,17 +211,23 @@ def _point(record: RunRecord) -> dict[str, Any]:
     return dict(point) if isinstance(point, dict) else {}
 
 
-def solve_table(records: Sequence[RunRecord], over: str) -> dict[str, dict[float, Any]]:
-    """``{learner label: {sweep value: Censored}}`` of episodes to solve (``solve/*`` metrics);
-    the label is ``""`` for a spec without ``[learners]``. Sweep values are sorted numerically."""
+def solve_table(
+    records: Sequence[RunRecord], over: str, metric: str = "solve/episodes"
+) -> dict[str, dict[float, Any]]:
+    """``{learner label: {sweep value: Censored}}`` of episodes (or, with ``metric =
+    "solve/env_steps"``, environment steps) to solve; the label is ``""`` for a spec without
+    ``[learners]``. Sweep values are sorted numerically."""
+    budget_metric = (
+        "solve/budget_env_steps" if metric == "solve/env_steps" else ("solve/budget_episodes")
+    )
     runs: dict[str, dict[float, tuple[list[float | None], float]]] = {}
     for record in records:
         point = _point(record)
         solved = _final(record, "solve/solved")
         if solved is None:
             continue
-        episodes = _final(record, "solve/episodes")
-        budget = _final(record, "solve/budget_episodes") or 0.0
+        episodes = _final(record, metric)
+        budget = _final(record, budget_metric) or 0.0
         label = str(point.get("learner", ""))
         x = float(point.get(over, 0.0))
         values, _ = runs.setdefault(label, {}).setdefault(x, ([], budget))
@@ -233,7 +239,7 @@ def solve_table(records: Sequence[RunRecord], over: str) -> dict[str, dict[float
 
 
 def _solve_value(check: MetricCheck, records: Sequence[RunRecord]) -> tuple[float, str]:
-    table = solve_table(records, check.over)
+    table = solve_table(records, check.over, check.metric)
     if check.learner not in table or (check.versus and check.versus not in table):
         raise LookupError(f"no solve/* metrics for learner {check.learner or check.versus!r}")
     own = table[str(check.learner)]
@@ -381,7 +387,7 @@ def claims_record(
                 "specs": list(specs.get(claim_id, ())),
                 "status": claim_status([c.passed for c in results if c.counted]),
                 "figure": dict(info.figure),
-                "published": [_published(p, results) for p in info.published],
+                "published": [_published(p, results, mode) for p in info.published],
                 "checks": [c.to_dict() for c in results],
                 "failed": [
                     {"check": f"{c.spec}: {c.check}", "expected": c.expected, "seen": c.seen}
@@ -393,10 +399,14 @@ def claims_record(
     return {"mode": mode, "rule": STATUS_RULE, "claims": rows, "skipped": list(skipped)}
 
 
-def _published(item: Mapping[str, Any], results: Sequence[CheckResult]) -> dict[str, Any]:
+def _published(
+    item: Mapping[str, Any], results: Sequence[CheckResult], mode: str
+) -> dict[str, Any]:
     """A published number with ours beside it: the ``seen`` of the check named by ``ours``."""
     seen = {c.check: c.seen for c in results}
-    return {**item, "ours_seen": seen.get(str(item.get("ours", "")), "")}
+    ours = str(item.get("ours", ""))
+    missing = f"not measured in {mode} mode" if ours else ""
+    return {**item, "ours_seen": seen.get(ours, missing)}
 
 
 def _json_safe(value: Any) -> Any:

@@ -177,6 +177,8 @@ def _solve_run(root: Path, learner: str, delay: int, seed: int, episodes: float 
         (9, "solve/episodes", float(episodes) if solved else float("nan")),
         (9, "solve/solved", 1.0 if solved else 0.0),
         (9, "solve/budget_episodes", 1000.0),
+        (9, "solve/env_steps", 10.0 * episodes if solved else float("nan")),  # 10 steps each
+        (9, "solve/budget_env_steps", 10000.0),
     ]
     config = {"name": "sweep", "sweep_point": {"learner": learner, "env.kwargs.delay": delay}}
     write_run(
@@ -203,6 +205,9 @@ def test_solve_checks_on_hand_made_runs(tmp_path: Path) -> None:
     records = load_results(tmp_path / "sweep")
     table = solve_table(records, "env.kwargs.delay")
     assert list(table["fast"]) == [10.0, 100.0]  # numeric order
+    steps = solve_table(records, "env.kwargs.delay", "solve/env_steps")
+    assert steps["fast"][100.0].median == 1500.0  # 150 episodes × 10 steps
+    assert steps["slow"][100.0].budget == 10000.0 and steps["slow"][100.0].n_unsolved == 2
     flat = MetricCheck(
         "flat", "solve_growth", "sweep", learner="fast", over="env.kwargs.delay", at_most=2.0
     )
