@@ -255,12 +255,12 @@ def _solve_value(check: MetricCheck, records: Sequence[RunRecord]) -> tuple[floa
     if check.kind == "solve_growth":
         value = ratio(stat(own[xs[-1]]), stat(own[xs[0]]))
         shown = ", ".join(f"{x:g}: {_num(stat(s))}" for x, s in own.items())
-        return value, f"{_num(value)} ({check.statistic} by {check.over}: {shown})"
+        return value, f"{_ratio(value)} ({check.statistic} by {check.over}: {shown})"
     if check.kind == "solve_ratio":
         mine, theirs = at(own), at(table[str(check.versus)])
         value = ratio(stat(mine), stat(theirs))
         return value, (
-            f"{_num(value)} ({check.learner} {_num(stat(mine))} / {check.versus} "
+            f"{_ratio(value)} ({check.learner} {_num(stat(mine))} / {check.versus} "
             f"{_num(stat(theirs))}, {check.statistic})"
         )
     summaries = [at(own)] if check.at is not None else list(own.values())
@@ -337,6 +337,10 @@ def run_metric_check(
 
 def _num(value: float) -> str:
     return "unsolved" if np.isinf(value) else f"{value:.4g}"
+
+
+def _ratio(value: float) -> str:
+    return "∞" if np.isinf(value) else f"{value:.4g}"
 
 
 # ------------------------------------------------------------------------------------------------

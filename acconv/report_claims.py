@@ -30,9 +30,10 @@ def _sort_value(value: Any) -> tuple[int, float, str]:
 
 
 def sweep_order(name: str, point: Mapping[str, Any]) -> tuple[Any, ...]:
-    """The sort key of a group: its experiment, then its sweep values in key order, each by
-    value (numbers numerically, not as text)."""
-    return (name, tuple((key, _sort_value(value)) for key, value in point.items()))
+    """The sort key of a group: its experiment, its learner (``[learners]``), then its other sweep
+    values in key order, each by value (numbers numerically, not as text)."""
+    keys = sorted(point, key=lambda key: (key != "learner", key))
+    return (name, tuple((key, _sort_value(point[key])) for key in keys))
 
 
 def _md(text: object) -> str:

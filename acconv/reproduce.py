@@ -250,6 +250,15 @@ def _final_value(record: Any, metric: str) -> float | None:
     return None if last is None else last[1]
 
 
+def _tally(seen: Sequence[str]) -> str:
+    """``"holds ×11, undecided ×1 over 12 runs"``: each status seen, in order of first sight."""
+    counts: dict[str, int] = {}
+    for status in seen:
+        counts[status] = counts.get(status, 0) + 1
+    shown = ", ".join(f"{status} ×{count}" for status, count in counts.items())
+    return f"{shown} over {len(seen)} runs"
+
+
 def verdict_checks(
     out_dir: str | Path, mode: Mode | None = None, *, verdicts_only: Sequence[str] | None = None
 ) -> list[CheckResult]:
@@ -295,7 +304,7 @@ def verdict_checks(
                     name,
                     passed,
                     " or ".join(accepted),
-                    f"{', '.join(seen)} over {len(records)} runs",
+                    _tally(seen),
                 )
             )
         if mode == "full" and verdicts_only is None:

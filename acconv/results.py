@@ -269,4 +269,3 @@ def load_results(out_dir: Path) -> list[RunRecord]:
         verdicts = json.loads((folder / VERDICTS).read_text(encoding="utf-8"))
         records.append(RunRecord(folder, manifest, verdicts))
     return sorted(records, key=lambda record: record.run_id)
-

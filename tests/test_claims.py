@@ -167,6 +167,15 @@ def test_sweep_values_sort_by_value_not_as_text() -> None:
     assert [p["delay"] for p in ordered] == [10, 20, 50, 100]  # text order: 10, 100, 20, 50
     labels = sorted([{"learner": "td"}, {"learner": "mc"}], key=lambda p: sweep_order("x", p))
     assert [p["learner"] for p in labels] == ["mc", "td"]
+    # Learners first (a manifest stores keys alphabetically: env... before learner).
+    mixed = [{"env.kwargs.delay": d, "learner": k} for d in (100, 10) for k in ("td", "mc")]
+    ordered = sorted(mixed, key=lambda p: sweep_order("x", p))
+    assert [(p["learner"], p["env.kwargs.delay"]) for p in ordered] == [
+        ("mc", 10),
+        ("mc", 100),
+        ("td", 10),
+        ("td", 100),
+    ]
 
 
 def _solve_run(root: Path, learner: str, delay: int, seed: int, episodes: float | None) -> None:
