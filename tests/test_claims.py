@@ -370,3 +370,17 @@ def test_censored_intervals_are_the_bootstrap_of_the_report() -> None:
     assert summary.iqm_ci == pytest.approx(stratified_bootstrap_ci([capped], iqm))
     median_ci = stratified_bootstrap_ci([capped], lambda x: float(np.median(x)))
     assert summary.median_ci == pytest.approx(median_ci)
+
+
+def test_a_learner_sweep_resumes_and_records_episodes_to_solve(tmp_path: Path) -> None:
+    from acconv.runner import run_spec
+
+    raw = {**_RAW, "seeds": {"count": 1}, "sweep": {"env.kwargs.delay": [3]}}
+    spec = parse_spec(raw)
+    first = run_spec(spec, tmp_path, workers=1, progress=False)
+    assert len(first.done) == 2 and not first.failed  # two learners × one delay × one seed
+    again = run_spec(spec, tmp_path, workers=1, progress=False)
+    assert again.done == [] and len(again.skipped) == 2  # resumable: nothing is redone
+    for record in load_results(tmp_path):
+        metrics = set(record.metrics().column("metric").to_pylist())
+        assert {"solve/solved", "solve/episodes", "solve/budget_episodes"} <= metrics
