@@ -64,6 +64,22 @@ rows as well, so this is 2 · 128 MiB of float64 at most.
 """
 
 
+def check_dense_size(n_states: int, n_actions: int, what: str) -> None:
+    """Refuse, before allocating, a dense model with more than :data:`MAX_MODEL_ENTRIES` entries.
+
+    ``n_actions · n_states²`` float64 entries take ``8 · n_actions · n_states²`` bytes per array
+    (``P``, and ``R_next`` or the sampler's cumulative rows beside it).
+    """
+    entries = n_actions * n_states**2
+    if entries > MAX_MODEL_ENTRIES:
+        gib = 8 * entries / 2**30
+        raise ValueError(
+            f"{what} has {n_states} states and {n_actions} actions: its dense transition array "
+            f"would have n_actions·n_states² = {entries} entries ({gib:.3g} GiB), expected at "
+            f"most 2**24 = {MAX_MODEL_ENTRIES} (acconv's limit on dense models)"
+        )
+
+
 def check_model_size(
     value: int, name: str, largest: int, n_states: int, n_actions: int, formula: str
 ) -> None:
@@ -78,3 +94,24 @@ def check_model_size(
             f"have {formula} = {n_states} states and n_actions·states² = "
             f"{n_actions * n_states**2} > 2**24 transition entries"
         )
+
+
+MAX_NESTING = 32
+"""Deepest nesting of lists and tables accepted in a spec or a JSON option (a spec needs 3)."""
+
+
+def check_nesting(value: object, name: str, limit: int = MAX_NESTING) -> None:
+    """Refuse lists and dicts nested more than ``limit`` deep (without recursing, so any depth
+    is measured safely): deeper data is a mistake and would exhaust Python's recursion limit in
+    the code that copies, prints or validates it."""
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (list, tuple, dict)):
+            if depth >= limit:
+                raise ValueError(
+                    f"{name} is nested more than {limit} lists or tables deep, expected at most "
+                    f"{limit}"
+                )
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)

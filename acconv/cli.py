@@ -7,7 +7,11 @@ line on stderr, ``acconv: error: ...``, with exit code 2 and no traceback.
 from __future__ import annotations
 
 import json
+import math
+import os
+import stat
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -113,8 +117,8 @@ def check_schedule(
     from acconv.schedules import ScheduleError
     from acconv.theory_checks.step_sizes import check_step_sizes
 
-    if e_min is not None and not e_min > 0:
-        raise UserError(f"--e-min is {e_min:g}, expected a number > 0")
+    if e_min is not None and not (math.isfinite(e_min) and e_min > 0):
+        raise UserError(f"--e-min is {e_min:g}, expected a finite number > 0")
     try:
         report = check_step_sizes(critic, actor, e_min=e_min)
     except ScheduleError as error:
@@ -191,24 +195,28 @@ def run(
 ) -> int:
     """Run an experiment spec: every sweep point × seed, resuming an interrupted sweep."""
     from acconv.runner import BackendUnavailableError, ResultsConflictError, run_spec
-    from acconv.spec import SpecError, load_spec
+    from acconv.spec import LIMITS, SpecError, load_spec
 
     settings = list(overrides or [])
     if seeds is not None:
-        if seeds < 1:
-            raise UserError(f"--seeds is {seeds}, expected an integer >= 1")
+        if not 1 <= seeds <= LIMITS["seeds.count"]:
+            limit = LIMITS["seeds.count"]
+            raise UserError(f"--seeds is {seeds}, expected an integer in [1, {limit}]")
         settings.append(f"seeds.count={seeds}")
-    if workers is not None and workers < 1:
-        raise UserError(f"--workers is {workers}, expected an integer >= 1")
+    _check_workers(workers)
     if backend not in ("local", "ray"):
         raise UserError(f"--backend is {backend!r}, expected local or ray")
     if address is not None and backend != "ray":
         raise UserError("--address needs --backend ray")
+    if out is not None:
+        _check_output_folder(out)
     try:
         spec = load_spec(spec_path, settings)
     except SpecError as error:
         raise UserError(str(error)) from None
     out_dir = out if out is not None else f"results/{spec.name}"
+    if out is None:
+        _check_output_folder(out_dir)
     chosen: Literal["local", "ray"] = "ray" if backend == "ray" else "local"
     try:
         summary = run_spec(
@@ -221,6 +229,8 @@ def run(
         )
     except (ResultsConflictError, SpecError, BackendUnavailableError) as error:
         raise UserError(" ".join(str(error).split())) from None
+    except OSError as error:  # the output folder could not be created or read
+        raise UserError(_cannot_write(out_dir, error)) from None
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -229,6 +239,7 @@ def run(
     table.add_row("done now", str(len(summary.done)))
     table.add_row("already complete (skipped)", str(len(summary.skipped)))
     table.add_row("redone (incomplete or corrupt)", str(len(summary.redone)))
+    table.add_row("done by another process (shared sweep)", str(len(summary.by_others)))
     table.add_row("failed", str(len(summary.failed)))
     table.add_row("output folder", escape(str(summary.out_dir)))
     console = Console()
@@ -250,10 +261,14 @@ def report(
     ] = None,
 ) -> None:
     """Write report.html (self-contained) and summary.md for the runs in RUN_DIR."""
+
     from acconv.report import ReportError, write_report
 
+    def left_out(folder: Path, reason: str) -> None:
+        typer.echo(f"acconv: warning: left out {folder}: {' '.join(reason.split())}", err=True)
+
     try:
-        html_path, md_path = write_report(run_dir, out)
+        html_path, md_path = write_report(run_dir, out, on_rejected=left_out)
     except (ReportError, OSError) as error:
         raise UserError(" ".join(str(error).split())) from None
     typer.echo(str(html_path))
@@ -287,9 +302,9 @@ def reproduce(
     from acconv.spec import SpecError
 
     mode: Literal["quick", "full"] = "quick" if quick else "full"
-    if workers is not None and workers < 1:
-        raise UserError(f"--workers is {workers}, expected an integer >= 1")
+    _check_workers(workers)
     out_dir = out if out is not None else f"results/reproduce-{mode}"
+    _check_output_folder(out_dir)
 
     def skipped(entry: Any, missing: list[str]) -> None:
         extras = ",".join(missing)
@@ -305,6 +320,8 @@ def reproduce(
         )
     except (ResultsConflictError, SpecError) as error:
         raise UserError(" ".join(str(error).split())) from None
+    except OSError as error:  # the output folder could not be created or read
+        raise UserError(_cannot_write(out_dir, error)) from None
     except RuntimeError as error:
         typer.echo(f"acconv: {' '.join(str(error).split())}", err=True)
         return 1
@@ -341,21 +358,105 @@ def reproduce(
 
 
 def _parse_json_object(text: str, option: str) -> dict[str, Any]:
+    from acconv._validate import MAX_NESTING, check_nesting
+
     try:
         value = json.loads(text)
     except json.JSONDecodeError as error:
         message = f"{option} is not valid JSON ({error.msg} at position {error.pos})"
         raise UserError(message) from None
+    except ValueError as error:  # e.g. an integer of more than 4300 digits
+        raise UserError(f"{option} is not valid JSON ({' '.join(str(error).split())})") from None
+    except RecursionError:
+        raise UserError(
+            f"{option} is nested too deep, expected at most {MAX_NESTING} levels"
+        ) from None
     if not isinstance(value, dict):
-        raise UserError(f"{option} is {text!r}, expected a JSON object like '{{\"delay\": 20}}'")
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        raise UserError(f"{option} is {shown!r}, expected a JSON object like '{{\"delay\": 20}}'")
+    try:
+        check_nesting(value, option)
+    except ValueError as error:
+        raise UserError(str(error)) from None
     return value
+
+
+MAX_WORKERS = 1024
+"""Most worker processes (or Ray tasks in flight) one command starts."""
+
+
+def _check_workers(workers: int | None) -> None:
+    if workers is not None and not 1 <= workers <= MAX_WORKERS:
+        raise UserError(f"--workers is {workers}, expected an integer in [1, {MAX_WORKERS}]")
+
+
+_NAME_MAX = 255  # bytes in one path component on Linux, macOS and Windows file systems
+_PATH_MAX = 4096
+
+
+def _check_output_folder(out: str) -> None:
+    """Check ``--out`` without creating anything: not empty, each name within the file-system
+    limits, and either an existing writable folder or a path whose nearest existing ancestor is
+    a writable folder. Every refusal is a one-line :class:`UserError`."""
+    shown = _shown(out)
+    if not out:
+        raise UserError("--out is '', expected a folder path (or no --out for the default)")
+    try:
+        encoded = os.fsencode(out)
+    except UnicodeEncodeError:
+        raise UserError(f"--out is {shown}, expected a path the file system can encode") from None
+    if b"\x00" in encoded:
+        raise UserError(f"--out is {shown}, expected a path without NUL characters")
+    if len(encoded) >= _PATH_MAX:
+        raise UserError(f"--out is {len(encoded)} bytes long, expected fewer than {_PATH_MAX}")
+    path = Path(out)
+    for part in path.parts:
+        if len(os.fsencode(part)) > _NAME_MAX:
+            raise UserError(
+                f"--out has a name of {len(os.fsencode(part))} bytes ({part[:20]}...), expected "
+                f"at most {_NAME_MAX} (the file-system limit)"
+            )
+    nearest = path
+    while True:
+        try:
+            mode = nearest.stat().st_mode
+            break
+        except (FileNotFoundError, NotADirectoryError):
+            if nearest == nearest.parent:  # e.g. the working directory was removed
+                raise UserError(
+                    f"--out is {shown}, which has no existing folder above it"
+                ) from None
+            nearest = nearest.parent
+        except OSError as error:
+            raise UserError(f"--out is {shown}, which cannot be used ({error.strerror})") from None
+    which = "which" if nearest == path else f"below {_shown(str(nearest))}, which"
+    if not stat.S_ISDIR(mode):
+        raise UserError(f"--out is {shown}, {which} is not a folder")
+    if not os.access(nearest, os.W_OK | os.X_OK):
+        raise UserError(f"--out is {shown}, {which} is not writable (permission denied)")
+
+
+def _cannot_write(out: str, error: OSError) -> str:
+    """One line for an OSError met while creating or reading the output folder."""
+    where = f" ({error.filename})" if error.filename else ""
+    return f"--out is {_shown(out)}, which cannot be used: {error.strerror or error}{where}"
+
+
+def _shown(text: str) -> str:
+    """``repr(text)``, cut to 80 characters."""
+    shown = repr(text)
+    return shown if len(shown) <= 80 else shown[:76] + "...'"
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; user errors become one line on stderr and exit code 2."""
     args = sys.argv[1:] if argv is None else argv
     try:
-        result = app(args, prog_name="acconv", standalone_mode=False)
+        with warnings.catch_warnings():
+            # Gymnasium warns about what acconv reports itself (a deprecated id is an error
+            # line); its warnings would make that one line three.
+            warnings.filterwarnings("ignore", module="gymnasium")
+            result = app(args, prog_name="acconv", standalone_mode=False)
     except UserError as error:
         typer.echo(f"acconv: error: {error}", err=True)
         return 2

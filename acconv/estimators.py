@@ -8,6 +8,8 @@ may be passed as 1-D arrays. Everything past an episode's end is ignored.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -148,3 +150,33 @@ def redistribute_rewards(
         return redistributed + np.where(mask, (error / np.maximum(lengths, 1))[:, None], 0.0)
     redistributed[rows, last] += np.where(lengths > 0, error, 0.0)
     return redistributed
+
+
+def approx_kl(log_ratio: FloatArray) -> float:
+    """``mean[(r - 1) - log r]`` with ``log r = log π_new(a|s) - log π_old(a|s)`` on a minibatch:
+    Schulman's k3 estimator of KL(π_old ‖ π_new) (unbiased, ≥ 0 per sample), SB3's
+    ``approx_kl_div``.
+
+    >>> approx_kl(np.log(np.array([2.0, 0.5])))  # ((1 - ln 2) + (-0.5 + ln 2))/2 = 0.25
+    0.25
+    """
+    log_r = np.asarray(log_ratio, dtype=np.float64)
+    return float(np.mean(np.expm1(log_r) - log_r))
+
+
+def last_epoch_mean(per_epoch: Sequence[Sequence[float]]) -> float:
+    """The ``approx_kl`` of a PPO update: the mean of the minibatch KLs of the *last* epoch run.
+
+    This is SB3's ``train/approx_kl`` (``PPO.train`` empties ``approx_kl_divs`` at the start of
+    every epoch and logs ``np.mean(approx_kl_divs)`` after the loop, so an early stop leaves the
+    stopped epoch's minibatches, the one that stopped it included); acconv's neural PPO logs the
+    same statistic, so one ``ppo/kl`` threshold serves both. Each minibatch KL is taken before
+    that minibatch's step: the last epoch's mean is the drift from π_old late in the update.
+
+    >>> last_epoch_mean([[0.0, 0.01], [0.02, 0.04]])
+    0.03
+    """
+    epochs = [list(epoch) for epoch in per_epoch if len(epoch)]
+    if not epochs:
+        raise ValueError("per_epoch: no minibatch KL in any epoch; expected at least one")
+    return float(np.mean(epochs[-1]))

@@ -7,12 +7,16 @@ absorbing terminal states no decision is made: their reward, entropy and value a
 
 Linear systems ``(I - γ P_π) x = b`` are solved, never inverted. With ``γ = 1`` they are solved on
 the non-terminal ("live") states, which is well posed exactly for proper policies (episodes end
-with probability 1); an improper policy raises ``ValueError``.
+with probability 1); a policy under which an episode from ``ρ`` may never end raises
+``ValueError``. Live states from which episodes need not end but which ``ρ`` cannot reach under
+``π`` (:func:`improper_states`, :func:`visited_states`) are left out of the system: no episode
+visits them, and their value (undefined) and visits are set to 0.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,28 +68,63 @@ def require_stationary(mdp: FiniteMDP) -> None:
 
 
 class _PolicySystem:
-    """``M = I - γ P_π`` on the live states, LU-factorised once for several right-hand sides."""
+    """``M = I - γ P_π`` on the live states, LU-factorised once for several right-hand sides.
+
+    With ``γ = 1`` and ``M`` singular, the live states from which episodes need not end
+    (:func:`improper_states`) are left out if ``ρ`` cannot reach any of them under ``π``
+    (``M`` is then invertible on the rest, which never moves into them); otherwise the policy
+    is improper for the task and ``ValueError`` names a reachable such state.
+    """
 
     def __init__(self, mdp: FiniteMDP, pi: FloatArray, gamma: float | None = None) -> None:
         require_stationary(mdp)
         gamma = mdp.gamma if gamma is None else gamma
         self.n = mdp.n_states
         self.live = np.ones(self.n, dtype=bool) if gamma < 1.0 else ~mdp.terminal
+        self.left_out = np.zeros(self.n, dtype=bool)
         P_pi = policy_transition(mdp, pi)
-        if not self.live.all():
-            P_pi = P_pi[np.ix_(self.live, self.live)]
-        M = -gamma * P_pi
-        M.flat[:: M.shape[0] + 1] += 1.0  # I - γ P_π without an identity matrix
-        with np.errstate(all="ignore"):
-            self.lu = scipy.linalg.lu_factor(M, overwrite_a=True, check_finite=False)
+        if not self._factor(P_pi, gamma) and gamma == 1.0:
+            improper = improper_states(mdp, pi)
+            reached = improper & visited_states(mdp, pi)
+            if improper.any() and not reached.any():
+                self.live, self.left_out = self.live & ~improper, improper
+                self._factor(P_pi, gamma)
+            elif reached.any():
+                s = int(np.flatnonzero(reached)[0])
+                raise ValueError(
+                    f"I - P_π is singular: the policy is improper (from state {s}, which ρ "
+                    "reaches, some episodes never end), expected a policy that reaches a "
+                    "terminal state with probability 1 when γ = 1"
+                )
         if not np.all(np.abs(np.diag(self.lu[0])) > 1e-12):
             raise ValueError(
                 "I - γ P_π is singular: the policy is improper (some episodes never end), "
                 "expected a policy that reaches a terminal state with probability 1 when γ = 1"
             )
 
+    def _factor(self, P_pi: FloatArray, gamma: float) -> bool:
+        """LU-factorise ``I - γ P_π`` on :attr:`live`; whether it is non-singular."""
+        if not self.live.all():
+            P_pi = P_pi[np.ix_(self.live, self.live)]
+        M = -gamma * P_pi
+        M.flat[:: M.shape[0] + 1] += 1.0  # I - γ P_π without an identity matrix
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)  # singular: checked below
+            self.lu = scipy.linalg.lu_factor(M, overwrite_a=True, check_finite=False)
+        return bool(np.all(np.abs(np.diag(self.lu[0])) > 1e-12))
+
     def solve(self, b: FloatArray, transpose: bool = False) -> FloatArray:
-        """``x`` with ``M x = b`` (or ``Mᵀ x = b``), zero on states that are not live."""
+        """``x`` with ``M x = b`` (or ``Mᵀ x = b``), zero on states that are not live.
+
+        A transposed solve (visits from a start distribution ``b``) refuses mass on a state
+        left out (episodes from there need not end)."""
+        if transpose and np.any(b[self.left_out] != 0.0):
+            s = int(np.flatnonzero(self.left_out & (b != 0.0))[0])
+            raise ValueError(
+                f"the start distribution puts mass {b[s]:.6g} on state {s}, from which some "
+                "episodes never end under π; expected a start distribution on states from "
+                "which episodes end with probability 1"
+            )
         x = np.zeros(self.n)
         x[self.live] = scipy.linalg.lu_solve(
             self.lu, b[self.live], trans=1 if transpose else 0, check_finite=False
@@ -231,6 +270,50 @@ def visited_states(mdp: FiniteMDP, pi: FloatArray, mu: FloatArray | None = None)
     step = policy_transition(mdp, pi)
     step[mdp.terminal] = 0.0  # an episode ends on entering a terminal state
     return np.asarray(reachable_states(step[:, None, :], mu) & ~mdp.terminal)
+
+
+def improper_states(mdp: FiniteMDP, pi: FloatArray) -> BoolArray:
+    """The live states from which an episode under ``π`` need not end:
+
+        improper(s)  ⇔  s is live and, along the positive entries of ``P_π``, s reaches a live
+                        state from which no terminal state can be reached.
+
+    In a finite Markov chain absorption happens with probability 1 from ``s`` exactly when
+    every state reachable from ``s`` can reach an absorbing (terminal) state, so this is the
+    complement of "episodes from ``s`` end w.p. 1". Exact graph search on the support of
+    ``π`` (no linear solve, no rounding). Without terminal states every state is improper.
+    """
+    step = policy_transition(mdp, pi) > 0
+    step[mdp.terminal] = False  # an episode ends on entering a terminal state
+    backward = step.T[:, None, :].astype(np.float64)  # edges reversed
+    can_end = reachable_states(backward, mdp.terminal.astype(np.float64))
+    trapped = ~mdp.terminal & ~can_end
+    return np.asarray(reachable_states(backward, trapped.astype(np.float64)) & ~mdp.terminal)
+
+
+def episode_length(mdp: FiniteMDP, pi: FloatArray | None = None) -> int | None:
+    """The number of decisions ``L`` that every episode from ``ρ`` lasts under ``π`` (under
+    every action when ``pi`` is ``None``: the support of any softmax policy), or ``None`` when
+    episode lengths vary (or episodes need not end).
+
+    Layered reachability along the positive entries of ``P`` (of ``P_π``): ``X_0 = supp(ρ)``,
+    ``X_{t+1}`` = the states one step from the live states of ``X_t``. Every episode lasts
+    exactly ``L`` iff ``X_t`` holds only live states for ``t < L`` and ``X_L`` only terminal
+    ones, or ``L`` is ``mdp.horizon`` (where samplers cut episodes). Without a horizon a fixed
+    length is at most the number of live states (a live state in two layers would have two
+    remaining lengths), so the search stops there. Exact graph search.
+    """
+    step = (mdp.P.max(axis=1) if pi is None else policy_transition(mdp, pi)) > 0
+    layer = mdp.rho > 0
+    limit = mdp.horizon if mdp.horizon is not None else int((~mdp.terminal).sum())
+    for t in range(limit + 1):
+        ended = layer & mdp.terminal
+        if ended.any():
+            return t if not (layer & ~mdp.terminal).any() else None
+        if t == mdp.horizon:
+            return t
+        layer = np.asarray(step[layer].any(axis=0))
+    return None
 
 
 def value_equilibrium(
@@ -500,9 +583,20 @@ def optimal_redistribution(
     ``τ_{0:t} = (s_0, a_0, r_1, ..., s_t, a_t)``, the Markov property gives
     ``g_t = E[G_0 | τ_{0:t}] = Σ_{k<t} γ^k r_{k+1} + γ^t q(s_t, a_t)``. The redistributed reward is
     ``r*_{t+1} = g_t - g_{t-1}`` (``g_{-1} = 0``): for ``γ = 1`` exactly
-    ``r*_{t+1} = r_t + q(s_t, a_t) - q(s_{t-1}, a_{t-1})`` of RUDDER's Theorem 2, and the
-    correction ``G_0 - g_{T-1}`` has zero mean given ``τ_{0:T-1}``. Since ``(g_t)`` is a
-    martingale, ``E[Σ_{k>t} r*_{k+1} | τ_{0:t}] = 0``. RUDDER's theory assumes ``γ = 1``.
+    ``r*_{t+1} = r_t + q(s_t, a_t) - q(s_{t-1}, a_{t-1})`` of RUDDER's Theorem 2. The correction
+    ``G_0 - g_{T-1} = γ^{T-1} (r_T - q(s_{T-1}, a_{T-1}))`` closes the sum, so
+    ``Σ_t r*_{t+1} + correction = G_0`` for every episode. RUDDER's theory assumes ``γ = 1``.
+
+    What is zero-mean (tests/test_rudder_fields.py checks it by exact enumeration): since
+    ``g_t = E[G_0 | τ_{0:t}]``, counting the correction as the last redistributed reward,
+    ``E[Σ_{k>t} r*_{k+1} + correction | τ_{0:t}] = E[G_0 - g_t | τ_{0:t}] = 0`` for every
+    prefix. The correction alone is zero-mean only where the last pair ends the episode surely
+    (``p_end = 1``, :func:`ending_steps`: every last pair of a fixed-horizon, time-augmented
+    task). Where an episode can end at random after ``(s, a)`` (``0 < p_end < 1``), "``T-1``
+    was the last step" conditions on the future: given it, the correction's mean is
+    ``γ^{T-1} (r_end/p_end - q)(s_{T-1}, a_{T-1})``, and over episodes
+    ``E[correction] = Σ_{s,a} d(s) π(a|s) (r_end - p_end q)(s, a)`` with
+    ``d(s) = Σ_t γ^t Pr(s_t = s)`` (:func:`discounted_visits`), in general not 0.
 
     ``states`` holds ``s_0..s_{T-1}`` (a final ``s_T`` may follow and is ignored), ``actions``
     ``a_0..a_{T-1}`` and ``rewards`` ``r_1..r_T``.

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from acconv._validate import check_int
+from acconv._validate import check_dense_size, check_int
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -82,7 +82,10 @@ class FiniteMDP:
 
         _check_distribution_rows(P)
         _check_distribution(rho, "rho")
-        gamma = float(self.gamma)
+        gamma = self.gamma
+        if isinstance(gamma, bool) or not isinstance(gamma, (int, float, np.integer, np.floating)):
+            raise ValueError(f"gamma is {_short(gamma)}, expected a number in (0, 1]")
+        gamma = float(gamma)
         if not 0.0 < gamma <= 1.0:
             raise ValueError(f"gamma is {self.gamma}, expected a number in (0, 1]")
         if self.horizon is not None and (
@@ -176,7 +179,7 @@ class FiniteMDP:
 def _as_float_array(
     value: Any, name: str, ndim: int, shape: tuple[int, ...] | None = None
 ) -> FloatArray:
-    array = np.array(value, dtype=np.float64)
+    array = _real_array(value, name)
     if array.ndim != ndim or (shape is not None and array.shape != shape):
         expected = shape if shape is not None else f"{ndim} dimensions"
         raise ValueError(f"{name} has shape {array.shape}, expected {expected}")
@@ -184,6 +187,32 @@ def _as_float_array(
         index = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
         raise ValueError(f"{name}{list(index)} is {array[index]}, expected a finite number")
     return array
+
+
+def _real_array(value: Any, name: str) -> FloatArray:
+    """``value`` as a float64 array, or a one-line ValueError naming ``name``.
+
+    Ragged nesting, text, ``None`` and complex numbers are refused (NumPy would raise its own
+    message, or drop an imaginary part with only a warning).
+    """
+    try:
+        array = np.asarray(value)
+    except ValueError:  # ragged nesting
+        raise ValueError(
+            f"{name} is {_short(value)}, expected a rectangular array of numbers (its rows have "
+            "different lengths)"
+        ) from None
+    if array.dtype.kind not in "biuf":
+        kind = "complex numbers" if array.dtype.kind == "c" else f"{array.dtype} entries"
+        raise ValueError(
+            f"{name} is {_short(value)}, expected an array of real numbers, got {kind}"
+        )
+    return np.array(array, dtype=np.float64)
+
+
+def _short(value: object) -> str:
+    text = " ".join(repr(value).split())
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _longest_run_of_decisions(P: FloatArray, terminal: BoolArray, limit: int) -> int | None:
@@ -248,6 +277,11 @@ def garnet(
     check_int(n_states, "n_states", 1)
     check_int(n_actions, "n_actions", 1)
     check_int(branching, "branching", 1)
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"rng is {_short(rng)}, expected a numpy.random.Generator "
+            "(e.g. numpy.random.default_rng(0))"
+        )
     if branching > n_states:
         raise ValueError(f"branching is {branching}, expected at most n_states = {n_states}")
     P = np.zeros((n_states, n_actions, n_states))
@@ -375,6 +409,8 @@ def from_gymnasium(env: Any, gamma: float = 0.99) -> FiniteMDP:
         )
     n_states = int(unwrapped.observation_space.n)
     n_actions = int(unwrapped.action_space.n)
+    name = getattr(getattr(env, "spec", None), "id", type(unwrapped).__name__)
+    check_dense_size(n_states, n_actions, f"the model of {name}")
     P = np.zeros((n_states, n_actions, n_states))
     R_next = np.zeros((n_states, n_actions, n_states))
     ends = np.zeros(n_states, dtype=bool)

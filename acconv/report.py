@@ -24,7 +24,8 @@ import base64
 import html
 import io
 import json
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ from numpy.typing import NDArray
 
 from acconv.claims import read_claims
 from acconv.report_claims import claim_section, claims_table, sweep_order
-from acconv.results import RunRecord, load_results
+from acconv.results import RunRecord, scan_results
 from acconv.stats import N_BOOT as _N_BOOT
 from acconv.stats import iqm, stratified_bootstrap_ci
 from acconv.stats import iqm_band as _iqm_band
@@ -45,6 +46,9 @@ __all__ = ["ReportError", "iqm", "stratified_bootstrap_ci", "write_report"]
 _STATUS_ORDER = ("violated", "undecided", "holds", "not_applicable")
 _MAX_DETAIL = 400
 _X_LABEL = "update n (log scale) [updates]"
+
+
+logger = logging.getLogger(__name__)
 
 
 class ReportError(ValueError):
@@ -560,18 +564,34 @@ def _group_section(
     return body, md
 
 
-def write_report(results_dir: str | Path, out: str | Path | None = None) -> tuple[Path, Path]:
+def write_report(
+    results_dir: str | Path,
+    out: str | Path | None = None,
+    on_rejected: Callable[[Path, str], None] | None = None,
+) -> tuple[Path, Path]:
     """Write ``report.html`` and ``summary.md`` for the runs under ``results_dir``.
 
-    ``out`` is the folder to write to (default: ``results_dir``). Returns ``(html, md)``. Raises
-    :class:`ReportError` if the folder is missing or holds no complete run.
+    ``out`` is the folder to write to (default: ``results_dir``). Returns ``(html, md)``. Every
+    file of every run folder is checked first (:func:`acconv.results.scan_results`); a run
+    folder that fails is left out, named with the reason in both reports and passed to
+    ``on_rejected(folder, reason)`` (default: a logged warning). Raises :class:`ReportError` if
+    the folder is missing or holds no complete run.
     """
     results_dir = Path(results_dir)
     if not results_dir.is_dir():
         raise ReportError(f"{results_dir} is not a folder; expected a results folder of acconv run")
-    records = load_results(results_dir)
+    scan = scan_results(results_dir)
+    records = scan.records
+    for folder, reason in scan.rejected:
+        if on_rejected is not None:
+            on_rejected(folder, reason)
+        else:
+            logger.warning("left out %s: %s", folder, reason)
     if not records:
-        raise ReportError(f"{results_dir} holds no complete run (no folder with a valid manifest)")
+        left_out = f"; {len(scan.rejected)} run folder(s) left out" if scan.rejected else ""
+        raise ReportError(
+            f"{results_dir} holds no complete run (no folder with valid files{left_out})"
+        )
     out_dir = results_dir if out is None else Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     groups = sorted(_group_runs(records), key=lambda g: sweep_order(g.name, g.point))
@@ -613,6 +633,19 @@ def write_report(results_dir: str | Path, out: str | Path | None = None) -> tupl
         body += part_html
         md += part_md
     figure_index = index.entries
+    if scan.rejected:
+        intro = (
+            f"{len(scan.rejected)} run folder(s) left out: their files are missing, damaged or "
+            "not in acconv's format."
+        )
+        body.append(f"<h2>Runs left out</h2><p>{html.escape(intro)}</p><ul>")
+        md += ["## Runs left out", "", intro, ""]
+        for folder, reason in scan.rejected:
+            where = str(folder.relative_to(results_dir))
+            body.append(f"<li><code>{html.escape(where)}</code>: {html.escape(reason)}</li>")
+            md.append(f"- `{where}`: {reason}")
+        body.append("</ul>")
+        md.append("")
     md += ["## Figures", ""]
     md += figure_index if figure_index else ["(none)"]
     md.append("")

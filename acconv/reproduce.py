@@ -212,30 +212,34 @@ def write_suite_report(out_dir: str | Path) -> tuple[Path, Path] | None:
 # ------------------------------------------------------------------------------------------------
 
 
+def _status_seen(verdict: Mapping[str, Any]) -> str:
+    """``status``, or ``leans holds``/``leans violated`` for evidence (undecided with a lean)."""
+    status, lean = str(verdict["status"]), verdict.get("lean")
+    return f"leans {lean}" if status == "undecided" and lean else status
+
+
+def status_matches(seen: str, accepted: tuple[str, ...]) -> bool:
+    """Whether a verdict seen as ``seen`` meets an expectation ``accepted``: equal, or a lean
+    (``leans holds``) where ``undecided`` is accepted (a lean is an undecided verdict).
+
+    >>> status_matches("leans holds", ("undecided",)), status_matches("leans holds", ("holds",))
+    (True, False)
+    """
+    return seen in accepted or (seen.startswith("leans ") and "undecided" in accepted)
+
+
 def _verdict_statuses(verdicts: Mapping[str, Any]) -> dict[str, str]:
-    """``{verdict id: shown status}`` of one run: S1..S7, two_timescale, and the observers'
-    verdicts; an undecided verdict with a lean is shown as ``leans holds``/``leans violated``."""
-
-    def shown(entry: Mapping[str, Any]) -> str:
-        lean = entry.get("lean")
-        return (
-            f"leans {lean}" if entry.get("status") == "undecided" and lean else str(entry["status"])
-        )
-
+    """``{verdict id: status}`` of one run: S1..S7, two_timescale, and the observers' verdicts
+    (evidence as ``leans holds``/``leans violated``, :func:`status_matches`)."""
     statuses: dict[str, str] = {}
     steps = verdicts.get("step_sizes")
     if isinstance(steps, Mapping) and "conditions" in steps:
         for condition in steps["conditions"]:
-            statuses[str(condition["id"])] = shown(condition)
+            statuses[str(condition["id"])] = _status_seen(condition)
         statuses["two_timescale"] = str(steps.get("two_timescale"))
     for observer in verdicts.get("observers", []):
-        statuses[str(observer["id"])] = shown(observer)
+        statuses[str(observer["id"])] = _status_seen(observer)
     return statuses
-
-
-def _matches(seen: str, accepted: Sequence[str]) -> bool:
-    """Whether a shown status meets one of the accepted expectations (:data:`EXPECTATIONS`)."""
-    return seen in accepted or (seen.startswith("leans ") and "undecided" in accepted)
 
 
 def _final_value(record: Any, metric: str) -> float | None:
@@ -296,7 +300,7 @@ def verdict_checks(
             if verdicts_only is not None and verdict_id not in verdicts_only:
                 continue
             seen = [_verdict_statuses(r.verdicts).get(verdict_id, "missing") for r in records]
-            passed = sum(_matches(status, accepted) for status in seen) >= needed
+            passed = sum(status_matches(status, accepted) for status in seen) >= needed
             checks.append(
                 CheckResult(
                     entry.claim,

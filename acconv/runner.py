@@ -14,6 +14,13 @@ Three steps:
    each run's folder atomically (:mod:`acconv.results`). Interrupted sweeps resume by running
    the same command again.
 
+Several processes may run the same sweep into the same folder at once (on one machine, or on
+machines sharing a filesystem): each claims a run before computing it (:mod:`acconv.run_claims`), so
+each run is computed once and the processes split the sweep; each waits for the runs the others
+hold and returns when the whole sweep is on disk. The workers of the local pool die with the
+process that started them (``PR_SET_PDEATHSIG`` on Linux, and a watchdog thread polling that
+process everywhere), so killing it leaves nothing running.
+
 The Ray backend (the ``ray`` extra) starts a local Ray instance, or connects to a cluster at
 ``address``. Each task writes its own run folder, so on a cluster the output folder must be on a
 filesystem every node sees under the same path (NFS or similar), and acconv must be installed on
@@ -25,11 +32,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import multiprocessing
 import os
 import re
-from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -37,12 +42,15 @@ from typing import Any, Literal
 
 import numpy as np
 
+from acconv.pools import ProgressBars, Slots, drive, run_pool, run_ray, sweep_process_gone
 from acconv.results import (
     incomplete_reason,
+    is_complete,
     read_manifest,
     remove_stale_temporaries,
     write_run,
 )
+from acconv.run_claims import ClaimKeeper, SharedQueue
 from acconv.spec import (
     ExperimentSpec,
     Scalar,
@@ -133,7 +141,8 @@ class RunResult:
 
 @dataclass
 class RunSummary:
-    """What :func:`run_spec` did: runs done now, skipped (already complete), redone, failed."""
+    """What :func:`run_spec` did: runs done now, skipped (already complete), redone, failed, and
+    done meanwhile by other processes sharing the sweep (``by_others``)."""
 
     out_dir: Path
     total: int
@@ -142,6 +151,7 @@ class RunSummary:
     redone: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     removed_temporaries: list[Path] = field(default_factory=list)
+    by_others: list[str] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -325,8 +335,24 @@ class _Progress:
         return set()
 
 
+def _execute_and_write(
+    run: RunConfig, out_dir: Path, progress: Callable[[int, int], None] | None
+) -> None:
+    """Execute one run and write its folder atomically (every backend's unit of work)."""
+    result = execute(run, progress)
+    write_run(
+        out_dir / run.folder,
+        run_id=run.run_id,
+        seed=run.seed,
+        rows=result.rows,
+        verdicts=result.verdicts,
+        manifest=_manifest(run),
+    )
+
+
 def _run_and_write(run: RunConfig, out_dir: str, queue: Any = None) -> str:
-    """Execute one run and write its folder atomically (the unit of work of a pool worker).
+    """:func:`_execute_and_write` in a pool worker or Ray task, after checking that the sweep's
+    process is still there (a run boundary).
 
     With a ``queue`` (a multiprocessing manager's), progress is sent as
     ``(run_id, done, total)`` tuples for the parent's per-run progress bars.
@@ -335,15 +361,9 @@ def _run_and_write(run: RunConfig, out_dir: str, queue: Any = None) -> str:
     def report(done: int, total: int) -> None:
         queue.put((run.run_id, done, total))
 
-    result = execute(run, report if queue is not None else None)
-    write_run(
-        Path(out_dir) / run.folder,
-        run_id=run.run_id,
-        seed=run.seed,
-        rows=result.rows,
-        verdicts=result.verdicts,
-        manifest=_manifest(run),
-    )
+    if sweep_process_gone():  # the sweep's process is gone: start nothing new
+        os._exit(1)
+    _execute_and_write(run, Path(out_dir), report if queue is not None else None)
     return run.run_id
 
 
@@ -425,6 +445,10 @@ def run_spec(
     runs in flight). Ray is shut down afterwards if this call started it. The tasks write the run
     folders themselves, so a cluster needs ``out_dir`` on a shared filesystem. Without the ray
     extra, :class:`BackendUnavailableError` is raised before anything is written.
+
+    Every run is claimed before it starts (:mod:`acconv.run_claims`): other processes running the
+    same sweep into ``out_dir`` take the runs this one does not hold, and this call waits for
+    theirs (``summary.by_others``) before it returns.
     """
     if backend not in _BACKENDS:
         raise ValueError(f"backend is {backend!r}, expected one of {', '.join(_BACKENDS)}")
@@ -435,180 +459,48 @@ def run_spec(
     out_dir.mkdir(parents=True, exist_ok=True)
     runs = expand(spec)
     summary = RunSummary(out_dir=out_dir, total=len(runs))
-    summary.removed_temporaries = remove_stale_temporaries(out_dir)
+    summary.removed_temporaries = remove_stale_temporaries(out_dir / run.folder for run in runs)
     for path in summary.removed_temporaries:
         logger.warning("removed %s, a half-written run folder of an interrupted sweep", path)
     pending = _pending(runs, out_dir, summary)
     n_workers = min(workers or os.cpu_count() or 1, max(len(pending), 1))
     finished = _record_finished(summary, on_progress)
+    by_id = {run.run_id: run for run in pending}
 
-    with _progress_bar(progress, spec.name, len(runs), len(runs) - len(pending)) as bar:
+    with (
+        ClaimKeeper() as keeper,
+        ProgressBars(progress, spec.name, len(runs), len(runs) - len(pending)) as bar,
+    ):
+        queue = SharedQueue(
+            {run.run_id: out_dir / run.folder for run in pending}, is_complete, keeper
+        )
         if not pending:
             pass
         elif ray is not None:
-            _run_ray(ray, pending, out_dir, workers, address, finished, bar.advance)
+            run_ray(ray, _run_and_write, queue, by_id, out_dir, workers, address, finished, bar)
         elif n_workers == 1:
-            for run in pending:
-                try:
-                    result = execute(run, bar.reporter(run.run_id) if progress else None)
-                    write_run(
-                        out_dir / run.folder,
-                        run_id=run.run_id,
-                        seed=run.seed,
-                        rows=result.rows,
-                        verdicts=result.verdicts,
-                        manifest=_manifest(run),
-                    )
-                except Exception as error:
-                    finished(run.run_id, error)
-                else:
-                    finished(run.run_id, None)
-                bar.advance()
+            drive(queue, by_id, 1, _InProcess(out_dir, bar, progress), finished, bar)
         else:
-            _run_pool(pending, out_dir, n_workers, finished, bar, progress)
+            run_pool(_run_and_write, queue, by_id, out_dir, n_workers, finished, bar, progress)
+        summary.by_others = list(queue.by_others)
     return summary
 
 
-def _run_pool(
-    pending: list[RunConfig],
-    out_dir: Path,
-    n_workers: int,
-    finished: Callable[[str, BaseException | None], None],
-    bar: _progress_bar,
-    progress: bool,
-) -> None:
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
-    manager = context.Manager() if progress else None
-    queue = manager.Queue() if manager is not None else None
-    executor = ProcessPoolExecutor(n_workers, mp_context=context)
-    try:
-        futures: dict[Future[str], str] = {
-            executor.submit(_run_and_write, run, str(out_dir), queue): run.run_id for run in pending
-        }
-        remaining = set(futures)
-        while remaining:
-            done, remaining = wait(remaining, timeout=0.25, return_when=FIRST_COMPLETED)
-            while queue is not None and not queue.empty():
-                bar.update_run(*queue.get_nowait())
-            for future in sorted(done, key=lambda f: futures[f]):
-                finished(futures[future], future.exception())
-                bar.finish_run(futures[future])
-                bar.advance()
-    except BaseException:
-        executor.shutdown(wait=False, cancel_futures=True)
-        raise
-    finally:
-        if manager is not None:
-            manager.shutdown()
-    executor.shutdown(wait=True)
+class _InProcess(Slots):
+    """``workers = 1``: each run in this process, when :func:`~acconv.pools.drive` waits for it."""
 
+    def __init__(self, out_dir: Path, bar: ProgressBars, progress: bool) -> None:
+        self.out_dir, self.bar, self.progress = out_dir, bar, progress
+        self.started: list[RunConfig] = []
 
-def _run_ray(
-    ray: Any,
-    pending: list[RunConfig],
-    out_dir: Path,
-    workers: int | None,
-    address: str | None,
-    finished: Callable[[str, BaseException | None], None],
-    advance: Callable[[], None],
-) -> None:
-    """Run ``pending`` as Ray tasks of :func:`_run_and_write`; each task writes its folder."""
-    started = not ray.is_initialized()
-    ray.init(
-        address=address,
-        # A cluster has its own CPUs (and ray.init refuses num_cpus when connecting to one).
-        num_cpus=workers if address is None else None,
-        include_dashboard=False,
-        log_to_driver=False,
-        ignore_reinit_error=True,
-    )
-    try:
-        task = ray.remote(num_cpus=1)(_run_and_write)
-        # Workers may run in another directory (or on another node): give them an absolute path.
-        target = str(out_dir.resolve())
-        in_flight = workers if address is not None and workers is not None else len(pending)
-        queue = list(reversed(pending))
-        refs: dict[Any, str] = {}
-        while queue or refs:
-            while queue and len(refs) < in_flight:
-                run = queue.pop()
-                refs[task.remote(run, target)] = run.run_id
-            done, _ = ray.wait(list(refs), num_returns=1)
-            for ref in done:
-                run_id = refs.pop(ref)
-                try:
-                    ray.get(ref)
-                except ray.exceptions.RayTaskError as error:
-                    cause = getattr(error, "cause", None)
-                    finished(run_id, cause if isinstance(cause, BaseException) else error)
-                except ray.exceptions.RayError as error:
-                    finished(run_id, error)
-                else:
-                    finished(run_id, None)
-                advance()
-    finally:
-        if started:
-            ray.shutdown()
+    def start(self, run: RunConfig) -> None:
+        self.started.append(run)
 
-
-class _progress_bar:
-    """Rich progress bars on stderr: one over all runs of the sweep and one per running run
-    (local backends), or no-ops when ``enabled`` is false."""
-
-    def __init__(self, enabled: bool, name: str, total: int, completed: int) -> None:
-        self.enabled = enabled
-        self.name, self.total, self.completed = name, total, completed
-        self._progress: Any = None
-        self._task: Any = None
-        self._runs: dict[str, Any] = {}
-
-    def update_run(self, run_id: str, done: int, total: int) -> None:
-        """Show run ``run_id`` at ``done`` of ``total`` updates."""
-        if self._progress is None:
-            return
-        if run_id not in self._runs:
-            self._runs[run_id] = self._progress.add_task(f"  {run_id}", total=total)
-        self._progress.update(self._runs[run_id], completed=done)
-        if done >= total:
-            self.finish_run(run_id)
-
-    def finish_run(self, run_id: str) -> None:
-        """Remove a finished run's bar."""
-        task = self._runs.pop(run_id, None)
-        if task is not None and self._progress is not None:
-            self._progress.remove_task(task)
-
-    def reporter(self, run_id: str) -> Callable[[int, int], None]:
-        """``report(done, total)`` for one in-process run."""
-
-        def report(done: int, total: int) -> None:
-            self.update_run(run_id, done, total)
-
-        return report
-
-    def __enter__(self) -> _progress_bar:
-        if self.enabled:
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-            self._progress = Progress(
-                "[progress.description]{task.description}",
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=Console(stderr=True),
-            )
-            self._progress.start()
-            self._task = self._progress.add_task(
-                f"{self.name}: runs", total=self.total, completed=self.completed
-            )
-        return self
-
-    def advance(self) -> None:
-        if self._progress is not None:
-            self._progress.advance(self._task)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()
+    def finished(self, timeout: float) -> Iterable[tuple[str, BaseException | None]]:
+        run = self.started.pop()
+        try:
+            report = self.bar.reporter(run.run_id) if self.progress else None
+            _execute_and_write(run, self.out_dir, report)
+        except Exception as error:
+            return [(run.run_id, error)]
+        return [(run.run_id, None)]

@@ -40,7 +40,6 @@ import inspect
 import itertools
 import json
 import re
-import sys
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -54,17 +53,26 @@ from pydantic import (
     NonNegativeInt,
     PositiveInt,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from acconv.spec_input import (
+    LIMITS,
+    SpecError,
+    at_most,
+    describe,
+    one_line,
+    parse_override,
+    parse_toml,
+    read_spec_text,
+    short_repr,
+)
 
 __all__ = [
     "LEARNER_KINDS",
+    "LIMITS",
     "BudgetSpec",
     "ChecksSpec",
     "EnvSpec",
@@ -120,14 +128,6 @@ _RENAMED_PARAMS: dict[str, dict[str, str]] = {"actor_critic": {"lam": "gae_lambd
 one is read with the new name and a ``DeprecationWarning`` (the old names go in 0.3.0)."""
 
 
-class SpecError(ValueError):
-    """A mistake in an experiment spec; the message is one line."""
-
-
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
-
-
 def _schedule_text(value: object, key: str) -> str | float:
     """A schedule as given (text or number), after checking that acconv.schedules accepts it."""
     from acconv.schedules import ScheduleError, as_schedule
@@ -139,7 +139,7 @@ def _schedule_text(value: object, key: str) -> str | float:
     try:
         as_schedule(value)
     except ScheduleError as error:
-        raise ValueError(_one_line(str(error))) from None
+        raise ValueError(one_line(str(error))) from None
     return value if isinstance(value, str) else float(value)
 
 
@@ -260,7 +260,7 @@ class LearnerSpec(_Model):
 
 class BudgetSpec(_Model):
     """How long each run is: updates, episodes per update, an optional episode step cap, and
-    evaluation episodes after training (neural and SB3 kinds)."""
+    evaluation episodes after training (neural and SB3 kinds); each at most its :data:`LIMITS`."""
 
     n_updates: PositiveInt
     episodes_per_update: PositiveInt = 16
@@ -269,12 +269,35 @@ class BudgetSpec(_Model):
     """Neural and SB3 kinds: episodes of the final policy after training, recorded as
     ``eval/return`` (the same procedure for every learner, so final returns compare)."""
 
+    @field_validator("n_updates", "episodes_per_update", "max_steps", "eval_episodes")
+    @classmethod
+    def _within_limits(cls, value: int | None, info: ValidationInfo) -> int | None:
+        return at_most(value, f"budget.{info.field_name}")
+
+    @model_validator(mode="after")
+    def _batch_fits(self) -> BudgetSpec:
+        if self.max_steps is not None:
+            steps = self.episodes_per_update * self.max_steps
+            limit = LIMITS["steps per update"]
+            if steps > limit:
+                raise SpecError(
+                    f"budget.episodes_per_update × budget.max_steps is {steps}, expected at most "
+                    f"{limit} steps per update (acconv's limit: 24 bytes a step; see the README's "
+                    "Limits)"
+                )
+        return self
+
 
 class SeedSpec(_Model):
     """``count`` seeds spawned from ``SeedSequence(root)``: seed ``k`` has spawn key ``(k,)``."""
 
     count: PositiveInt = 3
     root: NonNegativeInt = 0
+
+    @field_validator("count")
+    @classmethod
+    def _within_limits(cls, value: int) -> int:
+        return at_most(value, "seeds.count") or value
 
 
 class ChecksSpec(_Model):
@@ -332,8 +355,10 @@ class ExperimentSpec(_Model):
     @field_validator("name")
     @classmethod
     def _name_is_a_folder_name(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", value):
-            raise ValueError("expected letters, digits, '.', '_' or '-' (it names folders)")
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", value):
+            raise ValueError(
+                "expected 1 to 100 letters, digits, '.', '_' or '-' (it names folders)"
+            )
         return value
 
     @model_validator(mode="after")
@@ -353,17 +378,46 @@ class ExperimentSpec(_Model):
     @field_validator("sweep")
     @classmethod
     def _sweep_is_a_grid(cls, value: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        points = 1
         for key, values in value.items():
             _check_key(key, sweepable=True)
             if not values:
                 raise ValueError(f"sweep key {key!r} has no values; expected a non-empty list")
+            seen: set[str] = set()
             for item in values:
                 if not isinstance(item, (str, int, float, bool)):
                     raise ValueError(
-                        f"sweep key {key!r} has value {item!r}; expected strings, numbers or "
-                        "booleans"
+                        f"sweep key {key!r} has value {short_repr(item)}; expected strings, "
+                        "numbers or booleans"
                     )
+                # The value's JSON names its run folders: equal JSON would be one folder.
+                exact = json.dumps(item)
+                if exact in seen:
+                    raise ValueError(
+                        f"key {key!r} lists {short_repr(item)} twice; expected distinct "
+                        "values (each names its own run folders)"
+                    )
+                seen.add(exact)
+            points *= len(values)
+        if points > LIMITS["sweep points"]:
+            raise ValueError(
+                f"{points} points, expected at most {LIMITS['sweep points']} (acconv's "
+                "limit: every point is checked before the first run; see the README's Limits)"
+            )
         return value
+
+    @model_validator(mode="after")
+    def _runs_within_limits(self) -> ExperimentSpec:
+        points = max(len(self.learners), 1)  # [learners] multiply the sweep
+        for values in self.sweep.values():
+            points *= len(values)
+        runs = points * self.seeds.count
+        if runs > LIMITS["runs"]:
+            raise SpecError(
+                f"the spec has {points} sweep points × {self.seeds.count} seeds = {runs} runs, "
+                f"expected at most {LIMITS['runs']} (acconv's limit; see the README's Limits)"
+            )
+        return self
 
 
 # ------------------------------------------------------------------------------------------------
@@ -415,61 +469,9 @@ def _set_key(raw: dict[str, Any], parts: list[str], value: Any) -> None:
     node[parts[-1]] = value
 
 
-def _parse_override(text: str) -> tuple[str, Any]:
-    """``key=value`` with the value read as a TOML scalar (bare text if it is not TOML)."""
-    key, sep, value_text = text.partition("=")
-    key = key.strip()
-    if not sep or not key:
-        raise SpecError(f"--set {text!r} is not key=value; expected e.g. budget.n_updates=200")
-    try:
-        value = tomllib.loads(f"v = {value_text.strip()}")["v"]
-    except tomllib.TOMLDecodeError:
-        value = value_text.strip()  # e.g. --set learner.actor_lr=0.1/(n+1)
-    return key, value
-
-
 # ------------------------------------------------------------------------------------------------
 # loading
 # ------------------------------------------------------------------------------------------------
-
-
-def _describe(error: ValidationError, source: str) -> str:
-    """The first error of a pydantic ValidationError as one line naming key, value, expectation."""
-    first = error.errors()[0]
-    loc = ".".join(str(part) for part in first["loc"])
-    kind = first["type"]
-    message = first["msg"]
-    value = first.get("input")
-    where = f"{source}: " if source else ""
-    if kind == "missing":
-        return f"{where}{loc} is missing"
-    if kind == "extra_forbidden":
-        parent = loc.rpartition(".")[0]
-        return f"{where}{loc} is not a known key (in [{parent or 'top level'}]); check its spelling"
-    if kind == "literal_error":
-        expected = str(first.get("ctx", {}).get("expected", ""))
-        expected = "one of " + expected.replace("'", "").replace(" or ", ", ")
-    elif kind == "value_error":
-        cause = first.get("ctx", {}).get("error")
-        if isinstance(cause, SpecError):
-            return f"{where}{_one_line(str(cause))}"
-        expected = message.removeprefix("Value error, ")
-        if not expected.startswith("expected"):
-            return f"{where}{loc}: {_one_line(expected)}" if loc else f"{where}{expected}"
-        expected = expected.removeprefix("expected ")
-    elif message.startswith("Input should be "):
-        expected = message.removeprefix("Input should be ")
-        if expected.startswith(("greater", "less")):
-            expected = "a number " + expected
-    else:
-        expected = message
-    shown = _short_repr(value)
-    return _one_line(f"{where}{loc} is {shown}, expected {expected}" if loc else message)
-
-
-def _short_repr(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def parse_spec(raw: Mapping[str, Any], source: str = "spec") -> ExperimentSpec:
@@ -477,7 +479,7 @@ def parse_spec(raw: Mapping[str, Any], source: str = "spec") -> ExperimentSpec:
     try:
         spec = ExperimentSpec.model_validate(dict(raw))
     except ValidationError as error:
-        raise SpecError(_describe(error, source)) from None
+        raise SpecError(describe(error, source)) from None
     except SpecError as error:
         raise SpecError(f"{source}: {error}") from None
     for point in sweep_points(spec):
@@ -485,7 +487,7 @@ def parse_spec(raw: Mapping[str, Any], source: str = "spec") -> ExperimentSpec:
             resolved = apply_point(spec, point)
         except ValidationError as error:
             where = ", ".join(f"{key} = {value!r}" for key, value in point.items())
-            raise SpecError(f"{_describe(error, source)} (sweep point {where})") from None
+            raise SpecError(f"{describe(error, source)} (sweep point {where})") from None
         try:
             _check_runnable(resolved)
         except SpecError as error:
@@ -504,20 +506,13 @@ def load_spec(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> 
     """Read, override (``key=value`` strings, values as TOML scalars) and validate a spec file."""
     path = Path(path)
     source = path.name
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise SpecError(f"{path}: cannot read the spec ({error.strerror or error})") from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise SpecError(f"{source}: not valid TOML ({_one_line(str(error))})") from None
+    raw = parse_toml(read_spec_text(path), source)
     for override in overrides:
-        key, value = _parse_override(override)
+        key, value = parse_override(override)
         try:
             parts = _check_key(key)
         except ValueError as error:
-            raise SpecError(f"--set {_one_line(str(error))}") from None
+            raise SpecError(f"--set {one_line(str(error))}") from None
         _set_key(raw, parts, value)
     return parse_spec(raw, source)
 
@@ -622,7 +617,7 @@ def build_learner(learner: LearnerSpec) -> Any:
     try:
         return cls(**kwargs)
     except (ValueError, TypeError) as error:
-        message = _one_line(str(error))
+        message = one_line(str(error))
         for key in learner.params:
             if message.startswith(f"{key} "):
                 raise SpecError(f"learner.params.{message}") from None
@@ -648,7 +643,7 @@ def build_mdp(env: EnvSpec) -> Any:
     try:
         return _model(env.id, json.dumps(env.kwargs, sort_keys=True), env.gamma, env.episodic)
     except ValueError as error:
-        message = _one_line(str(error))
+        message = one_line(str(error))
         if "not registered" in message:
             raise SpecError(
                 f"env.id is {env.id!r}, expected a registered environment id with a model "
@@ -682,7 +677,7 @@ def build_env(env: EnvSpec) -> Any:
     try:
         return gymnasium.make(env.id, **env.kwargs)
     except Exception as error:  # any failure of a third-party constructor is the spec's
-        raise SpecError(f"env ({env.id}): {_one_line(str(error))}") from None
+        raise SpecError(f"env ({env.id}): {one_line(str(error))}") from None
 
 
 @dataclass(frozen=True)
@@ -730,5 +725,5 @@ def _check_runnable(spec: ExperimentSpec) -> None:
     try:
         learner.init(Task.from_mdp(mdp), np.random.default_rng(0))
     except ValueError as error:
-        message = _one_line(str(error))
+        message = one_line(str(error))
         raise SpecError(f"learner ({spec.learner.kind}) on {spec.env.id}: {message}") from None

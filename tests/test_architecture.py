@@ -4,13 +4,13 @@ Every ``import`` of an ``acconv`` module anywhere in a file counts, at module le
 function: a lazy import is still an arrow. The layers, from the ground up:
 
     ground        _validate, _version, mdp, exact, schedules, policies, estimators, sampling,
-                  updates, facts, events, envs, loop, results
+                  updates, facts, events, envs, loop, results, run_claims
     learners      tabular, neural
     checks        theory_checks
     instruments   instrument
     bridges       adapters, testing, pytest_plugin
-    experiments   spec, runner, report, reproduce, learner_variants, watched_example, stats,
-                  claim_metrics, claims, claim_figures, report_claims
+    experiments   spec, spec_input, runner, pools, report, reproduce, learner_variants,
+                  watched_example, stats, claim_metrics, claims, claim_figures, report_claims
     entry         cli, acconv (the package's __init__), examples (user loops: ``import acconv``)
 
 An arrow may point down or stay in its layer, never up, with two rules on top: theory_checks
@@ -43,7 +43,8 @@ LAYERS: dict[str, int] = {
     "events": 0,
     "envs": 0,
     "loop": 0,
-    "results": 0,  # the run-folder contract on disk (imports nothing of acconv but _version)
+    "results": 0,  # the run-folder contract on disk (imports only _version and run_claims)
+    "run_claims": 0,  # owner records and per-run claim files (imports nothing of acconv)
     "experiments": 0,  # data only (the canonical specs)
     "tabular": 1,
     "neural": 1,
@@ -53,7 +54,9 @@ LAYERS: dict[str, int] = {
     "testing": 4,
     "pytest_plugin": 4,
     "spec": 5,
+    "spec_input": 5,  # a spec's text, limits and messages (split from spec, which imports it)
     "runner": 5,
+    "pools": 5,
     "report": 5,
     "reproduce": 5,
     "learner_variants": 5,  # [learners] tables of a spec

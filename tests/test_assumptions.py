@@ -46,6 +46,7 @@ from acconv.theory_checks.assumptions import (
     trend,
 )
 from acconv.theory_checks.step_sizes import check_step_sizes
+from acconv.theory_checks.verdicts import Verdict
 from acconv.updates import Task
 
 # The valid schedules: a ~ n^-0.6 (fast), b ~ 1/n (slow): S1-S5 hold, b/a ~ n^-0.4 → 0.
@@ -69,6 +70,15 @@ def _median_error(monitor: TwoTimescaleMonitor, low: int, high: int) -> float:
     """Median tracking error over the recorded updates low ≤ n < high."""
     n, error = monitor.series()["track/error"]
     return float(np.median(error[(n >= low) & (n < high)]))
+
+
+def _leans(verdict: Verdict, lean: str) -> None:
+    """Evidence from a run (issue 11): ``undecided``, leaning ``lean``."""
+    assert verdict.status == "undecided" and verdict.lean == lean, (verdict.shown, verdict.detail)
+
+
+# What a run shows is evidence: these verdicts lean, they never hold (issue 11).
+RUN_EVIDENCE = {"A1", "A4", "A7-global", "A8", "tracking"}
 
 
 @pytest.fixture(scope="module")
@@ -101,11 +111,20 @@ def test_valid_run_meets_every_checked_hypothesis_of_all_three_theorems(
     statuses = {v.id: v.status for v in report.verdicts}
     # Not applicable: PPO's old policy (A11) and RUDDER's decomposition (A12).
     assert {k for k, s in statuses.items() if s == "not_applicable"} == {"A11", "A12"}
-    assert all(s == "holds" for k, s in statuses.items() if k not in ("A11", "A12")), statuses
-    assert report.theorems == {BORKAR: "holds", KARMAKAR_BHATNAGAR: "holds", HOLZLEITNER: "holds"}
-    # Never more than checked: estimates are named, the reconstruction is flagged.
-    assert set(report.estimated[BORKAR]) == {"A4", "A7-global", "A8"}
-    assert "only as estimates" in report.statement and "reconstruction" in report.statement
+    proven = {k: s for k, s in statuses.items() if k not in {"A11", "A12"} | RUN_EVIDENCE}
+    assert all(s == "holds" for s in proven.values()), statuses
+    # Never more than checked: what the run shows is evidence leaning holds, not a proof
+    # (measured: A1 moderate, A4, A7-global, A8 and tracking weak; 3000 updates span 1.7
+    # decades on the tail, so no lean is strong).
+    for key in RUN_EVIDENCE:
+        _leans(report[key], "holds")
+    # So no theorem is "met" (every hypothesis proven): each is proven where provable and
+    # supported by the run's evidence for the rest, and the report names those hypotheses.
+    assert set(report.coverage.values()) == {"supported"}, report.statement
+    assert set(report.theorems.values()) == {"undecided"}
+    assert set(report.supported_by_evidence[BORKAR]) == {"A4", "A7-global", "A8"}
+    assert "Proven where provable, the rest supported by evidence" in report.statement
+    assert "reconstruction" in report.statement
     assert all(v.theorems for v in report.verdicts), "every verdict names its theorem(s)"
     methods = {v.id: v.method for v in report.verdicts}
     assert methods["A0"] == methods["A6"] == methods["A6'"] == methods["A7"] == "exact"
@@ -138,7 +157,7 @@ def test_valid_run_tracking_error_shrinks_within_its_envelope(
     valid: tuple[TwoTimescaleMonitor, AssumptionReport],
 ) -> None:
     monitor, report = valid
-    assert report["tracking"].status == "holds"
+    _leans(report["tracking"], "holds")
     series = monitor.series()
     n, error = series["track/error"]
     n_env, envelope = series["track/envelope"]
@@ -184,10 +203,13 @@ def test_constant_steps_violate_s3_s4_and_leave_a_tracking_error_plateau(
     assert steps["S3"].status == "violated" and steps["S4"].status == "violated"
     assert report["A2"].status == "violated"
     assert report.theorems[BORKAR] == "violated"
-    # The noise floor sqrt(a·trΣ) stays: the error does not fall over the last decade
-    # (measured 2.70 → 2.83, log-log slope +0.10), so tracking is reported violated.
+    # The noise floor sqrt(a·trΣ) stays: the error shows no trend on the tail (measured
+    # E = 3.92 → 2.83 on n ∈ [60, 2999], Theil–Sen slope -0.076 per e-fold with 90 % CI
+    # [-0.23, +0.14], Mann–Kendall p_fall 0.25), so tracking leans violated, weakly: a plateau
+    # has no test of its own, the lean comes from the floor S3 predicts.
     tracking = report["tracking"]
-    assert tracking.status == "violated", tracking.detail
+    _leans(tracking, "violated")
+    assert tracking.strength == "weak" and "noise floor" in tracking.detail
     # Measured last-decade medians: 2.70 (constant) vs 1.06 (valid), × 2.6.
     assert _median_error(monitor, 300, N_UPDATES) > 2 * _median_error(valid[0], 300, N_UPDATES)
 
@@ -215,9 +237,10 @@ def test_equal_or_reversed_timescales_violate_s4_and_the_critic_lags(
     assert steps["S4"].status == "violated"
     assert steps["S3"].status == "holds"
     tracking = monitor.verdicts()[0]
-    # Not "holds": the lag floor (b/a)·L_λ‖F‖/κ need not vanish (measured: undecided, the error
-    # still falls like n^-0.7 as the actor converges).
-    assert tracking.status != "holds", tracking.detail
+    # The lag floor (b/a)·L_λ‖F‖/κ need not vanish, but the error still falls like n^-0.7 as the
+    # actor converges: the evidence leans holds and the detail says S4 fails.
+    _leans(tracking, "holds")
+    assert "S4 fails" in tracking.detail
     # Measured final errors: valid 0.0022, equal 0.26 (× 118), reversed 0.26 (× 117): with
     # a ~ 1/n the critic contracts like n^-κ (κ ≈ 0.6) and cannot keep up; the lag heuristic
     # alone underestimates this, the transient term of the envelope covers it.
@@ -233,7 +256,7 @@ def test_mean_field_run_has_no_noise_and_the_valid_one_follows_the_lag_envelope(
     assert np.all(series["track/noise_envelope"][1] == 0.0)
     verdicts = {v.id: v for v in monitor.verdicts()}
     assert verdicts["A4"].status == "holds" and verdicts["A4"].method == "exact"
-    assert verdicts["tracking"].status == "holds"
+    _leans(verdicts["tracking"], "holds")
     # Without noise the error is the lag: E/lag on the last decade measured 0.70-0.74.
     n, error = series["track/error"]
     _, lag = series["track/lag_envelope"]
@@ -256,7 +279,8 @@ def test_unregularised_softmax_reaches_j_star_while_bounded_iterates_fail(mdp: F
     assert v_star - float(mdp.rho @ policy_evaluation(mdp, policy)) < 0.05
     # ‖θ_n‖ measured 8.6 → 14.4 on n ∈ [60, 2999], +1.49 per e-fold of n (± 0.09).
     a8 = report["A8"]
-    assert a8.status == "violated" and a8.method == "estimated"
+    _leans(a8, "violated")
+    assert a8.method == "estimated"
     assert "greedy limit" in a8.detail and "expected" in a8.detail
     assert a8.evidence["theta_slope_per_efold"] > 0.5
     # No finite equilibrium (exact): the attractor is at infinity, so A7 fails too.
@@ -276,9 +300,7 @@ def test_unregularised_softmax_with_growing_beta_reaches_j_star_while_bounded_it
     # Issue 4's greedy-limit demonstration: β_n = 1 + 0.05 log(n+1) grows without bound (A9),
     # the unregularised actor still finds the optimum, and ‖θ_n‖ grows (A8): an explained
     # outcome, not a crash.
-    learner = ActorCritic(
-        critic_lr=CRITIC_LR, actor_lr="10/(n+100)**0.7", beta="1 + 0.05*log(n+1)"
-    )
+    learner = ActorCritic(critic_lr=CRITIC_LR, actor_lr="10/(n+100)**0.7", beta="1 + 0.05*log(n+1)")
     monitor = _run(learner, mdp, N_UPDATES)
     # J* - J(π_n) measured 0.0050 at n = 2999 (with constant β the same run reaches 0.0152).
     v_star = float(mdp.rho @ optimal_values(mdp).V)
@@ -286,9 +308,10 @@ def test_unregularised_softmax_with_growing_beta_reaches_j_star_while_bounded_it
     assert v_star - float(mdp.rho @ policy_evaluation(mdp, policy)) < 0.02
     verdicts = {v.id: v for v in monitor.verdicts()}
     # ‖θ_n‖ measured 9.01 → 12.2 on n ∈ [60, 2999], +0.83 per e-fold of n.
-    assert verdicts["A8"].status == "violated" and verdicts["A8"].method == "estimated"
+    _leans(verdicts["A8"], "violated")
     assert verdicts["A8"].evidence["theta_slope_per_efold"] > 0.3
-    assert verdicts["A9"].status == "violated" and verdicts["A1"].status == "violated"
+    assert verdicts["A9"].status == "violated"
+    _leans(verdicts["A1"], "violated")
 
 
 def test_growing_beta_violates_greediness_lipschitz_and_positivity(mdp: FiniteMDP) -> None:
@@ -297,7 +320,7 @@ def test_growing_beta_violates_greediness_lipschitz_and_positivity(mdp: FiniteMD
     verdicts = {v.id: v for v in monitor.verdicts()}
     assert verdicts["A9"].status == "violated" and verdicts["A9"].method == "symbolic"
     # p_min measured 1.3e-04 → 1.3e-07 on the run's tail, log p_min -2 per e-fold of n.
-    assert verdicts["A1"].status == "violated"
+    _leans(verdicts["A1"], "violated")
     # Here θ_n itself levels off (measured ‖θ_n‖ 2.91 → 3.02, +0.03 per e-fold): the growing β,
     # not θ, drives the policy greedy. With no finite attractor A8 is left undecided, and the
     # detail says that the effective logits β_n θ_n diverge. (The greedy turn is premature here:
@@ -325,7 +348,7 @@ def test_rudder_on_the_delayed_chain_has_an_identifiable_return_decomposition() 
     assert a12.evidence["kappa"] > 0  # measured 0.048 (rarely visited pairs)
     # Tracking holds once the slow transient of those pairs is in the envelope (measured
     # E = 0.90 → 0.12 on the last decade, E/env median 0.35).
-    assert report["tracking"].status == "holds", report["tracking"].detail
+    _leans(report["tracking"], "holds")
 
 
 def test_rudder_with_random_episode_ends_is_not_identified_as_the_conditional_return(
@@ -429,8 +452,10 @@ def test_learners_without_an_expected_twin_leave_the_mean_field_checks_undecided
 def test_sampled_verdicts_and_the_reversed_lag_hold_across_seeds(mdp: FiniteMDP, seed: int) -> None:
     valid = _run(ActorCritic(critic_lr=CRITIC_LR, actor_lr=ACTOR_LR, tau=TAU), mdp, N_UPDATES, seed)
     report = assumption_report(valid)
-    assert report.theorems[KARMAKAR_BHATNAGAR] == "holds", report.statement
-    assert report["tracking"].status == "holds", report["tracking"].detail
+    # K&B's hypotheses: proven where provable, A4 and A8 leaning holds as evidence (issue 11).
+    assert report.theorems[KARMAKAR_BHATNAGAR] != "violated", report.statement
+    for key in ("A4", "A8", "tracking"):
+        _leans(report[key], "holds")
     # Sampled reversed timescales (a = 1/(n+10), b = n^-0.6): measured last-decade median
     # errors 2.2-2.5 against 0.96-1.07 for the valid run over seeds 1-3 (× 2.1-2.5).
     reversed_run = _run(

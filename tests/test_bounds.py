@@ -205,11 +205,13 @@ def test_entropy_softmax_pg_stays_under_meis_theorem6_recalled_form(
 
 
 def test_npg_stays_under_akm_theorem_5_3(frozen_lake: FiniteMDP) -> None:
-    # AKM Thm 5.3: V* - V^{(t)} ≤ log|A|/(ηt) + 1/((1-γ)²t); NPG converges much faster.
+    # AKM Thm 5.3 rescaled by the rewards' span k (reward_rescale): V* - V^{(t)} ≤
+    # log|A|/(ηt) + k/((1-γ)²t). FrozenLake's expected rewards span [0, 1/3] (the goal is
+    # entered w.p. 1/3 on the slippery lake), so k = 1/3; NPG converges much faster.
     tracker = _track(NPG(eta=1.0), frozen_lake, 150, AKM2021_NPG)
     verdict = tracker.verdict()
     assert verdict.status == "holds", verdict.detail
-    assert verdict.evidence["max_ratio"] < 0.01
+    assert verdict.evidence["max_ratio"] < 0.02
 
 
 @pytest.mark.parametrize("bound", [CEN2022_THM1, CEN2022_THM1_POLICY], ids=lambda b: b.id)

@@ -148,6 +148,18 @@ def test_a_spec_sweeps_over_its_learners_with_one_seed_stream() -> None:
     assert "learners" not in runs[0].config()
 
 
+def test_learners_count_towards_the_runs_limit() -> None:
+    from acconv.spec import LIMITS
+
+    # 6 delays × 10**4 seeds = 6·10**4 runs pass the limit of 10**5 with one learner; two
+    # learners make 1.2·10**5.
+    raw = {**_RAW, "seeds": {"count": LIMITS["seeds.count"]}}
+    raw["sweep"] = {"env.kwargs.delay": [3, 4, 5, 6, 7, 8]}
+    parse_spec({**raw, "learners": {"mc": _RAW["learners"]["mc"]}})
+    with pytest.raises(SpecError, match=r"12 sweep points × 10000 seeds = 120000 runs"):
+        parse_spec(raw)
+
+
 def test_a_bad_learner_in_the_list_is_named() -> None:
     raw = {**_RAW, "learners": {**_RAW["learners"], "td": {"kind": "foo"}}}
     with pytest.raises(SpecError, match=r"learners\.td\.kind is 'foo', expected one of"):

@@ -332,10 +332,13 @@ def test_neural_ppo_and_sb3_runs_share_the_diagnostic_verdicts() -> None:
     learner.learn(_chain_env(), 4, np.random.default_rng(0))
     by_id = {v.id: v for v in learner_verdicts(learner.facts(), learner._diagnostics)}
     assert {"ppo/kl", "ppo/clip_fraction", "critic/explained_variance"} <= set(by_id)
-    # Recomputed from the recorded series: every update's approx_kl below 0.05 means "holds".
+    # Recomputed from the recorded series. Four updates are evidence too thin to lean on
+    # (issue 11: the diagnostics need ≥ 10 updates): undecided without a lean, saying why.
     kl = [d["approx_kl"] for _, d in learner._diagnostics]
     assert len(kl) == 4
-    assert by_id["ppo/kl"].status == ("holds" if max(kl) <= 0.05 else "violated")
+    for key in ("ppo/kl", "ppo/clip_fraction", "critic/explained_variance"):
+        assert by_id[key].status == "undecided" and by_id[key].lean is None, by_id[key].shown
+    assert "needs ≥ 10 updates, have 4" in by_id["ppo/kl"].detail
     assert by_id["ppo/kl"].evidence["kl_max"] == pytest.approx(max(kl))
 
 

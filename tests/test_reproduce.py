@@ -102,3 +102,23 @@ def test_quick_reproduce_produces_every_expected_verdict(tmp_path: Path) -> None
     code = main(["reproduce", "--quick", "--out", str(tmp_path / "quick"), "--quiet"])
     assert code == 0
     assert expected_verdicts_match(tmp_path / "quick", "quick") == []
+
+
+def test_evidence_verdicts_are_seen_as_their_lean_and_meet_undecided() -> None:
+    # Issue 11: a run's tracking verdict is undecided with a lean; the suite expects the lean.
+    from acconv.reproduce import _verdict_statuses, status_matches
+
+    verdicts = {
+        "observers": [
+            {"id": "tracking", "status": "undecided", "lean": "holds"},
+            {"id": "A8", "status": "undecided", "lean": None},
+            {"id": "A6", "status": "holds"},
+        ]
+    }
+    seen = _verdict_statuses(verdicts)
+    assert seen == {"tracking": "leans holds", "A8": "undecided", "A6": "holds"}
+    assert status_matches("leans holds", ("leans holds",))
+    assert status_matches("leans holds", ("violated", "undecided"))
+    assert not status_matches("leans holds", ("holds",))
+    assert not status_matches("leans violated", ("leans holds",))
+    assert not status_matches("undecided", ("leans holds",))

@@ -231,6 +231,7 @@ def test_a_killed_sweep_resumes_to_the_results_of_an_uninterrupted_one(tmp_path:
     assert _metrics_files(resumed) == _metrics_files(reference)
     assert len(_metrics_files(resumed)) == 4  # nothing lost, nothing duplicated
     assert not [p for p in resumed.rglob("*") if ".tmp-" in p.name]
+    assert not list(resumed.rglob("*.claim"))  # the killed sweep's claims were stale: broken
     assert all(is_complete(p) for p in finished)
     shutil.rmtree(reference)
 
@@ -241,7 +242,9 @@ def test_a_killed_sweep_resumes_to_the_results_of_an_uninterrupted_one(tmp_path:
 # the suite (a CI run once waited 90 minutes on one).
 RAY_PROBE_BUDGET_S = 180
 RAY_SWEEP_BUDGET_S = 600
-_RAY_ENV = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+# A local instance: without RAY_ADDRESS, which would make ray.init connect to a cluster instead.
+_RAY_ENV = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+_RAY_ENV["RAY_USAGE_STATS_ENABLED"] = "0"
 
 
 def _session_members(sid: int) -> list[int]:

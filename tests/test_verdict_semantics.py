@@ -148,7 +148,8 @@ def test_assertions_accept_evidence_only_when_asked() -> None:
 
 
 def test_reproduce_expectations_name_leans() -> None:
-    from acconv.reproduce import _matches, _statuses, _verdict_statuses
+    from acconv.reproduce import _statuses, _verdict_statuses
+    from acconv.reproduce import status_matches as _matches
 
     with pytest.raises(ValueError, match="'hold', expected one of"):
         _statuses("hold", "suite: entry 0 expect.A8")

@@ -17,6 +17,7 @@ from typing import Any
 
 import gymnasium
 
+from acconv._validate import check_dense_size
 from acconv.envs.charge_discharge import ChargeDischargeEnv, charge_discharge_mdp
 from acconv.envs.delayed_chain import DelayedChainEnv, delayed_chain_mdp
 from acconv.envs.finite import FiniteMDPEnv
@@ -70,12 +71,20 @@ def model_of(
     a model raise ``ValueError`` with a one-line message.
     """
     register_envs()
+    kwargs = dict(env_kwargs or {})
+    if env_id.startswith("FrozenLake"):
+        _check_frozen_lake(kwargs)
     try:
-        env = gymnasium.make(env_id, **(env_kwargs or {}))
-    except gymnasium.error.Error as error:
+        env = gymnasium.make(env_id, **kwargs)
+    except (gymnasium.error.UnregisteredEnv, gymnasium.error.DeprecatedEnv) as error:
         raise ValueError(f"environment {env_id!r} is not registered ({error})") from error
     except TypeError as error:
         raise ValueError(f"bad keyword arguments for {env_id}: {error}") from error
+    except ValueError:
+        raise  # acconv's environments name the argument and the expected value
+    except Exception as error:  # any other failure of a third-party constructor is the input's
+        message = " ".join(f"{type(error).__name__}: {error}".split())
+        raise ValueError(f"cannot build {env_id} with {_shown(kwargs)} ({message})") from error
     try:
         model = getattr(env.unwrapped, "mdp", None)
         if isinstance(model, FiniteMDP):
@@ -83,3 +92,48 @@ def model_of(
         return from_gymnasium(env, 0.99 if gamma is None else gamma)
     finally:
         env.close()
+
+
+_FROZEN_LAKE_TILES = "SFHG"
+
+
+def _shown(value: object) -> str:
+    text = " ".join(repr(value).split())
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _check_frozen_lake(kwargs: dict[str, Any]) -> None:
+    """Check FrozenLake's ``map_name`` and ``desc`` before Gymnasium builds its tables.
+
+    ``desc`` must be a rectangle of rows (strings, or lists of one-character strings) over the
+    tiles ``S F H G`` with at least one start ``S``, and small enough for a dense model
+    (:func:`~acconv._validate.check_dense_size`: at most 2048 tiles, FrozenLake has 4 actions).
+    """
+    from gymnasium.envs.toy_text.frozen_lake import MAPS
+
+    desc = kwargs.get("desc")
+    if desc is None:
+        name = kwargs.get("map_name", "4x4")
+        if not isinstance(name, str) or name not in MAPS:
+            raise ValueError(f"map_name is {_shown(name)}, expected one of {', '.join(MAPS)}")
+        return
+    expected = "expected a list of equal-length rows of the tiles S, F, H, G"
+    if isinstance(desc, (str, bytes)) or not isinstance(desc, (list, tuple)) or not desc:
+        raise ValueError(f"desc is {_shown(desc)}, {expected}")
+    width = len(desc[0]) if isinstance(desc[0], (str, list, tuple)) else 0
+    check_dense_size(len(desc) * width, 4, f"FrozenLake with a {len(desc)}x{width} desc")
+    rows: list[str] = []
+    for i, row in enumerate(desc):
+        cells = list(row) if isinstance(row, (str, list, tuple)) else None
+        if not cells or not all(isinstance(c, str) and len(c) == 1 for c in cells):
+            raise ValueError(f"desc[{i}] is {_shown(row)}, {expected}")
+        rows.append("".join(cells))
+        if len(rows[i]) != len(rows[0]):
+            raise ValueError(
+                f"desc[{i}] has {len(rows[i])} tiles but desc[0] has {len(rows[0])}, {expected}"
+            )
+        unknown = sorted(set(rows[i]) - set(_FROZEN_LAKE_TILES))
+        if unknown:
+            raise ValueError(f"desc[{i}] is {rows[i]!r} with tile {unknown[0]!r}, {expected}")
+    if not any("S" in row for row in rows):
+        raise ValueError(f"desc is {_shown(desc)} without a start tile S, {expected} and an S")

@@ -50,7 +50,7 @@ from numpy.typing import NDArray
 from torch import nn
 
 from acconv._validate import check_choice, check_float, check_int
-from acconv.estimators import gae_rollout
+from acconv.estimators import gae_rollout, last_epoch_mean
 from acconv.events import Emitter, Observer, UpdateEvent
 from acconv.exact import value_equilibrium
 from acconv.facts import EpisodeSource, FastEquilibrium, LearnerFacts
@@ -458,8 +458,10 @@ class PPO:
         theta_before, omega_before = parameter_vector(actor), parameter_vector(critic)
         T, B = rollout.n_steps, self.batch_size
         stats = torch.zeros(6, dtype=torch.float64)  # actor, critic, kl, clip, entropy, count
+        epoch_kls: list[list[float]] = []  # approx_kl of every minibatch, per epoch
         # (4) K epochs over minibatches
         for _ in range(self.n_epochs):
+            epoch_kls.append([])
             permutation = torch.from_numpy(rng.permutation(T))
             for start in range(0, T, B):
                 idx = permutation[start : start + B]
@@ -474,8 +476,10 @@ class PPO:
                 actor_opt.step()  # (5) actor, lr b_n
                 critic_opt.step()  # (6) critic, lr a_n
                 stats += minibatch_stats
+                epoch_kls[-1].append(float(minibatch_stats[2]))
         count = float(stats[5])
-        mean_actor, mean_critic, kl, clip_fraction, entropy = (stats[:5] / count).tolist()
+        mean_actor, mean_critic, _, clip_fraction, entropy = (stats[:5] / count).tolist()
+        kl = last_epoch_mean(epoch_kls)  # SB3's train/approx_kl: one definition for ppo/kl
         theta_after, omega_after = parameter_vector(actor), parameter_vector(critic)
         targets, values_old = rollout.targets.double(), rollout.values_old.double()
         variance = float(targets.var())

@@ -22,11 +22,26 @@ transition distribution is the exact visit distribution ``η1(s) π_old(a|s) / �
 advantage is its conditional mean ``E[Â | s, a]`` from ω_old and the value target
 ``ω_old(s) + E[Â | s]``. Inside the clip this is the deterministic PPO iteration (the ODE's
 Euler steps), not the mean of the noisy update, which differs where the clip is active.
+
+The twin is the mean of the sampled update only where the batch's step count ``N`` is fixed.
+The sampled update averages over the batch's own transitions, ``Σ_t x_t / N`` (as SB3 and
+other PPO code do), whose mean ``E[Σ_t x_t / N]`` is not the twin's ``E[Σ_t x_t]/E[N]`` when
+episode lengths vary, even with K = M = 1 and the clip inactive (issue 11 measured 37% apart
+with B = 1 episode per update, 11% with B = 4, 2.4% with B = 64; on the task of
+tests/test_ppo_mean_field.py 20.8% with B = 1 by exact enumeration, 4.8% ± 1.8% with B = 4
+by Monte-Carlo). That bias
+shrinks like 1/B but not with the step sizes, so it changes the ODE. Advantage normalisation
+by the minibatch's own statistics is likewise not a mean. acconv keeps PPO's per-batch mean
+(normalising by a constant ``B·E[N]`` would need the model and change the algorithm) and, in
+those configurations, a sampled PPO publishes no mean field and no λ(θ) (:meth:`PPO.facts`,
+``mean_field_reason`` says why); with a fixed length (e.g. time-augmented fixed-horizon
+tasks, :func:`acconv.exact.episode_length`) the twin is the mean of the first step and, for
+K·M > 1, the mean to first order in the step sizes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import Any, Literal
 
@@ -36,10 +51,12 @@ from acconv._validate import check_choice, check_float, check_int
 from acconv.estimators import gae, surrogate_is_unclipped
 from acconv.exact import (
     discounted_visits,
+    episode_length,
     expected_gae_advantage,
     expected_visits,
     policy_evaluation,
 )
+from acconv.facts import LearnerFacts, MeanField
 from acconv.mdp import FiniteMDP
 from acconv.policies import (
     entropy,
@@ -58,7 +75,7 @@ from acconv.tabular._common import (
     require_model,
     step_discounts,
 )
-from acconv.updates import Mode, UpdateInfo
+from acconv.updates import Mode, Task, UpdateInfo
 
 Objective = Literal["clip", "kl"]
 
@@ -171,6 +188,43 @@ class PPO(TabularLearner):
         one_step = self.n_epochs * self.n_minibatches == 1
         exact = self.discount_actor or mdp.gamma == 1.0
         return "policy_gradient" if one_step and exact else "unknown"
+
+    def not_the_mean(self, mdp: FiniteMDP | None) -> str:
+        """Why the expected twin is not the mean of this (sampled) PPO's update on ``mdp``, or
+        ``""`` when it is (module docstring): advantage normalisation, or episode lengths that
+        vary (:func:`acconv.exact.episode_length` under every action)."""
+        if self.mode != "sampled" or mdp is None:
+            return ""
+        if self.normalize_advantage:
+            return (
+                "PPO normalises advantages by each minibatch's own mean and standard deviation; "
+                "the expected twin uses the population's, which is not the mean of that update"
+            )
+        if episode_length(mdp) is None:
+            return (
+                "episode lengths vary on this task, and PPO averages each batch over its own "
+                "step count N (Σ_t x_t / N): the mean E[Σ_t x_t / N] is not the expected "
+                "twin's E[Σ_t x_t]/E[N] (a bias that shrinks like 1/B with B episodes per "
+                "update, not with the step sizes), so no exact mean field or λ(θ) is published"
+            )
+        return ""
+
+    def mean_field(self, task: Task, **overrides: Any) -> tuple[MeanField | None, str]:
+        """The expected twin's directions where they are the mean of the sampled update;
+        otherwise ``(None, reason)`` (:meth:`not_the_mean`)."""
+        reason = self.not_the_mean(task.mdp)
+        if reason:
+            return None, reason
+        return super().mean_field(task, **overrides)
+
+    def facts(self, task: Task) -> LearnerFacts:
+        """As every tabular learner's, without λ(θ) where the twin is not the mean (the
+        sampled critic's equilibrium is then not ``V^π``: its per-batch mean weights visits by
+        ``1/N``)."""
+        facts = super().facts(task)
+        if self.not_the_mean(task.mdp):
+            return replace(facts, fast_equilibrium=None)
+        return facts
 
     def extra_facts(self) -> dict[str, Any]:
         """PPO keeps the old policy of the batch for K epochs of M minibatch steps."""

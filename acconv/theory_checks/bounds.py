@@ -35,11 +35,18 @@ from acconv.exact import (
     optimal_values,
     policy_evaluation,
     soft_value_iteration,
-    softmax_pg_step_size,
     uniform_over_live_states,
 )
 from acconv.mdp import FiniteMDP
-from acconv.theory_checks.verdicts import Verdict
+from acconv.theory_checks.bound_hypotheses import (
+    BoundNotApplicable,
+    mei_rescale,
+    require_discounted,
+    require_full_support,
+    reward_range,
+    reward_rescale,
+)
+from acconv.theory_checks.verdicts import METHOD_EXACT, METHOD_SAMPLED, Lean, Verdict, leaning
 
 __all__ = [
     "AKM2021_NPG",
@@ -67,6 +74,8 @@ __all__ = [
     "gap_ratio",
     "mei_thm4",
     "mei_thm6",
+    "reward_range",
+    "reward_rescale",
     "xiao_pmd",
 ]
 
@@ -85,10 +94,6 @@ Quantity = Literal[
 * ``slow_error``: ``‖θ_n - θ*_τ‖`` in centred logits (needs ``τ > 0``: without entropy the
   optimal logits are at infinity).
 """
-
-
-class BoundNotApplicable(ValueError):
-    """The bound's hypotheses do not cover these inputs (the message says which one fails)."""
 
 
 @dataclass(frozen=True)
@@ -179,17 +184,26 @@ class RateBound:
 
 
 def mei_thm4(
-    t: float, *, n_states: float, gamma: float, c: float, mismatch: float, inv_mu: float
+    t: float,
+    *,
+    n_states: float,
+    gamma: float,
+    c: float,
+    mismatch: float,
+    inv_mu: float,
+    reward_scale: float = 1.0,
 ) -> float:
-    """Mei et al. 2020, Theorem 4: ``16 |S| ‖d_μ^{π*}/μ‖²_∞ ‖1/μ‖_∞ / (c² (1-γ)^6 (t+1))``.
+    """Mei et al. 2020, Theorem 4: ``k · 16 |S| ‖d_μ^{π*}/μ‖²_∞ ‖1/μ‖_∞ / (c² (1-γ)^6 (t+1))``.
 
     Mei count from ``θ_1`` = initialisation, hence ``t + 1``. ``c`` is the infimum over all
     iterates of ``min_s π_t(a*(s)|s)``; with the running minimum ``c_t`` it is the "bound with
-    running c" (THEORY.md §5.1).
+    running c" (THEORY.md §5.1). ``k = reward_scale`` is the rescale of :func:`reward_rescale`
+    (1 for rewards in [0, 1] at Mei's step).
     """
     if c <= 0.0:
         return math.inf
-    return 16.0 * n_states * mismatch**2 * inv_mu / (c**2 * (1.0 - gamma) ** 6 * (t + 1.0))
+    numerator = 16.0 * n_states * mismatch**2 * inv_mu
+    return reward_scale * numerator / (c**2 * (1.0 - gamma) ** 6 * (t + 1.0))
 
 
 def mei_thm6(
@@ -203,27 +217,38 @@ def mei_thm6(
     mismatch: float,
     inv_mu: float,
     mu_min: float,
+    reward_scale: float = 1.0,
 ) -> float:
     """Mei et al. 2020, Theorem 6 (UNVERIFIED constants), entropy-regularised softmax PG:
 
-        ‖1/μ‖_∞ (1 + τ log|A|)/(1-γ)² · exp(-C t),
-        C = (1-γ)^4 / ((8/τ + 4 + 8 log|A|) |S|) · min_s μ(s) · c_h² / ‖d_μ^{π*_τ}/μ‖_∞,
+        k ‖1/μ‖_∞ (1 + τ' log|A|)/(1-γ)² · exp(-C t),
+        C = (1-γ)^4 / ((8/τ' + 4 + 8 log|A|) |S|) · min_s μ(s) · c_h² / ‖d_μ^{π*_τ}/μ‖_∞,
 
-    with ``c_h = inf_t min_{s,a} π_t(a|s)`` (Mei's ``exp(-C(t-1))``, counted from ``t = 1``).
+    with ``c_h = inf_t min_{s,a} π_t(a|s)`` (Mei's ``exp(-C(t-1))``, counted from ``t = 1``),
+    ``k = reward_scale`` and ``τ' = tau`` the entropy weight of the rescaled rewards
+    (:func:`reward_rescale`: ``τ' = τ/k``; ``k = 1``, ``τ' = τ`` for rewards in [0, 1] at
+    Mei's step).
     """
     log_a = math.log(n_actions)
     rate = (
-        (1.0 - gamma) ** 4 / ((8.0 / tau + 4.0 + 8.0 * log_a) * n_states)
-        * mu_min * c_h**2 / mismatch
+        (1.0 - gamma) ** 4
+        / ((8.0 / tau + 4.0 + 8.0 * log_a) * n_states)
+        * mu_min
+        * c_h**2
+        / mismatch
     )
-    return inv_mu * (1.0 + tau * log_a) / (1.0 - gamma) ** 2 * math.exp(-rate * t)
+    return reward_scale * inv_mu * (1.0 + tau * log_a) / (1.0 - gamma) ** 2 * math.exp(-rate * t)
 
 
-def akm_npg(t: float, *, eta: float, n_actions: float, gamma: float) -> float:
-    """Agarwal et al. 2021, Theorem 5.3 (NPG, θ_0 = 0): ``log|A|/(η t) + 1/((1-γ)² t)``."""
+def akm_npg(
+    t: float, *, eta: float, n_actions: float, gamma: float, reward_span: float = 1.0
+) -> float:
+    """Agarwal et al. 2021, Theorem 5.3 (NPG, θ_0 = 0), for rewards of span
+    ``k = max r - min r``: ``log|A|/(η t) + k/((1-γ)² t)`` (the paper's form, for rewards in
+    [0, 1], has 1 in place of ``k``; the rescale is derived in :func:`reward_rescale`)."""
     if t <= 0.0:
         return math.inf
-    return math.log(n_actions) / (eta * t) + 1.0 / ((1.0 - gamma) ** 2 * t)
+    return math.log(n_actions) / (eta * t) + reward_span / ((1.0 - gamma) ** 2 * t)
 
 
 def cen_thm1(t: float, *, c1: float, gamma: float, eta: float, tau: float) -> float:
@@ -267,26 +292,11 @@ def envelope(t: float, *, step: float) -> float:
 # --------------------------------------------------------------------------------------------
 
 
-def _require_discounted(mdp: FiniteMDP) -> None:
-    if not mdp.gamma < 1.0:
-        raise BoundNotApplicable(f"gamma is {mdp.gamma}, the bound needs a discounted MDP")
-
-
 def _require_tau(inputs: BoundInputs, positive: bool) -> None:
     if positive and not inputs.tau > 0.0:
         raise BoundNotApplicable(f"tau is {inputs.tau}, the bound is for entropy weight τ > 0")
     if not positive and inputs.tau != 0.0:
         raise BoundNotApplicable(f"tau is {inputs.tau}, the bound is for τ = 0 (unregularised)")
-
-
-def _require_mei_step(inputs: BoundInputs) -> None:
-    mdp = inputs.mdp
-    eta = softmax_pg_step_size(mdp.gamma, mdp.n_actions, inputs.tau)
-    if inputs.eta is not None and abs(inputs.eta - eta) > 1e-12 * eta:
-        raise BoundNotApplicable(
-            f"eta is {inputs.eta:.6g}, the theorem is stated for η = {eta:.6g} "
-            "= (1-γ)³/(8 + τ(4 + 8 log|A|))"
-        )
 
 
 def _require(value: float | None, name: str) -> float:
@@ -311,10 +321,11 @@ def _inverse_mu(mu: FloatArray, live: NDArray[np.bool_]) -> tuple[float, float]:
 
 def _mei_thm4_constants(inputs: BoundInputs) -> Constants:
     mdp = inputs.mdp
-    _require_discounted(mdp)
+    require_discounted(mdp)
     _require_tau(inputs, positive=False)
-    _require_mei_step(inputs)
+    k, _ = mei_rescale(inputs.mdp, inputs.eta, inputs.tau)
     mu, live = inputs.start_distribution(), ~mdp.terminal
+    require_full_support(mu, live)
     d_star = discounted_visitation(mdp, optimal_values(mdp).policy, mu)
     inv_mu, _ = _inverse_mu(mu, live)
     return {
@@ -322,42 +333,52 @@ def _mei_thm4_constants(inputs: BoundInputs) -> Constants:
         "gamma": mdp.gamma,
         "mismatch": _live_ratio_max(d_star, mu, live),
         "inv_mu": inv_mu,
+        "reward_scale": k,
     }
 
 
 def _mei_thm6_constants(inputs: BoundInputs) -> Constants:
     mdp = inputs.mdp
-    _require_discounted(mdp)
+    require_discounted(mdp)
     _require_tau(inputs, positive=True)
-    _require_mei_step(inputs)
+    k, tau = mei_rescale(inputs.mdp, inputs.eta, inputs.tau)
     mu, live = inputs.start_distribution(), ~mdp.terminal
+    require_full_support(mu, live)
+    # π*_τ on r is π*_{τ/k} on the rescaled rewards: the same policy (reward_rescale)
     d_star = discounted_visitation(mdp, soft_value_iteration(mdp, inputs.tau).policy, mu)
     inv_mu, mu_min = _inverse_mu(mu, live)
     return {
         "n_states": float(mdp.n_states),
         "n_actions": float(mdp.n_actions),
         "gamma": mdp.gamma,
-        "tau": inputs.tau,
+        "tau": tau,
         "mismatch": _live_ratio_max(d_star, mu, live),
         "inv_mu": inv_mu,
         "mu_min": mu_min,
+        "reward_scale": k,
     }
 
 
 def _akm_constants(inputs: BoundInputs) -> Constants:
     mdp = inputs.mdp
-    _require_discounted(mdp)
+    require_discounted(mdp)
     _require_tau(inputs, positive=False)
     eta = _require(inputs.eta, "the NPG step eta")
     pi0 = inputs.initial_policy()[~mdp.terminal]
     if np.max(np.abs(pi0 - 1.0 / mdp.n_actions), initial=0.0) > 1e-12:
         raise BoundNotApplicable("the theorem starts from θ_0 = 0 (uniform π_0); π_0 differs")
-    return {"eta": eta, "n_actions": float(mdp.n_actions), "gamma": mdp.gamma}
+    r_min, r_max = reward_range(mdp)  # the rescale by the span (reward_rescale)
+    return {
+        "eta": eta,
+        "n_actions": float(mdp.n_actions),
+        "gamma": mdp.gamma,
+        "reward_span": r_max - r_min,
+    }
 
 
 def _cen_c1(inputs: BoundInputs) -> Constants:
     mdp = inputs.mdp
-    _require_discounted(mdp)
+    require_discounted(mdp)
     _require_tau(inputs, positive=True)
     eta, tau, gamma = _require(inputs.eta, "the NPG step eta"), inputs.tau, mdp.gamma
     if not 0.0 < eta <= (1.0 - gamma) / tau * (1.0 + 1e-12):
@@ -382,7 +403,7 @@ def _cen_policy_constants(inputs: BoundInputs) -> Constants:
 
 def _xiao_constants(inputs: BoundInputs) -> Constants:
     mdp = inputs.mdp
-    _require_discounted(mdp)
+    require_discounted(mdp)
     _require_tau(inputs, positive=False)
     eta0 = _require(inputs.eta0, "the first step eta0")
     pi0, live = inputs.initial_policy(), ~mdp.terminal
@@ -410,16 +431,17 @@ MEI2020_THM4 = RateBound(
     algorithm="exact softmax policy gradient, η = (1-γ)³/8, tabular logits",
     assumptions=(
         "exact gradients ∇_θ V^{π_θ}(μ)",
-        "rewards in [0, 1], γ < 1",
+        "rewards in [0, 1], γ < 1, η = (1-γ)³/8; equivalently (reward_rescale) rewards of "
+        "range ≤ k with η = (1-γ)³/(8k), the bound then multiplied by k",
         "μ with full support on the live states",
-        "η = (1-γ)³/8",
         "c = inf_t min_s π_t(a*(s)|s) > 0, here replaced by the running c_t = min_{k≤t} "
         "min_s π_k(a*(s)|s) (a plug-in: Mei's bound holds with the true infimum; that the "
         "recursion δ_{t+1} ≤ δ_t - K c_t² δ_t² also gives it with c_t is our (UNVERIFIED) "
         "reading of the proof)",
     ),
     provenance="verified",
-    form="V*(ρ) - V^{π_t}(ρ) ≤ 16|S| ‖d_μ^{π*}/μ‖²_∞ ‖1/μ‖_∞ / (c_t² (1-γ)^6 (t+1))",
+    form="V*(ρ) - V^{π_t}(ρ) ≤ k·16|S| ‖d_μ^{π*}/μ‖²_∞ ‖1/μ‖_∞ / (c_t² (1-γ)^6 (t+1)), "
+    "k = (1-γ)³/(8η)",
     quantity="gap",
     formula=mei_thm4,
     prepare=_mei_thm4_constants,
@@ -433,14 +455,16 @@ MEI2020_THM6 = RateBound(
     algorithm="exact entropy-regularised softmax PG, η = (1-γ)³/(8 + τ(4 + 8 log|A|))",
     assumptions=(
         "exact gradients ∇_θ Ṽ^{π_θ}(μ), entropy weight τ > 0",
-        "rewards in [0, 1], γ < 1",
+        "rewards in [0, 1], γ < 1, η = (1-γ)³/(8 + τ(4 + 8 log|A|)); equivalently "
+        "(reward_rescale) rewards of range ≤ k with η = (1-γ)³/(8k + τ(4 + 8 log|A|)), the "
+        "bound then k times Mei's with τ' = τ/k",
         "μ with full support on the live states",
         "c_h = inf_t min_{s,a} π_t(a|s) > 0, here the running minimum (plug-in)",
         "the constant C is recalled, not checked against the paper (UNVERIFIED)",
     ),
     provenance="unverified",
-    form="Ṽ*_τ(ρ) - Ṽ^{π_t}(ρ) ≤ ‖1/μ‖_∞ (1 + τ log|A|)/(1-γ)² exp(-C t), "
-    "C = (1-γ)^4 min_s μ(s) c_h² / ((8/τ + 4 + 8 log|A|) |S| ‖d_μ^{π*_τ}/μ‖_∞)",
+    form="Ṽ*_τ(ρ) - Ṽ^{π_t}(ρ) ≤ k ‖1/μ‖_∞ (1 + τ' log|A|)/(1-γ)² exp(-C t), "
+    "C = (1-γ)^4 min_s μ(s) c_h² / ((8/τ' + 4 + 8 log|A|) |S| ‖d_μ^{π*_τ}/μ‖_∞), τ' = τ/k",
     quantity="soft_gap",
     formula=mei_thm6,
     prepare=_mei_thm6_constants,
@@ -452,9 +476,15 @@ AKM2021_NPG = RateBound(
     id="akm2021_npg",
     reference="Agarwal, Kakade, Lee, Mahajan 2021 (JMLR 22(98)), Theorem 5.3",
     algorithm="exact NPG for tabular softmax, θ ← θ + (η/(1-γ)) A^{π_θ}, θ_0 = 0",
-    assumptions=("exact advantages", "rewards in [0, 1], γ < 1", "θ_0 = 0", "any η > 0, τ = 0"),
+    assumptions=(
+        "exact advantages",
+        "rewards in [0, 1], γ < 1; any bounded rewards after the rescale by their range "
+        "k = max r - min r (reward_rescale), which turns 1/((1-γ)² t) into k/((1-γ)² t)",
+        "θ_0 = 0",
+        "any η > 0, τ = 0",
+    ),
     provenance="verified-numerically",
-    form="V*(ρ) - V^{π_t}(ρ) ≤ log|A|/(η t) + 1/((1-γ)² t) for every ρ",
+    form="V*(ρ) - V^{π_t}(ρ) ≤ log|A|/(η t) + k/((1-γ)² t) for every ρ, k = max r - min r",
     quantity="gap",
     formula=akm_npg,
     prepare=_akm_constants,
@@ -466,7 +496,12 @@ CEN2022_THM1 = RateBound(
     reference="Cen, Cheng, Chen, Wei, Chi 2022 (Operations Research), Theorem 1",
     algorithm="exact entropy-regularised NPG, "
     "π_{t+1} ∝ π_t^{1-ητ/(1-γ)} exp(η Q_τ^{(t)}/(1-γ)), 0 < η ≤ (1-γ)/τ",
-    assumptions=("exact soft Q-values", "entropy weight τ > 0, γ < 1", "0 < η ≤ (1-γ)/τ"),
+    assumptions=(
+        "exact soft Q-values",
+        "entropy weight τ > 0, γ < 1",
+        "0 < η ≤ (1-γ)/τ",
+        "bounded rewards (the bound is invariant under the rescale of reward_rescale)",
+    ),
     provenance="verified-numerically",
     form="‖Q*_τ - Q_τ^{(t)}‖_∞ ≤ C_1 γ (1-ητ)^{t-1}, "
     "C_1 = ‖Q*_τ - Q_τ^{(0)}‖_∞ + 2τ(1 - ητ/(1-γ)) ‖log π*_τ - log π^{(0)}‖_∞",
@@ -495,7 +530,8 @@ XIAO2022_PMD = RateBound(
     algorithm="exact KL policy mirror descent (= NPG), η_{k+1} ≥ η_k/γ",
     assumptions=(
         "exact Q-values",
-        "rewards in [0, 1], γ < 1, τ = 0",
+        "bounded rewards, γ < 1, τ = 0 (the bound is invariant under the rescale of "
+        "reward_rescale)",
         "step sizes η_{k+1} ≥ η_k/γ",
     ),
     provenance="verified-numerically",
@@ -589,8 +625,9 @@ def _blame(bound: RateBound) -> str:
             "a proven bound failed (with the running minimum as plug-in for the infimum, an "
             "(UNVERIFIED) reading of the proof): likely a bug in acconv"
         )
-    return "a proven bound failed: this is a bug in acconv (or a bound applied outside its "\
-        "hypotheses)"
+    return (
+        "a proven bound failed: this is a bug in acconv (or a bound applied outside its hypotheses)"
+    )
 
 
 def bound_verdict(
@@ -604,19 +641,22 @@ def bound_verdict(
     atol: float,
 ) -> Verdict:
     """``holds`` if the exact quantity stayed under the bound at every observed iterate
-    ``(n, t, gap, bound value)``.
+    ``(n, t, gap, bound value)`` of an exact run of a certified learner.
 
-    ``violated`` names the first failing iterate; ``undecided`` for sampled runs (a heuristic
-    overlay at ODE time ``t = t_b(n)/η``, ``η = reference_step``) and shape-only envelopes;
-    ``not_applicable`` when the bound's hypotheses do not cover the run (``skip`` says why:
-    wrong τ, step, no model, γ = 1) or the learner is not one the bound certifies. ``atol`` is
-    the rounding level of the gap.
+    ``violated`` (only then: the gap and the bound are exact, the hypotheses were checked by
+    ``prepare``) names the first failing iterate. A sampled run (a heuristic overlay at ODE
+    time ``t = t_b(n)/η``, ``η = reference_step``) is ``undecided``, leaning ``holds`` if it
+    stayed under at every iterate and ``violated`` otherwise, with weak evidence; shape-only
+    envelopes are ``undecided`` without a lean. ``not_applicable`` when the bound's
+    hypotheses do not cover the run (``skip`` says which and with what values: τ, the step,
+    the rewards' range, μ's support, no model, γ = 1) or the learner is not one the bound
+    certifies. ``atol`` is the rounding level of the gap.
     """
     vid, name, theorems = f"bound/{bound.id}", bound.form, (bound.reference,)
     if skip is not None:
-        return Verdict(vid, name, "not_applicable", "exact", skip, {}, theorems)
+        return Verdict(vid, name, "not_applicable", METHOD_EXACT, skip, {}, theorems)
     if not observations:
-        return Verdict(vid, name, "undecided", "exact", "no iterate observed", {}, theorems)
+        return Verdict(vid, name, "undecided", METHOD_EXACT, "no iterate observed", {}, theorems)
     ratios = np.array([gap_ratio(gap, value, atol) for _, _, gap, value in observations])
     evidence = {
         "iterates": float(len(ratios)),
@@ -634,19 +674,23 @@ def bound_verdict(
         return Verdict(vid, name, "undecided", "heuristic overlay", detail, evidence, theorems)
     if sampled:
         under = float(np.mean(ratios <= 1.0))
+        # A sampled run is not the algorithm the bound is proved for, and no test stands
+        # behind "under at every visited iterate": weak evidence, either way.
+        lean: Lean = "holds" if under == 1.0 else "violated"
         detail = (
             f"{HEURISTIC}; compared at ODE time t = t_b(n)/η with η = "
             f"{reference_step:.4g}: the sampled run was under it at {under:.0%} of "
-            f"{len(ratios)} iterates (max gap/bound {evidence['max_ratio']:.3g})"
+            f"{len(ratios)} iterates (max gap/bound {evidence['max_ratio']:.3g}); weak "
+            "evidence (no test, and the bound is proved for the exact recursion)"
         )
         evidence["fraction_under"] = under
-        return Verdict(vid, name, "undecided", "heuristic overlay", detail, evidence, theorems)
+        return leaning(vid, name, lean, "weak", METHOD_SAMPLED, detail, evidence, theorems)
     if learner not in bound.certifies:
         detail = (
             f"{bound.id} certifies {', '.join(bound.certifies)}; the run is "
             f"{learner} (rows were recorded as an overlay)"
         )
-        return Verdict(vid, name, "not_applicable", "exact", detail, evidence, theorems)
+        return Verdict(vid, name, "not_applicable", METHOD_EXACT, detail, evidence, theorems)
     for n, t, gap, value in observations:
         if gap > value * (1.0 + REL_TOL) + atol:
             evidence.update(first_n=float(n), gap=gap, bound=value, t=t)
@@ -654,9 +698,9 @@ def bound_verdict(
                 f"at n = {n} (t = {t:g}) the exact {bound.quantity} {gap:.6g} exceeds the "
                 f"bound {value:.6g} ({bound.form}); {_blame(bound)}"
             )
-            return Verdict(vid, name, "violated", "exact", detail, evidence, theorems)
+            return Verdict(vid, name, "violated", METHOD_EXACT, detail, evidence, theorems)
     detail = (
         f"{bound.quantity} ≤ bound at all {len(ratios)} iterates; largest gap/bound "
         f"{evidence['max_ratio']:.3g}, last {ratios[-1]:.3g} (provenance: {bound.provenance})"
     )
-    return Verdict(vid, name, "holds", "exact", detail, evidence, theorems)
+    return Verdict(vid, name, "holds", METHOD_EXACT, detail, evidence, theorems)

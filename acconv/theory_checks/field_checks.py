@@ -38,6 +38,7 @@ from acconv.theory_checks.trace import (
     _FD_THETA,
     _KB_R,
     _NEVER,
+    FloatArray,
     RunTrace,
     _last_decade,
     _snapshot_values,
@@ -46,8 +47,9 @@ from acconv.theory_checks.verdicts import (
     METHOD_ESTIMATED,
     METHOD_EXACT,
     METHOD_SYMBOLIC,
-    Status,
+    Lean,
     Verdict,
+    leaning,
 )
 
 
@@ -148,14 +150,14 @@ def check_a4_noise(trace: RunTrace) -> Verdict:
             "needs the learner's expected direction at the sampled state "
             "(LearnerFacts.mean_field(θ, ω, n, value) -> (ḡ, h̄))"
         )
-        return Verdict("A4", name, "undecided", METHOD_ESTIMATED, detail, {}, _ALL)
+        return leaning("A4", name, None, None, METHOD_ESTIMATED, detail, {}, _ALL)
     n, K = trace.series("noise/K")
     if trace.facts.mode == "expected":
         detail = "expected (mean-field) mode: no sampling, M ≡ 0 (exact)"
         return Verdict("A4", name, "holds", METHOD_EXACT, detail, {"K_max": 0.0}, _ALL)
     if len(K) < 2:
         detail = "too few noise samples (need updates n ≥ 1 at two recorded points)"
-        return Verdict("A4", name, "undecided", METHOD_ESTIMATED, detail, {}, _ALL)
+        return leaning("A4", name, None, None, METHOD_ESTIMATED, detail, {}, _ALL)
     decade = n >= _last_decade(trace)
     before = K[~decade].max() if (~decade).any() else _NEVER
     last = K[decade].max() if decade.any() else _NEVER
@@ -167,6 +169,11 @@ def check_a4_noise(trace: RunTrace) -> Verdict:
         "points": float(len(K)),
     }
     stable = math.isfinite(last) and (not math.isfinite(before) or last <= 4 * before)
+    k_text = (
+        f"K̂ = {float(K.max()):.3g} (max over {len(K)} recorded points of "
+        f"mean‖M‖²/mean(1+‖θ‖²+‖ω‖²)), last decade {float(last):.3g} vs before "
+        f"{float(before):.3g}: {'stable' if stable else 'growing'} (evidence)"
+    )
     if trace.facts.old_policy:
         steps = trace.facts.gradient_steps
         mean_text = (
@@ -179,20 +186,16 @@ def check_a4_noise(trace: RunTrace) -> Verdict:
             )
             + ", so its update is not an average of i.i.d. terms"
         )
-        status: Status = "undecided"
-    else:
-        mean_text = (
-            "E[M | F_n] = 0 by construction: whole episodes drawn i.i.d. from π_n and an update "
-            "that is a sum over them, whose mean is the twin's direction (no truncation "
-            "assumed)"
-        )
-        status = "holds" if stable else "undecided"
-    detail = (
-        f"{mean_text}; K̂ = {float(K.max()):.3g} (max over {len(K)} recorded points of "
-        f"mean‖M‖²/mean(1+‖θ‖²+‖ω‖²)), last decade {float(last):.3g} vs before "
-        f"{float(before):.3g}: {'stable' if stable else 'growing'} (estimated)"
+        detail = f"{mean_text}; {k_text}"
+        return leaning("A4", name, None, None, METHOD_ESTIMATED, detail, evidence, _ALL)
+    mean_text = (
+        "E[M | F_n] = 0 by construction: whole episodes drawn i.i.d. from π_n and an update "
+        "that is a sum over them, whose mean is the twin's direction (no truncation assumed)"
     )
-    return Verdict("A4", name, status, METHOD_ESTIMATED, detail, evidence, _ALL)
+    # No test: K̂ is a maximum over the visited points, so the lean is weak either way.
+    detail = f"{mean_text}; {k_text}; weak: a maximum over the visited points, no test"
+    lean: Lean = "holds" if stable else "violated"
+    return leaning("A4", name, lean, "weak", METHOD_ESTIMATED, detail, evidence, _ALL)
 
 
 def check_a6_fast(trace: RunTrace) -> Verdict:
@@ -270,6 +273,18 @@ def check_a6_prime_domain(trace: RunTrace) -> Verdict:
         "bounded ω_n lies in a compact subset of its basin (with A8)"
     )
     return Verdict("A6'", name, "holds", METHOD_EXACT, detail, evidence, _ALL)
+
+
+def slow_e_min(jacobian: FloatArray) -> float:
+    """``e_min = min_i Re μ_i`` over the eigenvalues μ_i of ``-J``, J the slow Jacobian at θ*:
+    the rate in S7's condition b_0 > 1/(2 e_min) (THEORY.md §3 A2/A7). The real part, not the
+    modulus: for J = [[-1, -5], [5, -1]] the eigenvalues of -J are 1 ± 5i, so e_min = 1 while
+    |μ| = √26 ≈ 5.10 would certify S7 for b_0 > 0.098 when it needs b_0 > 0.5.
+
+    >>> slow_e_min(np.array([[-1.0, -5.0], [5.0, -1.0]]))
+    1.0
+    """
+    return float(np.linalg.eigvals(-np.asarray(jacobian, dtype=np.float64)).real.min())
 
 
 def check_a7_slow(
@@ -376,10 +391,10 @@ def check_a7_slow(
         plus = setting.field(0.0, theta_star.ravel() + step)
         minus = setting.field(0.0, theta_star.ravel() - step)
         columns.append(basis.T @ (plus - minus) / (2 * _FD_THETA))
-    spectrum = np.linalg.eigvals(np.array(columns).T)
-    rate = float(-spectrum.real.max())
+    jacobian = np.array(columns).T
+    rate = float(-np.linalg.eigvals(jacobian).real.max())
     evidence["slow_contraction"] = rate
-    evidence["slow_e_min"] = float(np.abs(spectrum).min())
+    evidence["slow_e_min"] = slow_e_min(jacobian)
     distances = [
         float(np.linalg.norm(centred(s.theta)[_live(task)] - theta_star[_live(task)]))
         for s in trace.snapshots
@@ -402,9 +417,15 @@ def check_a7_slow(
     elif not entered:
         detail = f"{head}: not within {near:.2g} of θ* by t = {t_max:g}{apt}"
         local = Verdict("A7", name, "undecided", method, detail, evidence, _KB_R)
-    else:
+    elif method == METHOD_EXACT:
         detail = f"{head}: asymptotically stable and entered{apt}"
         local = Verdict("A7", name, "holds", method, detail, evidence, _KB_R)
+    else:  # θ* is a numerically found rest point: evidence, no test (weak)
+        detail = (
+            f"{head}: asymptotically stable and entered, at a rest point found numerically "
+            f"(weak: no test){apt}"
+        )
+        local = leaning("A7", name, "holds", "weak", method, detail, evidence, _KB_R)
     rng = np.random.default_rng(seed)
     scale = max(1.0, float(np.abs(theta_star).max()))
     misses, stalled = [], 0
@@ -428,7 +449,7 @@ def check_a7_slow(
         "global_max_miss": max(misses) if misses else _NEVER,
     }
     starts = f"the ODE from {n_starts} random logits N(0, {scale:.3g}²)"
-    if local.status != "holds" or n_starts == 0:
+    if (local.status, local.lean) not in (("holds", None), ("undecided", "holds")) or not n_starts:
         detail = f"{local.detail}; global stability not established"
         global_verdict = Verdict(
             "A7-global", name_g, "undecided", METHOD_ESTIMATED, detail, evidence_g, (BORKAR,)
@@ -436,10 +457,11 @@ def check_a7_slow(
     elif misses and max(misses) > near:
         detail = (
             f"{head}; but {starts} comes to rest {max(misses):.3g} away from θ*: another "
-            "equilibrium, so θ* is not the unique global attractor (estimated)"
+            "equilibrium, so θ* is not the unique global attractor (evidence from numerical "
+            "integration; weak: no test)"
         )
-        global_verdict = Verdict(
-            "A7-global", name_g, "violated", METHOD_ESTIMATED, detail, evidence_g, (BORKAR,)
+        global_verdict = leaning(
+            "A7-global", name_g, "violated", "weak", METHOD_ESTIMATED, detail, evidence_g, (BORKAR,)
         )
     elif stalled:
         detail = (
@@ -452,9 +474,10 @@ def check_a7_slow(
     else:
         detail = (
             f"{head}; {starts} all reach θ* (within {near:.2g}): unique and globally "
-            f"attracting on this sample (estimated){apt}"
+            f"attracting on this sample (evidence from {n_starts} starts; weak: a finite sample "
+            f"of starts, no test){apt}"
         )
-        global_verdict = Verdict(
-            "A7-global", name_g, "holds", METHOD_ESTIMATED, detail, evidence_g, (BORKAR,)
+        global_verdict = leaning(
+            "A7-global", name_g, "holds", "weak", METHOD_ESTIMATED, detail, evidence_g, (BORKAR,)
         )
     return local, global_verdict

@@ -13,6 +13,8 @@ import numpy as np
 
 from acconv.exact import (
     expected_visits,
+    improper_states,
+    visited_states,
 )
 from acconv.facts import EpisodeSource, LearnerFacts
 from acconv.mdp import FiniteMDP
@@ -35,8 +37,16 @@ from acconv.theory_checks.verdicts import (
 
 
 def check_a0_finite_mdp(mdp: FiniteMDP | None, policies: Sequence[FloatArray] = ()) -> Verdict:
-    """A0 MDP-FIN: |S|, |A| finite, |r| ≤ R_max, and episodes end: ``I - P_π`` restricted to
-    the live (non-terminal) states is invertible for every policy in ``policies`` (exact).
+    """A0 MDP-FIN: |S|, |A| finite, |r| ≤ R_max, and episodes end: for every policy ``π`` in
+    ``policies`` (the run's; uniform when none), every live state that ``ρ`` reaches under
+    ``π`` ends its episodes with probability 1, i.e. ``I - P_π`` is invertible on the states
+    the run can visit (exact).
+
+    Judged by graph search on the support of ``P_π``: :func:`acconv.exact.visited_states`
+    (reachable from ``supp(ρ)``) against :func:`acconv.exact.improper_states` (states from
+    which a state that cannot reach a terminal one is reachable). Live states from which
+    episodes would not end but which ``ρ`` cannot reach under the run's policies are never
+    sampled: they are reported, not held against A0.
 
     Source: THEORY.md §3 A0 (Holzleitner et al. [R]: "episodic samples"; finite trajectory
     space makes every expectation a finite sum). A discounted MDP without terminal states has
@@ -63,22 +73,51 @@ def check_a0_finite_mdp(mdp: FiniteMDP | None, policies: Sequence[FloatArray] = 
         return Verdict("A0", name, "undecided", METHOD_EXACT, detail, evidence, theorems)
     checked = list(policies) or [np.full((mdp.n_states, mdp.n_actions), 1.0 / mdp.n_actions)]
     lengths = []
+    unreached = np.zeros(mdp.n_states, dtype=bool)  # improper, but never reached from ρ
     for k, pi in enumerate(checked):
+        improper = improper_states(mdp, pi)
+        visited = visited_states(mdp, pi)
+        stuck = np.flatnonzero(improper & visited)
+        if stuck.size:
+            detail = (
+                f"policy {k} of {len(checked)} is improper: from state {_label(mdp, stuck[0])}, "
+                f"which ρ reaches, some episodes never end ({stuck.size} such reachable "
+                "states; exact graph search on the support of P_π)"
+            )
+            evidence["improper_reachable_states"] = float(stuck.size)
+            return Verdict("A0", name, "violated", METHOD_EXACT, detail, evidence, theorems)
+        unreached |= improper & ~visited
         try:
             lengths.append(float(expected_visits(mdp, pi).sum()))
         except ValueError as error:
-            detail = f"policy {k} of {len(checked)} is improper: {error}"
+            detail = f"policy {k} of {len(checked)}: {error}"
             return Verdict("A0", name, "violated", METHOD_EXACT, detail, evidence, theorems)
-    evidence.update(policies_checked=len(checked), max_expected_length=max(lengths))
+    evidence.update(
+        policies_checked=len(checked),
+        max_expected_length=max(lengths),
+        unreachable_improper_states=float(unreached.sum()),
+    )
     detail = (
         f"|S| = {mdp.n_states}, |A| = {mdp.n_actions}, |r| ≤ {r_max:.3g}; I - P_π is "
-        f"invertible on the live states for all {len(checked)} policies checked (the run's "
-        f"policies at its log-spaced updates): episodes end w.p. 1, expected length ≤ "
+        f"invertible on the states ρ reaches for all {len(checked)} policies checked (the "
+        f"run's policies at its log-spaced updates): episodes end w.p. 1, expected length ≤ "
         f"{max(lengths):.3g} decisions"
     )
+    if unreached.any():
+        first = _label(mdp, np.flatnonzero(unreached)[0])
+        detail += (
+            f"; {int(unreached.sum())} live state(s) (first {first}) from which episodes would "
+            "not end are unreachable from ρ under these policies and were not judged"
+        )
     if mdp.horizon is None:
         detail += " (lengths are unbounded, geometric tails: the trajectory space is countable)"
     return Verdict("A0", name, "holds", METHOD_EXACT, detail, evidence, theorems)
+
+
+def _label(mdp: FiniteMDP, s: int) -> str:
+    """``3`` or ``3 ('hole')`` when the MDP names its states."""
+    s = int(s)
+    return f"{s} ({mdp.state_labels[s]!r})" if mdp.state_labels else str(s)
 
 
 ANALYTIC_ACTIVATIONS: Final = ("tanh", "softplus", "silu", "gelu")
@@ -352,8 +391,11 @@ def diagnostic_verdicts(
 ) -> list[Verdict]:
     """For a learner that logs PPO's batch diagnostics (``facts.logs_ppo_diagnostics``), the
     ``ppo/kl``, ``ppo/clip_fraction`` and ``critic/explained_variance`` verdicts of
-    ``diagnostics`` (``[(n, {key: value})]`` of every update); none otherwise. ``kl_target``
-    defaults to 1.5 × the learner's own target KL (SB3's early-stopping threshold), else 0.05."""
+    ``diagnostics`` (``[(n, {key: value})]`` of every update); none otherwise. Evidence: each is
+    ``undecided`` with a lean from a sign test of the median (:mod:`~acconv.theory_checks.
+    diagnostics`). ``kl_target`` bounds the median ``approx_kl`` (one definition for every
+    learner: the mean of the last epoch's minibatch KLs) and defaults to 1.5 × the learner's own
+    target KL (SB3's early-stopping threshold), else 0.05."""
     if not facts.logs_ppo_diagnostics:
         return []
     if kl_target is None:

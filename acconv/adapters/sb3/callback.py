@@ -242,9 +242,12 @@ class ConvergenceCallback(BaseCallback):
         mdp: the exact model of the environment (overrides ``env.unwrapped.mdp``); needs a
             ``Discrete`` observation space with ``mdp.n_states`` states.
         probe_size: number of observations of the probe set for non-discrete observations.
-        kl_target: bound on SB3's ``train/approx_kl`` for the ``ppo/kl`` verdict; default
+        kl_target: bound on the median of SB3's ``train/approx_kl`` (the mean of the last
+            epoch's minibatch KLs, :func:`acconv.estimators.last_epoch_mean`; acconv's neural
+            PPO logs the same statistic) for the ``ppo/kl`` verdict; default
             ``1.5·model.target_kl`` when set (SB3's early-stopping threshold), else 0.05.
-        clip_fraction_max: bound on the late mean of ``train/clip_fraction`` (``ppo/clip``).
+        clip_fraction_max: bound on the late median of ``train/clip_fraction``
+            (``ppo/clip_fraction``).
         window: fraction of the updates forming the early and late windows of the verdicts.
     """
 
@@ -571,7 +574,8 @@ class ConvergenceCallback(BaseCallback):
     def diagnostic_verdicts(self) -> list[Verdict]:
         """PPO's KL and clip fraction, and the critic's explained variance, as verdicts
         (:func:`acconv.theory_checks.diagnostic_verdicts`, from SB3's ``train/approx_kl``,
-        ``train/clip_fraction`` and ``train/explained_variance``).
+        ``train/clip_fraction`` and ``train/explained_variance``): evidence, each
+        ``undecided`` with a lean from a sign test of the median.
 
         The KL target is ``kl_target``, else 1.5 × the model's ``target_kl`` (SB3's early
         stopping threshold) when set, else 0.05. A2C logs neither KL nor clip fraction: those
