@@ -27,8 +27,13 @@ def check_int(value: object, name: str, minimum: int, maximum: int | None = None
 
 
 def check_float(
-    value: object, name: str, minimum: float, maximum: float | None = None,
-    *, open_minimum: bool = False, open_maximum: bool = False,
+    value: object,
+    name: str,
+    minimum: float,
+    maximum: float | None = None,
+    *,
+    open_minimum: bool = False,
+    open_maximum: bool = False,
 ) -> float:
     """``value`` as a ``float`` if it is a finite real number in the given interval."""
     low = f"({minimum}" if open_minimum else f"[{minimum}"

@@ -311,8 +311,8 @@ def reproduce(
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
 ) -> int:
     """Run the canonical suite (every claim's specs) and write one combined report."""
-    from acconv.reproduce import expected_verdicts_match, write_suite_report
     from acconv.reproduce import reproduce as run_suite
+    from acconv.reproduce import write_suite_report
     from acconv.runner import ResultsConflictError
     from acconv.spec import SpecError
 
@@ -353,12 +353,22 @@ def reproduce(
         typer.echo(f"report (markdown): {reports[1]}")
     elif reported:
         typer.echo(f"results: {folder} (no report: acconv.report is not available)")
-    mismatches = expected_verdicts_match(folder, mode)
-    for line in mismatches:
-        typer.echo(f"acconv: mismatch: {line}", err=True)
-    if mismatches:
+    from acconv.claims import read_claims
+
+    record = read_claims(folder) or {"claims": []}
+    rows = record["claims"]
+    for row in rows:
+        typer.echo(f"claim {row['id']}: {row['status']} ({row['mode']}, {row['seeds']} seed(s))")
+        for failed in row["failed"]:
+            typer.echo(
+                f"acconv: mismatch: {row['id']}/{failed['check']}: expected "
+                f"{failed['expected']}, got {failed['seen']}",
+                err=True,
+            )
+    typer.echo(f"claims: {Path(folder) / 'claims.json'}")
+    if any(row["status"] != "reproduced" for row in rows):
         return 1
-    typer.echo("every expected verdict was produced")
+    typer.echo(f"every claim was reproduced ({len(rows)} claims)")
     return 0
 
 

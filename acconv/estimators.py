@@ -78,9 +78,7 @@ def clipped_surrogate(ratio: FloatArray, advantage: FloatArray, clip_eps: float)
     return np.minimum(ratio * advantage, np.clip(ratio, 1 - clip_eps, 1 + clip_eps) * advantage)
 
 
-def surrogate_is_unclipped(
-    ratio: FloatArray, advantage: FloatArray, clip_eps: float
-) -> BoolArray:
+def surrogate_is_unclipped(ratio: FloatArray, advantage: FloatArray, clip_eps: float) -> BoolArray:
     """Where the clipped surrogate's derivative in ``ρ`` is ``Â`` (else 0).
 
     The ``min`` picks the unclipped term exactly when ``Â ≥ 0`` and ``ρ ≤ 1 + ε``, or ``Â < 0``

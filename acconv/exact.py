@@ -166,9 +166,7 @@ def _advantage(mdp: FiniteMDP, pi: FloatArray, tau: float, V: FloatArray) -> Flo
     return np.where(mdp.terminal[:, None], 0.0, A)
 
 
-def discounted_visits(
-    mdp: FiniteMDP, pi: FloatArray, mu: FloatArray | None = None
-) -> FloatArray:
+def discounted_visits(mdp: FiniteMDP, pi: FloatArray, mu: FloatArray | None = None) -> FloatArray:
     """``η_μ^π = μᵀ (I - γ P_π)^{-1}``: ``η(s) = Σ_t γ^t Pr(s_t = s | s_0 ~ μ)``.
 
     For ``γ = 1`` these are the expected visit counts of the live states per episode (terminal
@@ -349,9 +347,7 @@ class Solution:
     iterations: int
 
 
-def value_iteration(
-    mdp: FiniteMDP, tol: float = 1e-8, max_iterations: int = 1_000_000
-) -> Solution:
+def value_iteration(mdp: FiniteMDP, tol: float = 1e-8, max_iterations: int = 1_000_000) -> Solution:
     """``V_{k+1}(s) = max_a (R[s, a] + γ Σ_{s'} P[s, a, s'] V_k(s'))`` from ``V_0 = 0``.
 
     Stops when ``‖V_{k+1} - V_k‖_∞ ≤ tol (1 - γ) / (2γ)``, which guarantees ``‖V_{k+1} - V*‖_∞ ≤

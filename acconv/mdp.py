@@ -131,8 +131,12 @@ class FiniteMDP:
                 f"state_labels has {len(self.state_labels)} entries, expected {n_states}"
             )
         for name, value in (
-            ("P", P), ("R", R), ("rho", rho), ("terminal", terminal),
-            ("R_next", R_next), ("R_noise", R_noise),
+            ("P", P),
+            ("R", R),
+            ("rho", rho),
+            ("terminal", terminal),
+            ("R_next", R_next),
+            ("R_noise", R_noise),
         ):
             if value is not None:
                 value.setflags(write=False)
@@ -373,8 +377,15 @@ def with_time(mdp: FiniteMDP, horizon: int) -> FiniteMDP:
         for s in range(S)
     )
     return FiniteMDP(
-        P=P, R=R, gamma=mdp.gamma, rho=rho, terminal=terminal, horizon=horizon,
-        R_next=R_next, R_noise=R_noise, state_labels=labels,
+        P=P,
+        R=R,
+        gamma=mdp.gamma,
+        rho=rho,
+        terminal=terminal,
+        horizon=horizon,
+        R_next=R_next,
+        R_noise=R_noise,
+        state_labels=labels,
     )
 
 
@@ -451,8 +462,6 @@ def reachable_states(P: FloatArray, rho: FloatArray) -> BoolArray:
     return reached
 
 
-
-
 def discount_as_termination(mdp: FiniteMDP) -> FiniteMDP:
     """The undiscounted episodic MDP in which ``γ`` is a per-step survival probability.
 
@@ -483,8 +492,14 @@ def discount_as_termination(mdp: FiniteMDP) -> FiniteMDP:
     R_noise = None if mdp.R_noise is None else np.vstack([mdp.R_noise, np.zeros((1, A))])
     labels = None if mdp.state_labels is None else (*mdp.state_labels, "end")
     return FiniteMDP(
-        P=P, R=R, gamma=1.0, rho=np.append(mdp.rho, 0.0), terminal=terminal,
-        R_next=R_next, R_noise=R_noise, state_labels=labels,
+        P=P,
+        R=R,
+        gamma=1.0,
+        rho=np.append(mdp.rho, 0.0),
+        terminal=terminal,
+        R_next=R_next,
+        R_noise=R_noise,
+        state_labels=labels,
     )
 
 

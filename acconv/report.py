@@ -31,15 +31,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
+from acconv.claims import read_claims
+from acconv.report_claims import claim_section, claims_table, sweep_order
 from acconv.results import RunRecord, scan_results
+from acconv.stats import N_BOOT as _N_BOOT
+from acconv.stats import iqm, stratified_bootstrap_ci
+from acconv.stats import iqm_band as _iqm_band
 from acconv.theory_checks.verdicts import status_text
 
 __all__ = ["ReportError", "iqm", "stratified_bootstrap_ci", "write_report"]
 
-_CONFIDENCE = 0.95
-_N_BOOT = 2000
 _STATUS_ORDER = ("violated", "undecided", "holds", "not_applicable")
 _MAX_DETAIL = 400
 _X_LABEL = "update n (log scale) [updates]"
@@ -55,87 +58,6 @@ class ReportError(ValueError):
 # ------------------------------------------------------------------------------------------------
 # Statistics (rliable's definitions)
 # ------------------------------------------------------------------------------------------------
-
-
-def iqm(values: ArrayLike) -> float:
-    """The interquartile mean: the mean of the middle 50% of ``values``.
-
-    ``scipy.stats.trim_mean(values, 0.25)``: ``int(0.25 * len)`` values are cut from each end of
-    the sorted sample, e.g. ``[1, 2, 3, 4] -> mean([2, 3]) = 2.5``. With fewer than 4 values
-    nothing is cut and it is the plain mean.
-    """
-    from scipy.stats import trim_mean
-
-    array = np.asarray(values, dtype=np.float64).ravel()
-    if array.size == 0:
-        raise ValueError("iqm of an empty sample")
-    return float(trim_mean(array, 0.25))
-
-
-def stratified_bootstrap_ci(
-    groups: Sequence[ArrayLike],
-    statistic: Callable[[NDArray[np.float64]], float] = iqm,
-    n_boot: int = _N_BOOT,
-    confidence: float = _CONFIDENCE,
-    rng: np.random.Generator | None = None,
-) -> tuple[float, float]:
-    """The percentile bootstrap interval ``(low, high)`` of ``statistic`` over all groups pooled.
-
-    Each bootstrap replicate resamples every group (task) with replacement, keeping its size, and
-    applies ``statistic`` to the concatenation of the resampled groups (rliable's stratified
-    bootstrap). ``rng`` defaults to ``np.random.default_rng(0)``, so the interval is
-    deterministic.
-    """
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence is {confidence}, expected a number in (0, 1)")
-    if n_boot < 1:
-        raise ValueError(f"n_boot is {n_boot}, expected an integer >= 1")
-    arrays = [np.asarray(group, dtype=np.float64).ravel() for group in groups]
-    arrays = [array for array in arrays if array.size]
-    if not arrays:
-        raise ValueError("stratified_bootstrap_ci needs at least one non-empty group")
-    rng = np.random.default_rng(0) if rng is None else rng
-    indices = [rng.integers(0, array.size, size=(n_boot, array.size)) for array in arrays]
-    replicates = np.empty(n_boot)
-    for b in range(n_boot):
-        sample = np.concatenate([array[idx[b]] for array, idx in zip(arrays, indices, strict=True)])
-        replicates[b] = statistic(sample)
-    alpha = 1.0 - confidence
-    low, high = np.quantile(replicates, [alpha / 2, 1 - alpha / 2])
-    return float(low), float(high)
-
-
-def _iqm_band(
-    matrix: NDArray[np.float64], n_boot: int = _N_BOOT, confidence: float = _CONFIDENCE
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """IQM and its CI for each column of a ``seeds × n`` matrix (one group, so one stratum).
-
-    Columns without NaN use a vectorised bootstrap that draws exactly what
-    :func:`stratified_bootstrap_ci` draws for one group with a fresh ``default_rng(0)``; columns
-    with missing seeds fall back to it on their finite values.
-    """
-    from scipy.stats import trim_mean
-
-    n_seeds, n_cols = matrix.shape
-    point = np.full(n_cols, np.nan)
-    low = np.full(n_cols, np.nan)
-    high = np.full(n_cols, np.nan)
-    finite = np.isfinite(matrix)
-    full = finite.all(axis=0)
-    alpha = 1.0 - confidence
-    if full.any():
-        sub = matrix[:, full]
-        idx = np.random.default_rng(0).integers(0, n_seeds, size=(n_boot, n_seeds))
-        replicates = trim_mean(sub[idx], 0.25, axis=1)  # (n_boot, columns)
-        point[full] = trim_mean(sub, 0.25, axis=0)
-        low[full], high[full] = np.quantile(replicates, [alpha / 2, 1 - alpha / 2], axis=0)
-    for j in np.flatnonzero(~full & finite.any(axis=0)):
-        values = matrix[finite[:, j], j]
-        point[j] = iqm(values)
-        low[j], high[j] = stratified_bootstrap_ci(
-            [values], iqm, n_boot, confidence, np.random.default_rng(0)
-        )
-    return point, low, high
 
 
 # ------------------------------------------------------------------------------------------------
@@ -535,6 +457,113 @@ def _status_html(counts: str) -> str:
     return ", ".join(parts)
 
 
+@dataclass
+class _FigureIndex:
+    """Figure numbers and the markdown index of every embedded figure."""
+
+    number: int = 0
+    entries: list[str] = field(default_factory=list)
+
+    def embed(self, title: str, caption: str, axes: str, png: bytes, where: str) -> str:
+        """The ``<figure>`` of a PNG, numbered, and its index entry."""
+        self.number += 1
+        data = base64.b64encode(png).decode("ascii")
+        alt = html.escape(f"Figure {self.number}: {title}")
+        self.entries.append(f"{self.number}. {where}: {title} ({axes}). {caption}")
+        return (
+            f'<figure><img src="data:image/png;base64,{data}" alt="{alt}">'
+            f"<figcaption>Figure {self.number}: {html.escape(title)}. "
+            f"{html.escape(caption)}</figcaption></figure>"
+        )
+
+
+def _group_section(
+    group: _Group, heading: str, level: int, index: _FigureIndex
+) -> tuple[list[str], list[str]]:
+    """The HTML and markdown of one group (experiment × sweep point) under a heading of
+    ``level``: settings, figures, final values, theorem hypotheses, verdicts."""
+    sub, hashes = level + 1, "#" * (level + 1)
+    body: list[str] = []
+    md: list[str] = []
+    body.append(f"<h{level}>{html.escape(heading)}</h{level}>")
+    md += [f"{'#' * level} {heading}", ""]
+    body.append("<table>")
+    md += ["| setting | value |", "|---|---|"]
+    for key, value in _config_lines(group):
+        body.append(
+            f"<tr><th>{html.escape(key)}</th><td><code>{html.escape(value)}</code></td></tr>"
+        )
+        md.append(f"| {_md_cell(key)} | `{_md_cell(value)}` |")
+    body.append("</table>")
+    md.append("")
+
+    for figure in _figures(group):
+        body.append(index.embed(figure.title, figure.caption, figure.axes, figure.png, group.label))
+
+    finals = _final_rows(group)
+    if finals:
+        body.append(f"<h{sub}>Final values</h{sub}><table>")
+        body.append("<tr><th>metric</th><th>unit</th><th>n</th><th>IQM</th><th>95% CI</th></tr>")
+        md += [
+            f"{hashes} Final values",
+            "",
+            "| metric | unit | n | IQM | 95% CI |",
+            "|---|---|---|---|---|",
+        ]
+        for metric, unit, n, point, low, high in finals:
+            ci = f"[{_fmt(low)}, {_fmt(high)}]"
+            body.append(
+                f"<tr><td><code>{html.escape(metric)}</code></td><td>{html.escape(unit)}</td>"
+                f"<td>{n}</td><td>{_fmt(point)}</td><td>{ci}</td></tr>"
+            )
+            md.append(f"| `{metric}` | {unit} | {n} | {_fmt(point)} | {ci} |")
+        body.append("</table>")
+        md.append("")
+
+    coverage = _coverage_rows(group)
+    if coverage:
+        body.append(f"<h{sub}>Theorem hypotheses</h{sub}><table>")
+        body.append("<tr><th>theorem</th><th>hypotheses across seeds</th></tr>")
+        md += [f"{hashes} Theorem hypotheses", "", "| theorem | hypotheses across seeds |"]
+        md.append("|---|---|")
+        for theorem, counts in coverage:
+            body.append(f"<tr><td>{html.escape(theorem)}</td><td>{html.escape(counts)}</td></tr>")
+            md.append(f"| {_md_cell(theorem)} | {_md_cell(counts)} |")
+        body.append(f"</table><p>{html.escape(_COVERAGE_LEGEND)}</p>")
+        md += ["", _COVERAGE_LEGEND, ""]
+
+    verdicts = _verdict_rows(group)
+    body.append(f"<h{sub}>Assumption verdicts</h{sub}>")
+    md += [f"{hashes} Assumption verdicts", ""]
+    if not verdicts:
+        body.append("<p>No verdicts were recorded (checks off).</p>")
+        md += ["No verdicts were recorded (checks off).", ""]
+        return body, md
+    body.append(
+        "<table><tr><th>id</th><th>hypothesis</th><th>status across seeds</th>"
+        "<th>method</th><th>example evidence</th></tr>"
+    )
+    md += [
+        "| id | hypothesis | status across seeds | method | example evidence |",
+        "|---|---|---|---|---|",
+    ]
+    for row in verdicts:
+        methods = ", ".join(row.methods)
+        body.append(
+            f"<tr><td>{html.escape(row.id)}</td><td>{html.escape(row.name)}</td>"
+            f"<td>{_status_html(row.counts())}</td><td>{html.escape(methods)}</td>"
+            f"<td>{html.escape(row.example())}</td></tr>"
+        )
+        md.append(
+            f"| {_md_cell(row.id)} | {_md_cell(row.name)} | {_md_cell(row.counts())} | "
+            f"{_md_cell(methods)} | {_md_cell(row.example())} |"
+        )
+    body.append("</table>")
+    md.append("")
+
+    return body, md
+
+
 def write_report(
     results_dir: str | Path,
     out: str | Path | None = None,
@@ -565,7 +594,7 @@ def write_report(
         )
     out_dir = results_dir if out is None else Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
-    groups = _group_runs(records)
+    groups = sorted(_group_runs(records), key=lambda g: sweep_order(g.name, g.point))
 
     title = f"acconv report: {results_dir.name}"
     body: list[str] = [
@@ -583,99 +612,27 @@ def write_report(
         "embedded in `report.html`.",
         "",
     ]
-    figure_index: list[str] = []
-    number = 0
-    for g, group in enumerate(groups, start=1):
-        body.append(f"<h2>{g}. {html.escape(group.label)}</h2>")
-        md += [f"## {g}. {group.label}", ""]
-        body.append("<table>")
-        md += ["| setting | value |", "|---|---|"]
-        for key, value in _config_lines(group):
-            body.append(
-                f"<tr><th>{html.escape(key)}</th><td><code>{html.escape(value)}</code></td></tr>"
-            )
-            md.append(f"| {_md_cell(key)} | `{_md_cell(value)}` |")
-        body.append("</table>")
-        md.append("")
-
-        for figure in _figures(group):
-            number += 1
-            data = base64.b64encode(figure.png).decode("ascii")
-            alt = html.escape(f"Figure {number}: {figure.title}")
-            body.append(
-                f'<figure><img src="data:image/png;base64,{data}" alt="{alt}">'
-                f"<figcaption>Figure {number}: {html.escape(figure.title)}. "
-                f"{html.escape(figure.caption)}</figcaption></figure>"
-            )
-            figure_index.append(
-                f"{number}. {group.label}: {figure.title} ({figure.axes}). {figure.caption}"
-            )
-
-        finals = _final_rows(group)
-        if finals:
-            body.append("<h3>Final values</h3><table>")
-            body.append(
-                "<tr><th>metric</th><th>unit</th><th>n</th><th>IQM</th><th>95% CI</th></tr>"
-            )
-            md += [
-                "### Final values",
-                "",
-                "| metric | unit | n | IQM | 95% CI |",
-                "|---|---|---|---|---|",
-            ]
-            for metric, unit, n, point, low, high in finals:
-                ci = f"[{_fmt(low)}, {_fmt(high)}]"
-                body.append(
-                    f"<tr><td><code>{html.escape(metric)}</code></td><td>{html.escape(unit)}</td>"
-                    f"<td>{n}</td><td>{_fmt(point)}</td><td>{ci}</td></tr>"
-                )
-                md.append(f"| `{metric}` | {unit} | {n} | {_fmt(point)} | {ci} |")
-            body.append("</table>")
-            md.append("")
-
-        coverage = _coverage_rows(group)
-        if coverage:
-            body.append("<h3>Theorem hypotheses</h3><table>")
-            body.append("<tr><th>theorem</th><th>hypotheses across seeds</th></tr>")
-            md += ["### Theorem hypotheses", "", "| theorem | hypotheses across seeds |"]
-            md.append("|---|---|")
-            for theorem, counts in coverage:
-                body.append(
-                    f"<tr><td>{html.escape(theorem)}</td><td>{html.escape(counts)}</td></tr>"
-                )
-                md.append(f"| {_md_cell(theorem)} | {_md_cell(counts)} |")
-            body.append(f"</table><p>{html.escape(_COVERAGE_LEGEND)}</p>")
-            md += ["", _COVERAGE_LEGEND, ""]
-
-        verdicts = _verdict_rows(group)
-        body.append("<h3>Assumption verdicts</h3>")
-        md += ["### Assumption verdicts", ""]
-        if not verdicts:
-            body.append("<p>No verdicts were recorded (checks off).</p>")
-            md += ["No verdicts were recorded (checks off).", ""]
-            continue
-        body.append(
-            "<table><tr><th>id</th><th>hypothesis</th><th>status across seeds</th>"
-            "<th>method</th><th>example evidence</th></tr>"
-        )
-        md += [
-            "| id | hypothesis | status across seeds | method | example evidence |",
-            "|---|---|---|---|---|",
-        ]
-        for row in verdicts:
-            methods = ", ".join(row.methods)
-            body.append(
-                f"<tr><td>{html.escape(row.id)}</td><td>{html.escape(row.name)}</td>"
-                f"<td>{_status_html(row.counts())}</td><td>{html.escape(methods)}</td>"
-                f"<td>{html.escape(row.example())}</td></tr>"
-            )
-            md.append(
-                f"| {_md_cell(row.id)} | {_md_cell(row.name)} | {_md_cell(row.counts())} | "
-                f"{_md_cell(methods)} | {_md_cell(row.example())} |"
-            )
-        body.append("</table>")
-        md.append("")
-
+    index = _FigureIndex()
+    claims = read_claims(results_dir)
+    placed: set[int] = set()
+    if claims is not None:  # written by acconv reproduce: claims first, then one section each
+        head_html, head_md = claims_table(claims)
+        body[1:1] = head_html
+        md[2:2] = head_md
+        for c, row in enumerate(claims["claims"], start=1):
+            intro_html, intro_md, members = claim_section(row, groups, c, index.embed)
+            body += intro_html
+            md += intro_md
+            for k, group in enumerate(members, start=1):
+                placed.add(id(group))
+                part_html, part_md = _group_section(group, f"{c}.{k} {group.label}", 3, index)
+                body += part_html
+                md += part_md
+    for g, group in enumerate(g for g in groups if id(g) not in placed):
+        part_html, part_md = _group_section(group, f"{g + 1}. {group.label}", 2, index)
+        body += part_html
+        md += part_md
+    figure_index = index.entries
     if scan.rejected:
         intro = (
             f"{len(scan.rejected)} run folder(s) left out: their files are missing, damaged or "

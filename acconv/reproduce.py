@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+from acconv.claims import CheckResult, ClaimInfo, claims_record, parse_claims, write_claims
 from acconv.theory_checks.verdicts import STATUSES
 
 if sys.version_info >= (3, 11):
@@ -27,9 +28,12 @@ else:  # pragma: no cover
 __all__ = [
     "SuiteEntry",
     "expected_verdicts_match",
+    "load_claim_infos",
     "load_suite",
     "reproduce",
     "suite_spec",
+    "verdict_checks",
+    "write_claims_record",
     "write_suite_report",
 ]
 
@@ -187,6 +191,7 @@ def reproduce(
         failed += [f"{run_id}: {message}" for run_id, message in summary.failed]
     if failed:
         raise RuntimeError("runs failed: " + "; ".join(failed))
+    write_claims_record(out, mode)
     if report:
         write_suite_report(out)
     return out
@@ -249,6 +254,81 @@ def _final_value(record: Any, metric: str) -> float | None:
     return None if last is None else last[1]
 
 
+def _tally(seen: Sequence[str]) -> str:
+    """``"holds ×11, undecided ×1 over 12 runs"``: each status seen, in order of first sight."""
+    counts: dict[str, int] = {}
+    for status in seen:
+        counts[status] = counts.get(status, 0) + 1
+    shown = ", ".join(f"{status} ×{count}" for status, count in counts.items())
+    return f"{shown} over {len(seen)} runs"
+
+
+def verdict_checks(
+    out_dir: str | Path, mode: Mode | None = None, *, verdicts_only: Sequence[str] | None = None
+) -> list[CheckResult]:
+    """Every verdict expectation of the suite checked on the results in ``out_dir``.
+
+    One :class:`~acconv.claims.CheckResult` per (spec, expected verdict), per ``final_below_full``
+    metric (full mode), and one ``runs`` check for a spec without completed runs. ``mode`` and
+    ``verdicts_only``: as in :func:`expected_verdicts_match`.
+    """
+    from acconv.results import load_results
+
+    out = Path(out_dir)
+    if mode is None:
+        mode = "full" if out.name.endswith("full") else "quick"
+    checks: list[CheckResult] = []
+    for entry in load_suite():
+        name = _spec_name(entry)
+        if entry.missing_extras() and not (out / name).is_dir():
+            continue  # skipped by reproduce, which said so; not a mismatch
+        records = load_results(out / name) if (out / name).is_dir() else []
+        if not records:
+            checks.append(
+                CheckResult(
+                    entry.claim,
+                    "runs",
+                    name,
+                    False,
+                    "completed runs",
+                    f"no completed runs in {out / name}",
+                )
+            )
+            continue
+        needed = entry.quorum * len(records)
+        for verdict_id, accepted in entry.expectations(mode).items():
+            if verdicts_only is not None and verdict_id not in verdicts_only:
+                continue
+            seen = [_verdict_statuses(r.verdicts).get(verdict_id, "missing") for r in records]
+            passed = sum(status_matches(status, accepted) for status in seen) >= needed
+            checks.append(
+                CheckResult(
+                    entry.claim,
+                    verdict_id,
+                    name,
+                    passed,
+                    " or ".join(accepted),
+                    _tally(seen),
+                )
+            )
+        if mode == "full" and verdicts_only is None:
+            for metric, threshold in entry.final_below_full.items():
+                finals = [_final_value(r, metric) for r in records]
+                below = sum(v is not None and v < threshold for v in finals)
+                shown = ", ".join("missing" if v is None else f"{v:.4g}" for v in finals)
+                checks.append(
+                    CheckResult(
+                        entry.claim,
+                        f"final {metric}",
+                        name,
+                        below >= needed,
+                        f"< {threshold:g} in {entry.quorum:.0%} of runs",
+                        shown,
+                    )
+                )
+    return checks
+
+
 def expected_verdicts_match(
     out_dir: str | Path, mode: Mode | None = None, *, verdicts_only: Sequence[str] | None = None
 ) -> list[str]:
@@ -259,39 +339,43 @@ def expected_verdicts_match(
     (``...-full`` is full, anything else quick). ``verdicts_only`` restricts the check to those
     verdict ids (e.g. the step-size ids S1-S7, which do not depend on the budget). An empty
     list means every checked expectation held in at least ``quorum`` of its spec's runs.
+    Metric checks are in :func:`write_claims_record`.
     """
-    from acconv.results import load_results
+    checks = verdict_checks(out_dir, mode, verdicts_only=verdicts_only)
+    return [check.message() for check in checks if not check.passed]
 
+
+def load_claim_infos() -> dict[str, ClaimInfo]:
+    """The suite's ``[claims.<id>]`` metadata: titles, sources, figures, metric checks."""
+    text = resources.files(_PACKAGE).joinpath(_SUITE).read_text(encoding="utf-8")
+    return parse_claims(tomllib.loads(text))
+
+
+def write_claims_record(out_dir: str | Path, mode: Mode) -> dict[str, Any]:
+    """Check every claim on the results in ``out_dir``, write ``claims.json`` there (atomically)
+    and return the record. Claims whose specs were all skipped (a missing extra) are listed
+    under ``skipped``, not as rows."""
     out = Path(out_dir)
-    if mode is None:
-        mode = "full" if out.name.endswith("full") else "quick"
-    mismatches: list[str] = []
+    order: list[str] = []
+    seeds: dict[str, int] = {}
+    specs: dict[str, list[str]] = {}
+    skipped: list[dict[str, Any]] = []
     for entry in load_suite():
         name = _spec_name(entry)
-        if entry.missing_extras() and not (out / name).is_dir():
-            continue  # skipped by reproduce, which said so; not a mismatch
-        records = load_results(out / name) if (out / name).is_dir() else []
-        if not records:
-            mismatches.append(f"{entry.claim}/{name}: no completed runs in {out / name}")
+        missing = entry.missing_extras()
+        if missing and not (out / name).is_dir():
+            skipped.append({"claim": entry.claim, "spec": name, "needs": missing})
             continue
-        needed = entry.quorum * len(records)
-        for verdict_id, accepted in entry.expectations(mode).items():
-            if verdicts_only is not None and verdict_id not in verdicts_only:
-                continue
-            seen = [_verdict_statuses(r.verdicts).get(verdict_id, "missing") for r in records]
-            if sum(status_matches(status, accepted) for status in seen) < needed:
-                mismatches.append(
-                    f"{entry.claim}/{name}: {verdict_id} expected {' or '.join(accepted)}, "
-                    f"got {', '.join(seen)} over {len(records)} runs"
-                )
-        if mode == "full" and verdicts_only is None:
-            for metric, threshold in entry.final_below_full.items():
-                finals = [_final_value(r, metric) for r in records]
-                below = sum(v is not None and v < threshold for v in finals)
-                if below < needed:
-                    shown = ", ".join("missing" if v is None else f"{v:.4g}" for v in finals)
-                    mismatches.append(
-                        f"{entry.claim}/{name}: final {metric} expected < {threshold:g} in "
-                        f"{entry.quorum:.0%} of runs, got {shown}"
-                    )
-    return mismatches
+        if entry.claim not in order:
+            order.append(entry.claim)
+        specs.setdefault(entry.claim, []).append(name)
+        with suite_spec(entry) as path:
+            from acconv.spec import load_spec
+
+            count = load_spec(path, list(entry.overrides(mode))).seeds.count
+        seeds[entry.claim] = max(seeds.get(entry.claim, 0), count)
+    record = claims_record(
+        out, mode, order, load_claim_infos(), verdict_checks(out, mode), seeds, specs, skipped
+    )
+    write_claims(out, record)
+    return record

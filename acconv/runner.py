@@ -118,7 +118,11 @@ class RunConfig:
 
         The seed count and the description are left out: they do not change this run.
         """
-        dumped = self.spec.model_dump(mode="json", exclude={"seeds", "sweep", "description"})
+        dumped = self.spec.model_dump(
+            mode="json", exclude={"seeds", "sweep", "description", "learners"}
+        )
+        if dumped["checks"].get("solve") is None:  # configs written before checks.solve
+            dumped["checks"].pop("solve", None)
         dumped["sweep_point"] = dict(self.point)
         dumped["seed"] = {"index": self.seed, "root": self.root}
         # A JSON round trip makes it compare equal with what a manifest reads back.
@@ -210,6 +214,7 @@ def execute(run: RunConfig, progress: Callable[[int, int], None] | None = None) 
     about the run's progress (for a progress bar).
     """
     from acconv.instrument import BoundTracker, Recorder, TwoTimescaleMonitor
+    from acconv.instrument.solve import EpisodesToSolve
     from acconv.sampling import policy_returns
     from acconv.theory_checks import assumption_report, learner_verdicts
     from acconv.theory_checks.bounds import bound_by_id
@@ -223,6 +228,8 @@ def execute(run: RunConfig, progress: Callable[[int, int], None] | None = None) 
     monitor = TwoTimescaleMonitor() if spec.checks.monitor else None
     trackers = [BoundTracker(bound_by_id(bound_id)) for bound_id in spec.checks.bounds]
     observers: list[Any] = [recorder, *([monitor] if monitor else []), *trackers]
+    if spec.checks.solve is not None:  # episodes and env steps to solve (censored if unsolved)
+        observers.append(EpisodesToSolve(spec.checks.solve))
     watchers = [*observers, facts, *([_Progress(progress)] if progress is not None else [])]
     # Step 2: train.
     rng = np.random.default_rng(run.seed_sequence())

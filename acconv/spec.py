@@ -306,6 +306,9 @@ class ChecksSpec(_Model):
     step_sizes: bool = True
     monitor: bool = False
     bounds: list[str] = []
+    solve: float | None = None
+    """A threshold on the exact ``J(π_n)``: record the episodes and environment steps until ``J``
+    reaches it and stays there (``solve/*`` metrics, :mod:`acconv.instrument.solve`)."""
 
     @field_validator("bounds")
     @classmethod
@@ -336,6 +339,18 @@ class ExperimentSpec(_Model):
     seeds: SeedSpec = SeedSpec()
     checks: ChecksSpec = ChecksSpec()
     sweep: dict[str, list[Any]] = {}
+    learners: dict[str, LearnerSpec] = {}
+    """Learners compared in one spec, by label: each ``[learners.<label>]`` table is laid over the
+    shared ``[learner]`` table (its keys replace the shared ones; ``params`` merge key by key).
+    The runs sweep over them as the outermost sweep key ``learner`` with the same seeds, so a
+    comparison is one spec with one seed stream (:func:`acconv.learner_variants.merge_learners`)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_learners(cls, data: Any) -> Any:
+        from acconv.learner_variants import merge_learners
+
+        return merge_learners(data)
 
     @field_validator("name")
     @classmethod
@@ -352,6 +367,11 @@ class ExperimentSpec(_Model):
             raise SpecError(
                 f"budget.eval_episodes is {self.budget.eval_episodes}, expected 0 for "
                 f"{self.learner.kind} (only {', '.join(EVALUATING_KINDS)} evaluate a final policy)"
+            )
+        if self.checks.solve is not None and self.learner.kind in NEURAL_KINDS:
+            raise SpecError(
+                f"checks.solve is {self.checks.solve}, expected none for {self.learner.kind} "
+                "(episodes to solve need an exact model and a tabular learner)"
             )
         return self
 
@@ -388,7 +408,7 @@ class ExperimentSpec(_Model):
 
     @model_validator(mode="after")
     def _runs_within_limits(self) -> ExperimentSpec:
-        points = 1
+        points = max(len(self.learners), 1)  # [learners] multiply the sweep
         for values in self.sweep.values():
             points *= len(values)
         runs = points * self.seeds.count
@@ -503,17 +523,24 @@ def load_spec(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> 
 
 
 def sweep_points(spec: ExperimentSpec) -> Iterator[dict[str, Scalar]]:
-    """The sweep grid in file order (the last key varies fastest); one empty point if no sweep."""
-    keys = list(spec.sweep)
-    for values in itertools.product(*(spec.sweep[key] for key in keys)):
-        yield dict(zip(keys, values, strict=True))
+    """The sweep grid in file order (the last key varies fastest); one empty point if no sweep.
+
+    With ``[learners]``, the first key is ``learner`` (the labels, in file order)."""
+    grid: dict[str, list[Any]] = {"learner": list(spec.learners)} if spec.learners else {}
+    grid.update(spec.sweep)
+    for values in itertools.product(*grid.values()):
+        yield dict(zip(grid, values, strict=True))
 
 
 def apply_point(spec: ExperimentSpec, point: Mapping[str, Scalar]) -> ExperimentSpec:
-    """The spec with the sweep point's values set and no sweep (raises ValidationError)."""
+    """The spec with the sweep point's values set, no sweep and one learner (raises
+    ValidationError)."""
     raw = spec.model_dump(mode="python")
-    raw["sweep"] = {}
+    raw["sweep"], raw["learners"] = {}, {}
     for key, value in point.items():
+        if key == "learner":
+            raw["learner"] = spec.learners[str(value)].model_dump(mode="python")
+            continue
         _set_key(raw, key.split("."), copy.deepcopy(value))
     return ExperimentSpec.model_validate(raw)
 
@@ -537,6 +564,8 @@ _LEARNER_CLASSES = {
 
 def _learner_class(kind: str) -> Any:
     if kind == "watched_loop":
+        from acconv.watched_example import WatchedExample
+
         return WatchedExample
     if kind not in NEURAL_KINDS:
         import acconv.tabular as tabular
@@ -649,43 +678,6 @@ def build_env(env: EnvSpec) -> Any:
         return gymnasium.make(env.id, **env.kwargs)
     except Exception as error:  # any failure of a third-party constructor is the spec's
         raise SpecError(f"env ({env.id}): {one_line(str(error))}") from None
-
-
-class WatchedExample:
-    """One of the example loops of :mod:`acconv.examples` as a learner for specs: ``learn`` runs
-    the loop for ``n_updates`` iterations under ``acconv.watch`` with the run's observers, seeded
-    from ``rng``. ``loop`` names the example; ``options`` are its options (checked against its
-    ``Options`` fields)."""
-
-    EXAMPLES: tuple[str, ...] = ("cleanrl_ppo", "two_timescale_sgd")
-
-    def __init__(self, loop: str = "", **options: Any) -> None:
-        if loop not in self.EXAMPLES:
-            raise ValueError(f"loop is {loop!r}, expected one of {', '.join(self.EXAMPLES)}")
-        import dataclasses
-        import importlib
-
-        self._module = importlib.import_module(f"acconv.examples.{loop}")
-        known = [f.name for f in dataclasses.fields(self._module.Options)]
-        for key in options:
-            if key not in known:
-                raise ValueError(
-                    f"{key} is not an option of the {loop} example; expected one of "
-                    f"{', '.join(known)}"
-                )
-        self.loop, self.options = loop, dict(options)
-        self.config: dict[str, Any] = {"loop": loop, **options}
-        self.watch: Any = None
-
-    def learn(
-        self, env: Any, n_updates: int, rng: Any, observers: Any = (), until: Any = None
-    ) -> Any:
-        """Run the example loop for ``n_updates`` iterations; returns the closed watch."""
-        seed = int(rng.integers(2**31 - 1))
-        self.watch = self._module.run(
-            seed=seed, iterations=n_updates, env=env, observers=list(observers), **self.options
-        )
-        return self.watch
 
 
 @dataclass(frozen=True)

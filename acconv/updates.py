@@ -121,8 +121,6 @@ class Learner(Protocol[StateT]):
         """The policy table ``pi[s, a]`` that samples the next batch."""
         ...
 
-    def update(
-        self, state: StateT, batch: EpisodeBatch | None
-    ) -> tuple[StateT, UpdateInfo]:
+    def update(self, state: StateT, batch: EpisodeBatch | None) -> tuple[StateT, UpdateInfo]:
         """One two-timescale step; ``batch`` is ``None`` in expected mode."""
         ...

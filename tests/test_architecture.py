@@ -9,7 +9,8 @@ function: a lazy import is still an arrow. The layers, from the ground up:
     checks        theory_checks
     instruments   instrument
     bridges       adapters, testing, pytest_plugin
-    experiments   spec, spec_input, runner, pools, report, reproduce
+    experiments   spec, spec_input, runner, pools, report, reproduce, learner_variants,
+                  watched_example, stats, claim_metrics, claims, claim_figures, report_claims
     entry         cli, acconv (the package's __init__), examples (user loops: ``import acconv``)
 
 An arrow may point down or stay in its layer, never up, with two rules on top: theory_checks
@@ -58,6 +59,13 @@ LAYERS: dict[str, int] = {
     "pools": 5,
     "report": 5,
     "reproduce": 5,
+    "learner_variants": 5,  # [learners] tables of a spec
+    "watched_example": 5,  # the watched_loop learner kind of specs
+    "stats": 5,  # IQM and the stratified bootstrap (report and claim metrics)
+    "claim_metrics": 5,
+    "claims": 5,
+    "claim_figures": 5,
+    "report_claims": 5,
     "cli": 6,
     "__init__": 6,
     # Example loops: user code that imports the package as a user does (``acconv.watch``), so

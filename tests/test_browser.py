@@ -84,3 +84,55 @@ def test_a_report_renders_without_console_errors(tmp_path: Path) -> None:
     dom, console = render(html)
     assert console == []
     assert "demo" in dom and "<img" in dom  # the figure is embedded, so it opens offline
+
+
+@needs_chromium
+def test_a_claims_report_renders_and_opens_with_the_claims_table(tmp_path: Path) -> None:
+    from acconv.claims import STATUS_RULE, write_claims
+    from acconv.report import write_report
+    from acconv.results import write_run
+
+    runs = tmp_path / "runs"
+    for delay in (100, 20):
+        for seed in (0, 1):
+            run_id = f"sweep/learner=rudder_delay={delay}/seed-{seed}"
+            write_run(
+                runs / "sweep" / run_id.split("/", 1)[1],
+                run_id=run_id,
+                seed=seed,
+                rows=[(n, "exact/gap", 1.0 / (n + 1)) for n in (0, 1, 10)]
+                + [(10, "solve/episodes", 40.0 * delay), (10, "solve/solved", 1.0)]
+                + [(10, "solve/budget_episodes", 8000.0)],
+                verdicts={"run_id": run_id, "observers": []},
+                manifest={
+                    "config": {
+                        "name": "sweep",
+                        "sweep_point": {"learner": "rudder", "env.kwargs.delay": delay},
+                    }
+                },
+            )
+    row = {
+        "id": "demo_claim",
+        "title": "Demo claim stays flat",
+        "source": "a paper",
+        "mode": "quick",
+        "seeds": 2,
+        "specs": ["sweep"],
+        "status": "partly",
+        "checks": [],
+        "failed": [{"check": "sweep: flat", "expected": "<= 2", "seen": "5"}],
+        "figure": {"kind": "solve_vs_sweep", "spec": "sweep", "over": "env.kwargs.delay"},
+        "published": [],
+    }
+    write_claims(runs, {"mode": "quick", "rule": STATUS_RULE, "claims": [row]})
+    html, md = write_report(runs)
+    dom, console = render(html)
+    assert console == []
+    # The claims table comes before any run section; the claim's figure is embedded.
+    assert dom.index('class="claims"') < dom.index("1.1 ")
+    assert "Demo claim stays flat" in dom and "partly" in dom
+    assert dom.count("<img") >= 2
+    text = md.read_text(encoding="utf-8")
+    assert text.index("| # | claim |") < text.index("## 1. Demo claim")
+    # Sweep values in numeric order: delay 20 before delay 100.
+    assert text.index("env.kwargs.delay = 20") < text.index("env.kwargs.delay = 100")

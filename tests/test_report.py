@@ -132,3 +132,28 @@ def test_step_sizes_a_learner_could_not_state_show_as_undecided(tmp_path: Path) 
     html, _ = write_report(tmp_path / "runs")
     text = html.read_text(encoding="utf-8")
     assert "S1–S7" in text and "declared 1/(n+1) but the loop applied 0.2" in text
+
+
+def test_a_plain_run_folder_keeps_the_per_spec_layout_in_numeric_sweep_order(
+    tmp_path: Path,
+) -> None:
+    from acconv.results import write_run
+
+    for delay in (100, 20, 50):
+        run_id = f"demo/delay={delay}/seed-0"
+        write_run(
+            tmp_path / "demo" / f"delay={delay}" / "seed-0",
+            run_id=run_id,
+            seed=0,
+            rows=[(n, "exact/gap", 1.0 / (n + 1)) for n in (0, 1, 10)],
+            verdicts={"run_id": run_id, "observers": []},
+            manifest={"config": {"name": "demo", "sweep_point": {"env.kwargs.delay": delay}}},
+        )
+    _, md = write_report(tmp_path)
+    text = Path(md).read_text(encoding="utf-8")
+    assert "| # | claim |" not in text  # no claims.json: no claims table
+    positions = [
+        text.index(f"## {k}. demo: env.kwargs.delay = {d}")
+        for k, d in enumerate((20, 50, 100), start=1)
+    ]
+    assert positions == sorted(positions)

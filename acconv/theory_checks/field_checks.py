@@ -30,6 +30,7 @@ from acconv.theory_checks.setting_checks import (
     _beta_text,
     _network_lipschitz,
 )
+from acconv.theory_checks.step_sizes import e_min_of
 from acconv.theory_checks.theorems import (
     BORKAR,
 )
@@ -277,14 +278,15 @@ def check_a6_prime_domain(trace: RunTrace) -> Verdict:
 
 def slow_e_min(jacobian: FloatArray) -> float:
     """``e_min = min_i Re μ_i`` over the eigenvalues μ_i of ``-J``, J the slow Jacobian at θ*:
-    the rate in S7's condition b_0 > 1/(2 e_min) (THEORY.md §3 A2/A7). The real part, not the
-    modulus: for J = [[-1, -5], [5, -1]] the eigenvalues of -J are 1 ± 5i, so e_min = 1 while
-    |μ| = √26 ≈ 5.10 would certify S7 for b_0 > 0.098 when it needs b_0 > 0.5.
+    the rate in S7's condition b_0 > 1/(2 e_min) (THEORY.md §3 A2/A7); the same function as
+    :func:`acconv.theory_checks.step_sizes.e_min_of`. The real part, not the modulus: for
+    J = [[-1, -5], [5, -1]] the eigenvalues of -J are 1 ± 5i, so e_min = 1 while |μ| = √26 ≈ 5.10
+    would certify S7 for b_0 > 0.098 when it needs b_0 > 0.5.
 
     >>> slow_e_min(np.array([[-1.0, -5.0], [5.0, -1.0]]))
     1.0
     """
-    return float(np.linalg.eigvals(-np.asarray(jacobian, dtype=np.float64)).real.min())
+    return e_min_of(jacobian)
 
 
 def check_a7_slow(
