@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from acconv.theory_checks import verdicts as verdicts_module
 from acconv.theory_checks.coverage import theorem_coverage
 from acconv.theory_checks.verdicts import (
     METHOD_ESTIMATED,
@@ -55,12 +54,19 @@ def test_strength_of_a_p_value(p: float, expected: str) -> None:
 # ---- the constructor keeps the semantics ---------------------------------------------------
 
 
-def test_evidence_methods_cannot_decide(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(verdicts_module, "_STRICT", True)
+def test_evidence_methods_cannot_decide() -> None:
     for method in (METHOD_ESTIMATED, METHOD_NUMERIC):
         for status in ("holds", "violated"):
             with pytest.raises(ValueError, match="evidence is 'undecided'"):
                 Verdict("A8", "bounded", status, method, "fit")  # type: ignore[arg-type]
+    # Any method that is not a proof cannot decide either, and a conjunction of proofs can.
+    with pytest.raises(ValueError, match="holds/violated need one of"):
+        Verdict("bound/x", "x", "holds", "heuristic overlay", "")
+    with pytest.raises(ValueError, match="holds/violated need one of"):
+        Verdict("A2", "x", "holds", "symbolic + numeric estimate", "")
+    assert (
+        Verdict("A2", "x", "violated", "p-series/Bertrand rule + symbolic", "").status == "violated"
+    )
     # Proof methods decide; evidence is undecided with a lean.
     assert Verdict("S1", "Σa=∞", "holds", METHOD_SYMBOLIC, "limit").status == "holds"
     assert _seen("A8", "holds").status == "undecided"

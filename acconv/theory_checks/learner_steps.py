@@ -30,6 +30,7 @@ from acconv.theory_checks.verdicts import (
     Status,
     Verdict,
     combine_statuses,
+    combine_verdicts,
 )
 
 __all__ = [
@@ -66,19 +67,26 @@ class SharedStepSizes:
 
     def __post_init__(self) -> None:
         failing = [v for v in self.conditions[:5] if v.status != "holds"]
-        detail = "; ".join(f"{v.id} {v.status}: {v.detail}" for v in failing) or "S1–S5 hold"
-        methods = {v.method for v in self.conditions[:5]}
+        detail = "; ".join(f"{v.id} {v.shown}: {v.detail}" for v in failing) or "S1–S5 hold"
+        status, lean, strength = combine_verdicts(self.conditions[:5])
+        # The method of what decided: the violated parts when one is violated, else all parts.
+        deciding = [v for v in self.conditions[:5] if v.status == "violated"] or list(
+            self.conditions[:5]
+        )
+        methods = {v.method for v in deciding}
         evidence = {}
         if self.sampled:
             evidence = {"lr_first": float(self.sampled[0]), "lr_last": float(self.sampled[-1])}
         a2 = Verdict(
             "A2",
             "step-size conditions S1–S5 (one learning rate, one optimiser)",
-            self.two_timescale,
+            status,
             " + ".join(sorted(methods)),
             detail,
             evidence,
             _BORKAR_KB,
+            lean,
+            strength,
         )
         object.__setattr__(self, "a2", a2)
 

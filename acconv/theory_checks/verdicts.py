@@ -10,7 +10,7 @@ Semantics, stated once (the README, the theory pages and the metrics glossary us
 * ``holds`` and ``violated`` are reserved for what is **proven**: an exact computation on the
   model, a symbolic argument, the p-series/Bertrand rule on a derived asymptotic form, or a
   fact read from the learner's configuration (:data:`PROOF_METHODS`). The constructor refuses
-  ``holds``/``violated`` with any other method.
+  ``holds``/``violated`` with any other method (:data:`EVIDENCE_METHODS` or any other string).
 * What a run, a fit or a finite grid shows is **evidence**: the status is ``undecided`` and the
   verdict carries ``lean`` (``"holds"`` or ``"violated"``: which way the evidence points) and
   ``strength`` (:data:`STRENGTHS`, see :func:`strength_of`), with the numbers behind it (points,
@@ -24,7 +24,6 @@ Semantics, stated once (the README, the theory pages and the metrics glossary us
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -48,6 +47,7 @@ __all__ = [
     "Verdict",
     "combine_statuses",
     "combine_verdicts",
+    "is_proof",
     "leaning",
     "status_text",
     "strength_of",
@@ -85,9 +85,18 @@ EVIDENCE_METHODS: Final[frozenset[str]] = frozenset(
 )
 """The methods whose verdicts are ``undecided`` with a ``lean`` (or no lean)."""
 
-# TRANSITION (issue 11): while the checks are converted to leans, the refusal of holds/violated
-# from evidence methods is on only with ACCONV_STRICT_VERDICTS=1. Removed when all are converted.
-_STRICT: Final = os.environ.get("ACCONV_STRICT_VERDICTS") == "1"
+
+
+def is_proof(method: str) -> bool:
+    """Whether ``method`` may decide ``holds``/``violated``: a proof method, or several joined
+    by ``" + "`` (a conjunction decided by proofs only), e.g. ``"p-series/Bertrand rule +
+    symbolic"``.
+
+    >>> is_proof("exact"), is_proof("symbolic + exact"), is_proof("symbolic + estimated")
+    (True, True, False)
+    """
+    return all(part in PROOF_METHODS for part in method.split(" + "))
+
 
 _STRONG_P: Final = 0.01
 _MODERATE_P: Final = 0.05
@@ -136,8 +145,8 @@ class Verdict:
             raise ValueError(f"{where}: status {self.status!r}, {expected}")
         if not self.id:
             raise ValueError("verdict id must be a non-empty string")
-        proof_needed = self.status in ("holds", "violated") and self.method in EVIDENCE_METHODS
-        if proof_needed and _STRICT:
+        proof_needed = self.status in ("holds", "violated") and not is_proof(self.method)
+        if proof_needed:
             raise ValueError(
                 f"{where}: status {self.status!r} with method {self.method!r}; evidence is "
                 f"'undecided' with lean={self.status!r} (holds/violated need one of "
