@@ -214,7 +214,9 @@ def _gauss_newton_step(
     return np.asarray(Q @ y)
 
 
-def network_values(critic: nn.Module, states: FloatArray) -> tuple[ValuesAndJacobian, FloatArray]:
+def network_values(
+    critic: nn.Module, states: NDArray[np.floating]
+) -> tuple[ValuesAndJacobian, FloatArray]:
     """``(w -> (V_w, ∂V_w/∂w), w_0)`` for a copy of ``critic`` in float64 on the encoded
     ``states`` (rows), with ``w`` its parameters flattened in ``parameters()`` order and ``w_0``
     the critic's current ones. The critic itself is never changed."""
@@ -225,7 +227,7 @@ def network_values(critic: nn.Module, states: FloatArray) -> tuple[ValuesAndJaco
     X = torch.as_tensor(np.asarray(states), dtype=torch.float64)
 
     def values(w: torch.Tensor) -> torch.Tensor:
-        chunks = w.split(sizes)
+        chunks = torch.split(w, sizes)
         params = {n: c.view(s) for n, c, s in zip(names, chunks, shapes, strict=True)}
         out: torch.Tensor = torch.func.functional_call(net, params, (X,))
         return out[:, 0]
@@ -258,7 +260,7 @@ class NetworkEquilibrium:
     def __init__(
         self,
         critic: nn.Module,
-        states: FloatArray,
+        states: NDArray[np.floating],
         mdp: FiniteMDP,
         gae_lambda: float,
         *,
