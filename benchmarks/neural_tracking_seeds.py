@@ -53,14 +53,20 @@ def run(name: str, n_updates: int, seeds: int) -> None:
     s4 = "violated" if name == "equal" else None
     v = check_tracking_across_seeds(series, a, rng=np.random.default_rng(0), s4=s4)
     approx, residual, iters = np.array(extra).T
-    print(f"== {name}: a = {critic_lr}, b = {actor_lr}; {seeds} seeds x {n_updates} updates, "
-          f"{elapsed:.0f} s")
+    print(
+        f"== {name}: a = {critic_lr}, b = {actor_lr}; {seeds} seeds x {n_updates} updates, "
+        f"{elapsed:.0f} s"
+    )
     print(f"   {v.shown}: {v.detail}")
-    print(f"   final approximation error max {approx.max():.2g}; equilibrium residual max "
-          f"{residual.max():.2g}; mean Gauss-Newton iterations per solve {iters.mean():.2f}")
+    print(
+        f"   final approximation error max {approx.max():.2g}; equilibrium residual max "
+        f"{residual.max():.2g}; mean Gauss-Newton iterations per solve {iters.mean():.2f}"
+    )
     finals = [float(e[1][-1]) for e in series]
-    print(f"   final track/error median {np.median(finals):.3g} (min {min(finals):.3g}, "
-          f"max {max(finals):.3g})")
+    print(
+        f"   final track/error median {np.median(finals):.3g} (min {min(finals):.3g}, "
+        f"max {max(finals):.3g})"
+    )
 
 
 if __name__ == "__main__":
