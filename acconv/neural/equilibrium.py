@@ -203,10 +203,15 @@ def _gauss_newton_step(
     g: FloatArray,
 ) -> FloatArray:
     """δ with ``J_supᵀ D (J_sup - M J_live) δ = ḡ``, δ in the row space of ``J_live``: with
-    ``J_live = U Σ Qᵀ`` and ``δ = Q y``, an r×r system (least squares if singular)."""
-    _, sigma, Qt = np.linalg.svd(J[live], full_matrices=False)
-    rank = int(np.sum(sigma > 1e-10 * max(float(sigma[0]), 1e-300))) if sigma.size else 0
-    Q = Qt[:rank].T
+    ``J_live = U Σ Qᵀ`` and ``δ = Q y``, an r×r system (least squares if singular).
+
+    Q comes from the eigenvectors of the small Gram matrix ``J_live J_liveᵀ = U Σ² Uᵀ``
+    (``Q = J_liveᵀ U Σ^{-1}``, directions with ``σ ≤ 1e-7 σ_max`` dropped): an SVD of the wide
+    ``J_live`` costs far more and suffers from BLAS threads on a loaded machine."""
+    J_live = J[live]
+    eigenvalues, U = np.linalg.eigh(J_live @ J_live.T)
+    keep = eigenvalues > 1e-14 * max(float(eigenvalues.max(initial=0.0)), 1e-300)
+    Q = J_live.T @ (U[:, keep] / np.sqrt(eigenvalues[keep]))
     JQ = J @ Q
     JQ_live, JQ_sup = JQ[live], JQ[support]
     G = JQ_sup.T @ (w_sup[:, None] * (JQ_sup - M @ JQ_live))
