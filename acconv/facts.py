@@ -28,6 +28,7 @@ from acconv.schedules import Schedule
 __all__ = [
     "DescribedByFacts",
     "EpisodeSource",
+    "EquilibriumReport",
     "FastEquilibrium",
     "LearnerFacts",
     "MeanField",
@@ -41,6 +42,13 @@ BoolArray = NDArray[np.bool_]
 FastEquilibrium = Callable[[FloatArray, int], tuple[FloatArray, BoolArray]]
 """``λ(θ)`` at update ``n`` and the mask of entries where it is unique: ``(θ, n) -> (λ, mask)``.
 A pure function: calling it cannot change the learner."""
+
+EquilibriumReport = Callable[[FloatArray, FloatArray, int], Mapping[str, float]]
+"""``(θ, ω, n) -> {metric key: value}``: what a learner whose λ(θ) is found numerically (a critic
+network's, :mod:`acconv.neural.equilibrium`) reports about it at update ``n`` for the fast
+iterate ``ω`` (weighted and sup tracking errors, the approximation error ‖λ - V^π‖, the solve's
+residual and iterations; keys ``track/*`` of docs/metrics.md). The monitor records them beside
+``track/error``. Calling it cannot change the learner."""
 
 MeanField = Callable[
     [FloatArray, FloatArray, int, FloatArray | None], tuple[FloatArray, FloatArray]
@@ -89,7 +97,10 @@ class LearnerFacts:
         analytic_parts: for a smooth tabular learner, what its losses are made of, in words.
         mean_field: the exact mean field, when the learner has one (tabular learners with a
             model); ``mean_field_reason`` says why not otherwise.
-        fast_equilibrium: the exact λ(θ), when the learner and the model provide it.
+        fast_equilibrium: the exact λ(θ), when the learner and the model provide it (for a
+            critic network: its values V_{λ(θ)} on every state, found numerically).
+        fast_equilibrium_report: what the learner reports about a numerically found λ(θ) at
+            each recorded update (:data:`EquilibriumReport`), if anything.
         episodes: how experience is drawn (A5).
         old_policy: whether the update holds a previous policy θ_old (PPO's ratio); ``None``
             when the learner cannot tell (a watched loop).
@@ -131,6 +142,7 @@ class LearnerFacts:
     mean_field: MeanField | None = None
     mean_field_reason: str = ""
     fast_equilibrium: FastEquilibrium | None = None
+    fast_equilibrium_report: EquilibriumReport | None = None
     episodes: EpisodeSource = "MDPSampler"
     old_policy: bool | None = False
     gradient_steps: int = 1

@@ -143,7 +143,8 @@ assert 0 < gap[-1] < gap[0]
 report = assumption_report(monitor)
 print()
 for theorem, level in report.coverage.items():
-    print(f"{theorem}: {level} (by evidence only: {', '.join(report.supported_by_evidence[theorem])})")
+    by_evidence = ", ".join(report.supported_by_evidence[theorem])
+    print(f"{theorem}: {level} (by evidence only: {by_evidence})")
 print(report.statement)
 assert report.coverage["Borkar 1997"] == "supported"
 assert "reconstruction" in report.statement

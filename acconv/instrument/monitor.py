@@ -26,6 +26,12 @@ At log-spaced updates n (the Recorder's grid) the monitor records, after update 
 * ``track/equilibrium_residual``: ‖ḡ(θ, λ(θ))‖ on the support (0 if λ is the field's zero);
 * ``track/affine_error``: ‖ḡ(θ, ω) - ḡ(θ, λ) - J_ω (ω - λ)‖/(1 + ‖ḡ(θ, ω)‖) on the support
   (0 for a fast field affine in ω, which makes λ(θ) globally stable, A6');
+* with a critic network's λ(θ) (``facts.fast_equilibrium_report``, :mod:`acconv.neural.
+  equilibrium`): ``track/error_weighted`` and ``track/error_sup`` (the d-weighted RMS and the
+  sup of V_ω - V_{λ(θ)} on the support), ``track/approximation_error`` and
+  ``track/approximation_error_sup`` (V_{λ(θ)} - V^π: what no step size removes),
+  ``track/equilibrium_residual`` (‖ḡ(θ, λ)‖ in parameter space) and
+  ``track/equilibrium_iterations`` (the solver's steps);
 * ``noise/K``: mean ‖M‖² / mean (1 + ‖θ_k‖² + ‖ω_k‖²) over the noise window (A4),
   ``noise/critic_second_moment`` mean ‖M^c‖², ``noise/actor_second_moment`` mean ‖M^a‖²,
   ``noise/samples`` the window's size. M = sampled direction − expected direction at the same
@@ -96,6 +102,11 @@ METRIC_KEYS = (
     "track/envelope",
     "track/equilibrium_residual",
     "track/affine_error",
+    "track/error_weighted",
+    "track/error_sup",
+    "track/approximation_error",
+    "track/approximation_error_sup",
+    "track/equilibrium_iterations",
     "noise/K",
     "noise/critic_second_moment",
     "noise/actor_second_moment",
@@ -273,6 +284,9 @@ class TwoTimescaleMonitor(TidyRows):
         self._jacobian, self._mask = None, None
         if equilibrium is not None:
             values.update(self._tracking(equilibrium, info, theta, omega, m))
+            report = self._start.facts.fast_equilibrium_report
+            if report is not None:
+                values.update(report(theta, omega, m))
         values.update(self._noise_statistics(info.n, values.get("track/kappa"), info.a_n))
         if "track/error" in values:
             if self._first_error is None:

@@ -24,10 +24,12 @@ outside the verified hypotheses.
 What a run reports (:class:`~acconv.updates.UpdateInfo`), for an environment with a finite
 model (``env.unwrapped.mdp``): ``theta`` is the centred log-policy table ``log π_θ(a|s)`` and
 ``omega`` the critic table ``V_ω(s)`` on every state, so the Recorder and the
-two-timescale monitor compute the exact ``J(π_θ)`` and the tracking error ``‖V_ω - V^{π_θ}‖``
-exactly as for tabular runs. Without a model the same tables are taken on a fixed probe set,
-the first ``probe_size`` observations of the first rollout (as the SB3 callback does), and the
-checks that need a model say ``undecided``. The parameter norms are diagnostics
+two-timescale monitor compute the exact ``J(π_θ)`` and the tracking error ``‖V_ω - V_{λ(θ)}‖``
+as for tabular runs, λ(θ) the critic network's own equilibrium
+(:mod:`acconv.neural.equilibrium`; its distance to ``V^{π_θ}`` is recorded apart). Without a
+model the same tables are taken on a fixed probe set, the first ``probe_size`` observations
+of the first rollout (as the SB3 callback does), and the checks that need a model say
+``undecided``. The parameter norms are diagnostics
 (``actor_param_norm``, ``critic_param_norm``); gradient norms are ``‖Δθ‖/b_n`` and ``‖Δω‖/a_n``
 in parameter space.
 
@@ -52,9 +54,9 @@ from torch import nn
 from acconv._validate import check_choice, check_float, check_int
 from acconv.estimators import gae_rollout, last_epoch_mean
 from acconv.events import Emitter, Observer, UpdateEvent
-from acconv.exact import value_equilibrium
 from acconv.facts import EpisodeSource, FastEquilibrium, LearnerFacts
 from acconv.mdp import FiniteMDP
+from acconv.neural.equilibrium import NetworkEquilibrium
 from acconv.neural.estimators import clipped_surrogate
 from acconv.neural.networks import (
     ACTIVATIONS,
@@ -264,7 +266,8 @@ class PPO:
             first, obs = self._experience(env, obs, encode, gamma, rng)
             states = first.obs[: self.probe_size]
             task = Task(int(states.shape[0]), n_actions, float(gamma), None)
-        equilibrium = None if model is None else self._fast_equilibrium(model)
+        time_limit = getattr(getattr(env, "spec", None), "max_episode_steps", None)
+        equilibrium = None if model is None else self._fast_equilibrium(model, time_limit)
         emitter = Emitter(observers, until)
         emitter.start(self.facts(equilibrium), task, n_updates)
         returns: list[float] = []
@@ -315,6 +318,7 @@ class PPO:
             ),
             mean_field_reason=f"no exact mean field is known for learner {self.name!r}",
             fast_equilibrium=fast_equilibrium,
+            fast_equilibrium_report=getattr(fast_equilibrium, "report", None),
             episodes=self.episodes,
             old_policy=True,
             gradient_steps=steps,
@@ -359,9 +363,15 @@ class PPO:
         for group in self._actor_opt.param_groups:
             group["lr"] = b_n
 
-    def _fast_equilibrium(self, mdp: FiniteMDP) -> FastEquilibrium | None:
-        """``λ(θ)`` of the critic table: ``V^{π_θ}`` for ``θ = log π_θ``, on the visited states."""
-        return _value_equilibrium(mdp)
+    def _fast_equilibrium(
+        self, mdp: FiniteMDP, time_limit: int | None = None
+    ) -> NetworkEquilibrium | None:
+        """``λ(θ)`` of the critic network for ``θ = log π_θ``: the zero of the expected
+        semi-gradient GAE(λ) step, its values on every state and the sampled states
+        (:class:`~acconv.neural.equilibrium.NetworkEquilibrium`, warm-started from ω_0)."""
+        assert self.critic is not None
+        states = self._encode(np.arange(mdp.n_states))
+        return NetworkEquilibrium(self.critic, states, mdp, self.gae_lambda, time_limit=time_limit)
 
     def _act(self, x: NDArray[np.float32], u: float) -> int:
         """``a ~ π_θ(·|s)`` for one encoded observation row ``x`` by inverse CDF at ``u``."""
@@ -574,17 +584,6 @@ class PPO:
         all_states = torch.from_numpy(encode(np.arange(env.observation_space.n)))
         with torch.inference_mode():
             return self.actor(all_states).softmax(-1).double().numpy()  # type: ignore[no-any-return]
-
-
-def _value_equilibrium(mdp: FiniteMDP) -> FastEquilibrium:
-    """``λ(θ) = V^{π_θ}`` for ``θ = log π`` (the critic's equilibrium) and the visited mask,
-    :func:`acconv.exact.value_equilibrium` (which also covers continuing tasks: γ < 1, no
-    terminal state, rollouts that never reset)."""
-
-    def equilibrium(theta: FloatArray, n: int) -> tuple[FloatArray, BoolArray]:
-        return value_equilibrium(mdp, softmax_policy(theta, 1.0))
-
-    return equilibrium
 
 
 class _EpisodeTally:

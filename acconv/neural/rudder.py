@@ -44,8 +44,9 @@ from torch import nn
 
 from acconv._validate import check_choice, check_float, check_int
 from acconv.estimators import discounted_returns, gae, redistribute_rewards
-from acconv.facts import EpisodeSource, FastEquilibrium
+from acconv.facts import EpisodeSource
 from acconv.mdp import FiniteMDP
+from acconv.neural.equilibrium import NetworkEquilibrium
 from acconv.neural.networks import Encoder
 from acconv.neural.ppo import PPO, NeuralRun, Rollout
 
@@ -185,10 +186,14 @@ class RUDDER(PPO):
         for group in self._model_opt.param_groups:
             group["lr"] = a_n
 
-    def _fast_equilibrium(self, mdp: FiniteMDP) -> FastEquilibrium | None:
+    def _fast_equilibrium(
+        self, mdp: FiniteMDP, time_limit: int | None = None
+    ) -> NetworkEquilibrium | None:
         # Only mix_advantage trains the critic on the environment's reward (equilibrium V^π);
         # with r̃ the critic's fixed point depends on the return model, which has no exact form.
-        return super()._fast_equilibrium(mdp) if self.coupling == "mix_advantage" else None
+        if self.coupling != "mix_advantage":
+            return None
+        return super()._fast_equilibrium(mdp, time_limit)
 
     def _gradient_steps(self) -> tuple[int, str]:
         """K epochs of minibatches of ``batch_size`` steps over a batch whose length varies

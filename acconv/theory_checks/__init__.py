@@ -15,6 +15,7 @@ from acconv.theory_checks.certificates import (
     lojasiewicz_certificate,
 )
 from acconv.theory_checks.numeric_estimates import tail_exponent
+from acconv.theory_checks.seed_tracking import check_tracking_across_seeds
 from acconv.theory_checks.step_sizes import StepSizeReport, check_step_sizes, clocks
 from acconv.theory_checks.verdicts import Status, Verdict, combine_statuses
 
@@ -31,6 +32,7 @@ __all__ = [
     "asymptotic_form",
     "bound_by_id",
     "check_step_sizes",
+    "check_tracking_across_seeds",
     "clocks",
     "combine_statuses",
     "diagnostic_verdicts",
