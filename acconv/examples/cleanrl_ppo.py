@@ -353,7 +353,7 @@ def print_verdicts(watch: Watch) -> None:
     report = watch.report()
     steps = report.step_sizes
     for verdict in (*(steps.conditions if steps is not None else ()), *report.verdicts):
-        print(f"{verdict.id:<10} {verdict.status:<15} {verdict.detail}")
+        print(f"{verdict.id:<10} {verdict.shown:<44} {verdict.detail}")
     print(report.statement)
 
 

@@ -15,7 +15,8 @@ Every verdict names the theorems whose hypothesis it is (DESIGN.md §3): Borkar 
 noise, global attractors), Karmakar & Bhatnagar 2018 (controlled Markov noise, local attractors)
 and the *reconstructed* Holzleitner et al. 2021 statement (THEORY.md §4.3, marked [R]: its
 assumption list is our reconstruction, not the paper's text). :func:`assumption_report` gathers
-all verdicts and says which theorem's hypotheses are fully met, and never more.
+all verdicts and says how far each theorem's hypotheses are established (met, supported by
+evidence, open, violated), and never more.
 
 Index and notation (THEORY.md §1.3): ω is the fast iterate (critic or return model, step a(n)),
 θ the slow iterate (actor, step b(n)), λ(θ) the fast equilibrium, ḡ(θ, ω) and h̄(θ, ω) the mean

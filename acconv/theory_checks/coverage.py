@@ -165,7 +165,7 @@ def _coverage(
                 "supported only by evidence from this run"
             )
         else:
-            lines.append(f"{theorem}: not met ({'; '.join(blockers)})")
+            lines.append(f"{theorem}: {level} ({'; '.join(blockers)})")
     met = [t for t, level in coverage.items() if level == "met"]
     leaning_met = [t for t, level in coverage.items() if level == "supported"]
     heads = []
@@ -197,7 +197,7 @@ def assumption_report(
     clip_fraction_max: float = 0.2,
     window: float = 0.25,
 ) -> AssumptionReport:
-    """Check A0-A12 and tracking on a run and say which theorems' hypotheses are fully met.
+    """Check A0-A12 and tracking on a run and say how far each theorem's hypotheses are met.
 
     ``trace`` is a :class:`RunTrace` or anything with a ``trace()`` method returning one (a
     :class:`~acconv.instrument.monitor.TwoTimescaleMonitor` after its run). Everything is

@@ -239,15 +239,16 @@ def check_a8_bounded(trace: RunTrace) -> Verdict:
     assert fit_theta is not None and fit_omega is not None  # ≥ MIN_POINTS finite norms
     evidence.update(_trend_evidence("theta", fit_theta))
     evidence.update(_trend_evidence("omega", fit_omega))
-    text = f"{fit_theta.text(theta_label)}; {fit_omega.text(omega_label)}"
+    extras = ""
     if theta_star is not None:
-        text += f"; ‖θ*_τ‖ = {float(np.linalg.norm(theta_star)):.3g} (closed form, A7)"
+        extras += f"; ‖θ*_τ‖ = {float(np.linalg.norm(theta_star)):.3g} (closed form, A7)"
     if bound is not None and omega_label != "‖ω_n‖":
-        text += f"; ‖λ(θ)‖∞ ≤ {bound:.3g} for every θ (exact)"
+        extras += f"; ‖λ(θ)‖∞ ≤ {bound:.3g} for every θ (exact)"
     if kind == "infinity" and verdict_theta != "grows":
         significant = fit_theta.rises and fit_theta.growth >= 0.1 * max(abs(fit_theta.last), 1e-12)
         verdict_theta = "grows" if significant else "?"
-        text += "; the slow ODE has no finite equilibrium (A7: attractor at infinity)"
+        extras += "; the slow ODE has no finite equilibrium (A7: attractor at infinity)"
+    text = f"{fit_theta.text(theta_label)}; {fit_omega.text(omega_label)}{extras}"
     if _beta_limit(_beta_of(trace.facts)) == math.inf:
         text += "; β(n) → ∞, so the effective logits β_n θ_n diverge even if θ_n does not (A9)"
     if "grows" in (verdict_theta, verdict_omega):
@@ -265,6 +266,8 @@ def check_a8_bounded(trace: RunTrace) -> Verdict:
             if verdict_theta == "grows" and kind == "infinity"
             else "grows without levelling off"
         )
+        if grows is fit_omega and verdict_theta != "grows":  # name the growing norm first
+            text = f"{fit_omega.text(omega_label)}; {fit_theta.text(theta_label)}{extras}"
         detail = f"{which} {how}: {text} (evidence).{why}"
         strength = capped(grows.p_rise, grows)
         return leaning("A8", name, "violated", strength, METHOD_ESTIMATED, detail, evidence, _ALL)
