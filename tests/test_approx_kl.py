@@ -45,8 +45,8 @@ def _neural_ppo_kl(monkeypatch: pytest.MonkeyPatch) -> float:
     calls = iter(KLS)
     original = PPO._losses
 
-    def losses(self: PPO, rollout: Any, seeds: Any, idx: Any) -> Any:
-        actor_loss, critic_loss, stats = original(self, rollout, seeds, idx)
+    def losses(self: PPO, minibatch: Any) -> Any:
+        actor_loss, critic_loss, stats = original(self, minibatch)
         stats = stats.clone()
         stats[0, 2] = next(calls)  # the prescribed minibatch KL of the one seed
         return actor_loss, critic_loss, stats

@@ -84,8 +84,7 @@ def _rollout_and_learner(objective: str) -> tuple[PPO, Rollout]:
 
 def _losses(learner: PPO, rollout: Rollout) -> tuple[Any, Any, Any]:
     """The one seed's losses and statistics on its whole rollout as one minibatch."""
-    idx = torch.arange(rollout.n_steps)[None]
-    actor_loss, critic_loss, stats = learner._losses(rollout, torch.zeros(1, 1, dtype=int), idx)
+    actor_loss, critic_loss, stats = learner._losses(rollout)
     return actor_loss[0], critic_loss[0], stats[0]
 
 

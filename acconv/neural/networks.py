@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Sequence
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import numpy as np
 import torch
@@ -176,9 +176,24 @@ class StackedMLP(nn.Module):
         return forward
 
 
+class _Tanh(torch.autograd.Function):
+    """``y = tanh x = 2 sigmoid(2x) - 1``, ``dy/dx = 1 - y²`` (torch's ``tanh_backward``)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor) -> torch.Tensor:
+        y = torch.sigmoid(x * 2.0).mul_(2.0).sub_(1.0)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
+        (y,) = ctx.saved_tensors
+        return torch.ops.aten.tanh_backward(grad, y)  # type: ignore[no-any-return]
+
+
 def _fast_tanh(x: torch.Tensor) -> torch.Tensor:
     """``tanh x = 2 sigmoid(2x) - 1`` (see :class:`StackedMLP` for why not ``torch.tanh``)."""
-    return torch.sigmoid(2.0 * x) * 2.0 - 1.0
+    return _Tanh.apply(x)  # type: ignore[no-any-return, no-untyped-call]
 
 
 _FUNCTIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {

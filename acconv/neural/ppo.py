@@ -54,6 +54,7 @@ clipping per network instead of over all parameters together.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -117,6 +118,24 @@ class Rollout:
     def n_steps(self) -> int:
         """``T``, the number of steps of each seed."""
         return int(self.actions.shape[1])
+
+    def steps(self, index: torch.Tensor | slice) -> Rollout:
+        """The steps ``index[k]`` of each seed ``k`` (an index array ``(K, b)``, e.g. a
+        permutation per seed), or a ``slice`` of every seed's steps (views, no copy)."""
+        if isinstance(index, slice):
+            pick: Callable[[torch.Tensor], torch.Tensor] = lambda x: x[:, index]  # noqa: E731
+        else:
+            seeds = torch.arange(index.shape[0])[:, None]
+            pick = lambda x: x[seeds, index]  # noqa: E731
+        return dataclasses.replace(
+            self,
+            obs=pick(self.obs),
+            actions=pick(self.actions),
+            log_probs_old=pick(self.log_probs_old),
+            advantages=pick(self.advantages),
+            targets=pick(self.targets),
+            values_old=pick(self.values_old),
+        )
 
 
 @dataclass(frozen=True)
@@ -540,14 +559,14 @@ class PPO:
         theta_before, omega_before = parameter_vectors(actor), parameter_vectors(critic)
         stats = torch.zeros(K, 6, dtype=torch.float64)  # actor, critic, kl, clip, entropy, count
         epoch_kls: list[list[torch.Tensor]] = []  # approx_kl of every minibatch, per epoch
-        seeds = torch.arange(K)[:, None]
         # (4) K epochs over minibatches, each seed shuffled by its own generator
         for _ in range(self.n_epochs):
             epoch_kls.append([])
             permutation = torch.from_numpy(np.stack([rng.permutation(T) for rng in rngs]))
+            shuffled = rollout.steps(permutation)  # one gather per epoch; minibatches are views
             for start in range(0, T, B):
-                idx = permutation[:, start : start + B]
-                actor_loss, critic_loss, minibatch_stats = self._losses(rollout, seeds, idx)
+                minibatch = shuffled.steps(slice(start, start + B))
+                actor_loss, critic_loss, minibatch_stats = self._losses(minibatch)
                 actor_opt.zero_grad(set_to_none=True)
                 critic_opt.zero_grad(set_to_none=True)
                 # The parameters are disjoint, and seeds never mix: one backward pass of the
@@ -605,20 +624,17 @@ class PPO:
             )
         return infos
 
-    def _losses(
-        self, rollout: Rollout, seeds: torch.Tensor, idx: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _losses(self, minibatch: Rollout) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Per seed (shape ``(K,)``): the minibatch's actor loss ``-(L + c_H H)``, critic loss,
-        and detached statistics ``(K, 6)``; seed ``k``'s minibatch is ``idx[k]``, ``seeds`` the
-        column ``0..K-1``."""
+        and detached statistics ``(K, 6)``."""
         assert self.actor is not None and self.critic is not None
-        obs = rollout.obs[seeds, idx]
+        obs = minibatch.obs
         log_pi = self.actor(obs).log_softmax(-1)
-        log_pi_old = rollout.log_probs_old[seeds, idx]
-        actions = rollout.actions[seeds, idx][..., None]
+        log_pi_old = minibatch.log_probs_old
+        actions = minibatch.actions[..., None]
         log_ratio = (log_pi.gather(2, actions) - log_pi_old.gather(2, actions))[..., 0]
         ratio = log_ratio.exp()
-        advantage = rollout.advantages[seeds, idx]
+        advantage = minibatch.advantages
         if self.normalize_advantage and advantage.shape[1] > 1:
             mean, std = advantage.mean(1, keepdim=True), advantage.std(1, keepdim=True)
             advantage = (advantage - mean) / (std + 1e-8)
@@ -631,7 +647,7 @@ class PPO:
             surrogate = (ratio * advantage).mean(1) - self.kl_coef * kl_old_new
         actor_loss = -(surrogate + self.entropy_coef * entropy)
         values = self.critic(obs)[..., 0]
-        critic_loss = 0.5 * (values - rollout.targets[seeds, idx]).pow(2).mean(1)
+        critic_loss = 0.5 * (values - minibatch.targets).pow(2).mean(1)
         with torch.no_grad():
             stats = torch.stack(
                 [

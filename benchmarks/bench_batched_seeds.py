@@ -1,0 +1,126 @@
+"""K seeds of acconv's neural PPO in one batched run against one seed, and against SB3.
+
+Run: ``python benchmarks/bench_batched_seeds.py`` (about 10 minutes on 2 cores with the
+defaults; needs the ``neural`` extra). Prints a Markdown table for ``docs/performance.md``.
+
+Target (issue 15, item 1): 32 seeds in one batched run (``PPO.learn_seeds``) take at most 4x
+the wall time of one seed (``PPO.learn``), on CartPole-v1 and ``acconv/Garnet-v0``, at SB3's
+default sizes: two hidden layers of 64 tanh units for the actor and for the critic,
+T = 2048 steps per update, minibatches of 64, K = 10 epochs, Adam (learning rate 3e-4), clip
+0.2, gradient norm 0.5 (stable_baselines3.PPO's defaults). Beside it, SB3's PPO on the same
+environment for ``--sb3-seeds`` seeds, one after the other (as a sweep of SB3 runs in one
+process would), scaled linearly to 32 seeds: the ratio users care about is (32 SB3 seeds) /
+(32 batched acconv seeds).
+
+Wall time is of the whole training call (collection and updates, ``--updates`` updates). Each
+configuration is timed ``--repeats`` times, alternating, and the table gives the minimum (the
+machine is shared: the minimum is the least disturbed run). Peak resident memory of the
+batched 32-seed run is measured in a fresh child process (``resource.getrusage`` of the
+child; torch's own footprint included).
+
+``--threads`` sets the torch threads of the batched run (1 for the single run, as
+``PPO(n_threads=1)`` defaults to; SB3 gets 1 too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+import gymnasium
+import numpy as np
+
+ENVS = ("CartPole-v1", "acconv/Garnet-v0")
+SB3_SIZES = {"optimizer": "adam", "critic_lr": 3e-4, "actor_lr": 3e-4, "gamma": 0.99}
+
+
+def _make(env_id: str) -> Callable[[], object]:
+    import acconv.envs  # noqa: F401  (registers acconv/Garnet-v0)
+
+    return lambda: gymnasium.make(env_id)
+
+
+def time_acconv(env_id: str, n_seeds: int, n_updates: int, threads: int) -> float:
+    """Wall seconds of ``n_seeds`` seeds of neural PPO in one ``learn_seeds`` call."""
+    from acconv.neural import PPO
+
+    learner = PPO(n_threads=threads, **SB3_SIZES)  # type: ignore[arg-type]
+    make = _make(env_id)
+    envs = [make() for _ in range(n_seeds)]
+    rngs = [np.random.default_rng(seed) for seed in range(n_seeds)]
+    start = time.perf_counter()
+    learner.learn_seeds(envs, n_updates, rngs)
+    return time.perf_counter() - start
+
+
+def time_sb3(env_id: str, n_seeds: int, n_updates: int) -> float:
+    """Wall seconds of ``n_seeds`` SB3 PPO runs one after the other (one torch thread)."""
+    import torch
+    from stable_baselines3 import PPO as SB3PPO
+
+    torch.set_num_threads(1)
+    make = _make(env_id)
+    start = time.perf_counter()
+    for seed in range(n_seeds):
+        model = SB3PPO("MlpPolicy", make(), device="cpu", seed=seed)
+        model.learn(total_timesteps=n_updates * model.n_steps)
+    return time.perf_counter() - start
+
+
+def peak_rss_mib(env_id: str, n_seeds: int, n_updates: int, threads: int) -> float:
+    """Peak resident memory (MiB) of a fresh process running the batched seeds."""
+    code = (
+        "import benchmarks.bench_batched_seeds as b; "
+        f"b.time_acconv({env_id!r}, {n_seeds}, {n_updates}, {threads})"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=root, env=env)
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, default=32)
+    parser.add_argument("--updates", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--sb3-seeds", type=int, default=2)
+    parser.add_argument("--envs", nargs="*", default=list(ENVS))
+    args = parser.parse_args()
+    print(f"load average before: {os.getloadavg()}")
+    rows = []
+    for env_id in args.envs:
+        single, batched, sb3 = [], [], []
+        for _ in range(args.repeats):
+            single.append(time_acconv(env_id, 1, args.updates, 1))
+            batched.append(time_acconv(env_id, args.seeds, args.updates, args.threads))
+            if args.sb3_seeds:
+                sb3.append(time_sb3(env_id, args.sb3_seeds, args.updates) / args.sb3_seeds)
+        one, many = min(single), min(batched)
+        sb3_all = min(sb3) * args.seeds if sb3 else float("nan")
+        rows.append((env_id, one, many, many / one, sb3_all, sb3_all / many))
+        print(f"{env_id}: single {single}, batched {batched}, sb3 per seed {sb3}", flush=True)
+    rss = peak_rss_mib(args.envs[0], args.seeds, 1, args.threads)
+    print(f"load average after: {os.getloadavg()}")
+    print()
+    print(
+        f"| environment | 1 seed (s) | {args.seeds} seeds batched (s) | ratio (target ≤ 4) | "
+        f"SB3, {args.seeds} seeds (s, from {args.sb3_seeds}) | SB3 / batched |"
+    )
+    print("|---|---|---|---|---|---|")
+    for env_id, one, many, ratio, sb3_all, speedup in rows:
+        print(
+            f"| {env_id} | {one:.2f} | {many:.2f} | {ratio:.2f} | {sb3_all:.1f} | {speedup:.1f} |"
+        )
+    print()
+    print(f"peak RSS of {args.seeds} batched seeds on {args.envs[0]}: {rss:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
