@@ -12,9 +12,10 @@ environment for ``--sb3-seeds`` seeds, one after the other (as a sweep of SB3 ru
 process would), scaled linearly to 32 seeds: the ratio users care about is (32 SB3 seeds) /
 (32 batched acconv seeds).
 
-Wall time is of the whole training call (collection and updates, ``--updates`` updates). Each
-configuration is timed ``--repeats`` times, alternating, and the table gives the minimum (the
-machine is shared: the minimum is the least disturbed run). Peak resident memory of the
+Wall time is of the whole training call (collection and updates, ``--updates`` updates), and
+beside it the process's CPU time (``time.process_time``), which other processes on a shared
+machine disturb less. Each configuration is timed ``--repeats`` times, alternating, and the
+table gives the minimum (the least disturbed run). Peak resident memory of the
 batched 32-seed run is measured in a fresh child process (``resource.getrusage`` of the
 child; torch's own footprint included).
 
@@ -45,31 +46,31 @@ def _make(env_id: str) -> Callable[[], object]:
     return lambda: gymnasium.make(env_id)
 
 
-def time_acconv(env_id: str, n_seeds: int, n_updates: int, threads: int) -> float:
-    """Wall seconds of ``n_seeds`` seeds of neural PPO in one ``learn_seeds`` call."""
+def time_acconv(env_id: str, n_seeds: int, n_updates: int, threads: int) -> tuple[float, float]:
+    """Wall and CPU seconds of ``n_seeds`` seeds of neural PPO in one ``learn_seeds`` call."""
     from acconv.neural import PPO
 
     learner = PPO(n_threads=threads, **SB3_SIZES)  # type: ignore[arg-type]
     make = _make(env_id)
     envs = [make() for _ in range(n_seeds)]
     rngs = [np.random.default_rng(seed) for seed in range(n_seeds)]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     learner.learn_seeds(envs, n_updates, rngs)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
-def time_sb3(env_id: str, n_seeds: int, n_updates: int) -> float:
-    """Wall seconds of ``n_seeds`` SB3 PPO runs one after the other (one torch thread)."""
+def time_sb3(env_id: str, n_seeds: int, n_updates: int) -> tuple[float, float]:
+    """Wall and CPU seconds of ``n_seeds`` SB3 PPO runs one after the other (one thread)."""
     import torch
     from stable_baselines3 import PPO as SB3PPO
 
     torch.set_num_threads(1)
     make = _make(env_id)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for seed in range(n_seeds):
         model = SB3PPO("MlpPolicy", make(), device="cpu", seed=seed)
         model.learn(total_timesteps=n_updates * model.n_steps)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 def peak_rss_mib(env_id: str, n_seeds: int, n_updates: int, threads: int) -> float:
@@ -96,30 +97,35 @@ def main() -> None:
     print(f"load average before: {os.getloadavg()}")
     rows = []
     for env_id in args.envs:
+        time_acconv(env_id, 2, 1, 1)  # warm-up: imports, torch's first calls
         single, batched, sb3 = [], [], []
         for _ in range(args.repeats):
             single.append(time_acconv(env_id, 1, args.updates, 1))
             batched.append(time_acconv(env_id, args.seeds, args.updates, args.threads))
             if args.sb3_seeds:
-                sb3.append(time_sb3(env_id, args.sb3_seeds, args.updates) / args.sb3_seeds)
-        one, many = min(single), min(batched)
-        sb3_all = min(sb3) * args.seeds if sb3 else float("nan")
-        rows.append((env_id, one, many, many / one, sb3_all, sb3_all / many))
-        print(f"{env_id}: single {single}, batched {batched}, sb3 per seed {sb3}", flush=True)
-    rss = peak_rss_mib(args.envs[0], args.seeds, 1, args.threads)
+                wall, cpu = time_sb3(env_id, args.sb3_seeds, args.updates)
+                sb3.append((wall / args.sb3_seeds, cpu / args.sb3_seeds))
+        print(f"{env_id}: (wall, cpu) single {single}, batched {batched}, sb3/seed {sb3}")
+        for clock in (0, 1):
+            one, many = min(t[clock] for t in single), min(t[clock] for t in batched)
+            sb3_all = min(t[clock] for t in sb3) * args.seeds if sb3 else float("nan")
+            name = ("wall", "CPU")[clock]
+            rows.append((env_id, name, one, many, many / one, sb3_all, sb3_all / many))
+    rss = peak_rss_mib(args.envs[-1], args.seeds, 1, args.threads)
     print(f"load average after: {os.getloadavg()}")
     print()
     print(
-        f"| environment | 1 seed (s) | {args.seeds} seeds batched (s) | ratio (target ≤ 4) | "
-        f"SB3, {args.seeds} seeds (s, from {args.sb3_seeds}) | SB3 / batched |"
+        f"| environment | clock | 1 seed (s) | {args.seeds} seeds batched (s) | ratio "
+        f"(target ≤ 4) | SB3, {args.seeds} seeds (s, from {args.sb3_seeds}) | SB3 / batched |"
     )
-    print("|---|---|---|---|---|---|")
-    for env_id, one, many, ratio, sb3_all, speedup in rows:
+    print("|---|---|---|---|---|---|---|")
+    for env_id, name, one, many, ratio, sb3_all, speedup in rows:
         print(
-            f"| {env_id} | {one:.2f} | {many:.2f} | {ratio:.2f} | {sb3_all:.1f} | {speedup:.1f} |"
+            f"| {env_id} | {name} | {one:.2f} | {many:.2f} | {ratio:.2f} | {sb3_all:.1f} "
+            f"| {speedup:.1f} |"
         )
     print()
-    print(f"peak RSS of {args.seeds} batched seeds on {args.envs[0]}: {rss:.0f} MiB")
+    print(f"peak RSS of {args.seeds} batched seeds on {args.envs[-1]}: {rss:.0f} MiB")
 
 
 if __name__ == "__main__":

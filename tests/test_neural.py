@@ -20,7 +20,7 @@ torch = pytest.importorskip("torch")
 from acconv.neural import PPO  # noqa: E402
 from acconv.neural import estimators as neural_estimators  # noqa: E402
 from acconv.neural.networks import observation_encoder  # noqa: E402
-from acconv.neural.ppo import Rollout  # noqa: E402
+from acconv.neural.rollouts import Rollout  # noqa: E402
 from acconv.neural.seed_envs import LoopEnvs  # noqa: E402
 from acconv.theory_checks import learner_verdicts  # noqa: E402
 

@@ -48,7 +48,8 @@ from acconv.estimators import discounted_returns, gae, redistribute_rewards
 from acconv.facts import EpisodeSource, FastEquilibrium
 from acconv.mdp import FiniteMDP
 from acconv.neural.networks import Encoder
-from acconv.neural.ppo import PPO, NeuralRun, Rollout
+from acconv.neural.ppo import PPO
+from acconv.neural.rollouts import NeuralRun, Rollout
 from acconv.neural.seed_envs import SeedEnvs
 
 Residual = Literal["none", "uniform", "terminal"]
