@@ -37,7 +37,6 @@ import json
 import logging
 import os
 import re
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
@@ -531,7 +530,8 @@ def run_spec(
         if not pending:
             pass
         elif ray is None and batches_seeds(spec):
-            _drive_batches(queue, by_id, out_dir, finished, bar, progress)
+            slots = _Batches(out_dir, bar, progress)
+            drive(queue, by_id, MAX_BATCH_SEEDS, slots, finished, bar)
         elif ray is not None:
             run_ray(ray, _run_and_write, queue, by_id, out_dir, workers, address, finished, bar)
         elif n_workers == 1:
@@ -545,55 +545,6 @@ def run_spec(
 MAX_BATCH_SEEDS = 64
 """The most seeds :func:`run_spec` trains in one batch (a sweep point's seeds beyond it make
 further batches)."""
-
-
-def _drive_batches(
-    queue: SharedQueue,
-    by_id: Mapping[str, RunConfig],
-    out_dir: Path,
-    finished: Callable[[str, BaseException | None], None],
-    bar: ProgressBars,
-    progress: bool,
-) -> None:
-    """Claim the pending runs in order and train each sweep point's claimed seeds as one batch
-    in this process (:func:`execute_seeds`), then write one folder per seed; runs other
-    processes hold are waited for, as :func:`~acconv.pools.drive` does."""
-    held: RunConfig | None = None  # claimed, for the next batch
-    reported = 0
-    while True:
-        batch = [held] if held is not None else []
-        held = None
-        while len(batch) < MAX_BATCH_SEEDS and (run_id := queue.take()) is not None:
-            run = by_id[run_id]
-            if batch and run.point != batch[0].point:
-                held = run
-                break
-            batch.append(run)
-        for _ in queue.by_others[reported:]:
-            bar.advance()
-        reported = len(queue.by_others)
-        if not batch:
-            if not queue.waiting():
-                return
-            time.sleep(0.25)
-            continue
-        reporters = {run.run_id: bar.reporter(run.run_id) for run in batch} if progress else None
-        errors: dict[str, BaseException | None] = {}
-        try:
-            results = execute_seeds(batch, reporters)
-        except Exception as failure:  # the batch is one computation: it fails as a whole
-            errors = dict.fromkeys((run.run_id for run in batch), failure)
-        else:
-            for run, result in zip(batch, results, strict=True):
-                try:
-                    _write(run, result, out_dir)
-                except Exception as failure:
-                    errors[run.run_id] = failure
-        for run in batch:
-            queue.finish(run.run_id)
-            finished(run.run_id, errors.get(run.run_id))
-            bar.finish_run(run.run_id)
-            bar.advance()
 
 
 class _InProcess(Slots):
@@ -614,3 +565,32 @@ class _InProcess(Slots):
         except Exception as error:
             return [(run.run_id, error)]
         return [(run.run_id, None)]
+
+
+class _Batches(_InProcess):
+    """The local backend of neural PPO specs: the runs :func:`~acconv.pools.drive` claims (at
+    most :data:`MAX_BATCH_SEEDS` at a time) train per sweep point as one batch in this process
+    (:func:`execute_seeds`); each seed's folder is written on its own."""
+
+    def finished(self, timeout: float) -> Iterable[tuple[str, BaseException | None]]:
+        runs, self.started = self.started, []
+        points: dict[str, list[RunConfig]] = {}
+        for run in runs:
+            points.setdefault(_slug(run.point), []).append(run)
+        outcome: list[tuple[str, BaseException | None]] = []
+        for batch in points.values():
+            ids = [run.run_id for run in batch]
+            reporters = {i: self.bar.reporter(i) for i in ids} if self.progress else None
+            try:
+                results = execute_seeds(batch, reporters)
+            except Exception as error:  # the batch is one computation: it fails as a whole
+                outcome += [(i, error) for i in ids]
+                continue
+            for run, result in zip(batch, results, strict=True):
+                try:
+                    _write(run, result, self.out_dir)
+                except Exception as error:
+                    outcome.append((run.run_id, error))
+                else:
+                    outcome.append((run.run_id, None))
+        return outcome

