@@ -222,7 +222,9 @@ def execute(run: RunConfig, progress: Callable[[int, int], None] | None = None) 
     rng = np.random.default_rng(run.seed_sequence())
     plan.learner.learn(plan.source, spec.budget.n_updates, rng, watched.all, **plan.learn_kwargs)
     # Step 3: rows and verdicts.
-    return watched.result(run, plan.learner.action_probabilities, plan.source, rng)
+    # (only neural and SB3 learners act for evaluation episodes)
+    acting = getattr(plan.learner, "action_probabilities", None)
+    return watched.result(run, acting, plan.source, rng)
 
 
 def batches_seeds(spec: ExperimentSpec) -> bool:
