@@ -171,3 +171,19 @@ def test_neural_ppo_seeds_train_as_one_batch_write_one_folder_each_and_resume(
     redone = rows(tmp_path / runs[1].folder)
     for key, value in first.items():
         assert np.isclose(redone[key], value, rtol=1e-4, atol=1e-4, equal_nan=True), key
+
+
+def test_a_failing_batch_fails_each_of_its_runs_and_writes_no_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from acconv.neural import PPO
+
+    def broken(self: PPO, *args: object, **kwargs: object) -> object:
+        raise RuntimeError("no luck")
+
+    monkeypatch.setattr(PPO, "learn_seeds", broken)
+    spec = load_spec(EXPERIMENTS / "neural_ppo_frozenlake.toml", [*TINY_PPO, "seeds.count=2"])
+    summary = run_spec(spec, tmp_path, workers=1, progress=False)
+    assert not summary.done
+    assert [message for _, message in summary.failed] == ["RuntimeError: no luck"] * 2
+    assert not list(tmp_path.rglob("verdicts.json"))

@@ -55,6 +55,7 @@ class Rollout:
             def pick(x: torch.Tensor) -> torch.Tensor:
                 flat = x.reshape(K * T, *x.shape[2:]).index_select(0, rows)
                 return flat.reshape(*index.shape, *x.shape[2:])
+
         return dataclasses.replace(
             self,
             obs=pick(self.obs),
