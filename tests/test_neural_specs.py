@@ -159,7 +159,14 @@ def test_neural_ppo_seeds_train_as_one_batch_write_one_folder_each_and_resume(
 
     runs = expand(spec)
     first = rows(tmp_path / runs[1].folder)
-    alone = {(n, m): v for n, m, v in execute(runs[1]).rows}
+    result = execute(runs[1])
+    alone = {(n, m): v for n, m, v in result.rows}
+    written = json.loads((tmp_path / runs[1].folder / "verdicts.json").read_text())
+
+    def statuses(verdicts: dict[str, object]) -> list[tuple[object, ...]]:
+        return [(v["id"], v["status"], v.get("lean")) for v in verdicts["observers"]]  # type: ignore[attr-defined, index]
+
+    assert statuses(written) == statuses(result.verdicts)  # the same verdicts, seed by seed
     assert first.keys() == alone.keys()
     for key, value in alone.items():  # tables to 1e-4 in the test above; metrics of them too
         assert np.isclose(first[key], value, rtol=1e-4, atol=1e-4, equal_nan=True), key
