@@ -1,7 +1,8 @@
 """K seeds of acconv's neural PPO in one batched run against one seed, and against SB3.
 
-Run: ``python benchmarks/bench_batched_seeds.py`` (about 10 minutes on 2 cores with the
-defaults; needs the ``neural`` extra). Prints a Markdown table for ``docs/performance.md``.
+Run: ``python benchmarks/bench_batched_seeds.py`` (about 2 minutes on a quiet machine with the
+defaults, up to 10 under load; needs the ``neural`` extra). Prints a Markdown table for
+``docs/performance.md``.
 
 Target (issue 15, item 1): 32 seeds in one batched run (``PPO.learn_seeds``) take at most 4x
 the wall time of one seed (``PPO.learn``), on CartPole-v1 and ``acconv/Garnet-v0``, at SB3's
@@ -19,8 +20,8 @@ table gives the minimum (the least disturbed run). Peak resident memory of the
 batched 32-seed run is measured in a fresh child process (``resource.getrusage`` of the
 child; torch's own footprint included).
 
-``--threads`` sets the torch threads of the batched run (1 for the single run, as
-``PPO(n_threads=1)`` defaults to; SB3 gets 1 too).
+``--threads`` sets the torch threads of the batched run (default 1; the single run and SB3
+always get 1). Results: ``docs/performance.md`` §10.
 """
 
 from __future__ import annotations
@@ -89,8 +90,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=32)
     parser.add_argument("--updates", type=int, default=3)
-    parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--sb3-seeds", type=int, default=2)
     parser.add_argument("--envs", nargs="*", default=list(ENVS))
     args = parser.parse_args()
