@@ -4,7 +4,7 @@ Pseudocode (the numbered steps are marked in :meth:`PPO.learn` and :meth:`PPO._u
 
     for n = 0, 1, 2, ...
         1. a_n, b_n from the schedules: critic optimiser's lr ← a_n, actor optimiser's lr ← b_n
-        2. collect T steps with π_θ from one environment (episodes continue across updates)
+        2. collect T steps with π_θ from the seed's environment (episodes continue across updates)
         3. Â_t = GAE_λ(r, V_ω), truncated episodes bootstrapped from V_ω; Ĝ_t = Â_t + V_ω(s_t)
         4. for K epochs, for each minibatch of B steps (a fresh permutation per epoch):
         5.     actor (slow):  θ ← θ + b_n ∇_θ [ L(θ) + c_H mean_t H(π_θ(·|s_t)) ], where
