@@ -82,24 +82,25 @@ class LoopEnvs:
 
     def restart(self, which: BoolArray) -> NDArray[Any]:
         """Start a new episode (``env.reset()``) in the environments ``which`` marks."""
+        self._obs = self._obs.copy()  # a new array: the caller may hold the last one
         for k in np.flatnonzero(which):
             self._obs[k] = np.asarray(self.envs[k].reset()[0])
-        return np.array(self._obs)
+        return self._obs
 
     def step(self, actions: IntArray) -> Steps:
         """``envs[k].step(actions[k])`` for every ``k``; ended episodes are reset."""
         K = len(self.envs)
-        observations, finals = [], []
         rewards = np.empty(K)
         terminated, truncated = np.zeros(K, dtype=bool), np.zeros(K, dtype=bool)
+        final, following = np.empty_like(self._obs), np.empty_like(self._obs)
         for k, env in enumerate(self.envs):
             obs, rewards[k], terminated[k], truncated[k], _ = env.step(int(actions[k]))
-            finals.append(np.asarray(obs))
+            final[k] = obs
             if terminated[k] or truncated[k]:
                 obs, _ = env.reset()
-            observations.append(np.asarray(obs))
-        self._obs = np.stack(observations)
-        return Steps(self._obs.copy(), np.stack(finals), rewards, terminated, truncated)
+            following[k] = obs
+        self._obs = following
+        return Steps(following, final, rewards, terminated, truncated)
 
 
 def _unwrap(env: Any) -> tuple[Any, int | None] | None:
