@@ -218,6 +218,9 @@ def test_learn_seeds_refuses_mismatched_inputs_and_rudder_refuses_a_batch() -> N
         PPO(**SMALL).learn_seeds(  # type: ignore[arg-type]
             [_chain(), _chain()], 1, [np.random.default_rng(s) for s in (0, 1)], [[]]
         )
+    env = _chain()
+    with pytest.raises(ValueError, match="one environment object more than once"):
+        PPO(**SMALL).learn_seeds([env, env], 1, [np.random.default_rng(s) for s in (0, 1)])  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="rngs has 2 entries, expected 1"):
         RUDDER().learn_seeds([_chain(), _chain()], 1, [np.random.default_rng(s) for s in (0, 1)])
     with pytest.raises(ValueError, match="seed is 3, expected an index in"):

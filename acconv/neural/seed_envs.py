@@ -239,6 +239,11 @@ def seed_envs(envs: Sequence[Any]) -> SeedEnvs:
 
     if not envs:
         raise ValueError("envs is empty, expected one environment per seed")
+    if len({id(env) for env in envs}) < len(envs):
+        raise ValueError(
+            "envs holds one environment object more than once, expected a separate "
+            "environment per seed"
+        )
     if len(envs) == 1:  # nothing to vectorise: the environment itself
         return LoopEnvs(envs)
     unwrapped = [_unwrap(env) for env in envs]
