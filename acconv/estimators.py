@@ -115,16 +115,17 @@ def gae_rollout(
     the episode; the critic's value of the final state when a time limit truncated it) and
     ``Â_t = δ_t + γλ (1 - end_t) Â_{t+1}`` with ``end_t`` true when step ``t`` ended its episode
     (terminated or truncated). Inside one episode this is :func:`gae` (Schulman et al. 2016,
-    eq. 16); it is the rollout form of Stable-Baselines3's ``RolloutBuffer``.
+    eq. 16); it is the rollout form of Stable-Baselines3's ``RolloutBuffer``. The arrays may
+    have leading axes (several streams, e.g. one per seed): time is the last axis.
     """
     r = np.asarray(rewards, dtype=np.float64)
     delta = r + gamma * np.asarray(next_values, dtype=np.float64) - np.asarray(values)
     carry = gamma * lam * (1.0 - np.asarray(episode_end, dtype=np.float64))
     advantages = np.empty_like(delta)
-    running = 0.0
-    for t in range(delta.shape[0] - 1, -1, -1):
-        running = float(delta[t] + carry[t] * running)
-        advantages[t] = running
+    running = np.zeros(delta.shape[:-1])
+    for t in range(delta.shape[-1] - 1, -1, -1):
+        running = delta[..., t] + carry[..., t] * running
+        advantages[..., t] = running
     return advantages
 
 

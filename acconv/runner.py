@@ -12,7 +12,10 @@ Three steps:
 3. :func:`run_spec` skips the runs whose folders are complete, runs the rest on a local process
    pool (``workers = 1``: in this process) or, with ``backend="ray"``, as Ray tasks, and writes
    each run's folder atomically (:mod:`acconv.results`). Interrupted sweeps resume by running
-   the same command again.
+   the same command again. Neural PPO specs (:func:`batches_seeds`) run locally as batches
+   instead: the missing seeds of each sweep point train as one batched computation in this
+   process (:func:`execute_seeds`, :meth:`acconv.neural.PPO.learn_seeds`), one folder per seed
+   all the same.
 
 Several processes may run the same sweep into the same folder at once (on one machine, or on
 machines sharing a filesystem): each claims a run before computing it (:mod:`acconv.run_claims`), so
@@ -36,7 +39,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -65,7 +68,9 @@ __all__ = [
     "RunConfig",
     "RunResult",
     "RunSummary",
+    "batches_seeds",
     "execute",
+    "execute_seeds",
     "expand",
     "run_spec",
 ]
@@ -213,67 +218,119 @@ def execute(run: RunConfig, progress: Callable[[int, int], None] | None = None) 
     its start event and the events of the run. ``progress(done, total)``, if given, hears
     about the run's progress (for a progress bar).
     """
-    from acconv.instrument import BoundTracker, Recorder, TwoTimescaleMonitor
-    from acconv.instrument.solve import EpisodesToSolve
-    from acconv.sampling import policy_returns
-    from acconv.theory_checks import assumption_report, learner_verdicts
-    from acconv.theory_checks.bounds import bound_by_id
-
     spec = run.spec
-    verdicts: dict[str, Any] = {"run_id": run.run_id, "step_sizes": None}
     # Step 1: the learner, what it learns from, and the observers.
     plan = build_run(spec)
-    recorder = Recorder()
-    facts = _Facts()
-    monitor = TwoTimescaleMonitor() if spec.checks.monitor else None
-    trackers = [BoundTracker(bound_by_id(bound_id)) for bound_id in spec.checks.bounds]
-    observers: list[Any] = [recorder, *([monitor] if monitor else []), *trackers]
-    if spec.checks.solve is not None:  # episodes and env steps to solve (censored if unsolved)
-        observers.append(EpisodesToSolve(spec.checks.solve))
-    watchers = [*observers, facts, *([_Progress(progress)] if progress is not None else [])]
+    watched = _Watched(spec, progress)
     # Step 2: train.
     rng = np.random.default_rng(run.seed_sequence())
-    plan.learner.learn(plan.source, spec.budget.n_updates, rng, watchers, **plan.learn_kwargs)
-    evaluation: list[tuple[int, str, float]] = []
-    if spec.budget.eval_episodes:  # neural and SB3 kinds (the spec refuses it elsewhere)
-        returns = policy_returns(
-            plan.learner.action_probabilities, plan.source, spec.budget.eval_episodes, rng
-        )
-        last = int(recorder.rows[-1][0]) if recorder.rows else spec.budget.n_updates - 1
-        evaluation = [(last, "eval/return", float(returns.mean()))]
-        spread = float(returns.std(ddof=1)) if returns.size > 1 else float("nan")
-        evaluation.append((last, "eval/return_std", spread))
-    # Step 3: rows (first writer of an (n, metric) pair wins) and verdicts.
-    rows: dict[tuple[int, str], float] = {(n, metric): value for n, metric, value in evaluation}
-    for observer in observers:
-        for n, metric, value in observer.rows:
-            rows.setdefault((int(n), str(metric)), float(value))
-    learner_facts = facts.facts
-    assert learner_facts is not None, "the learner sent no start event"
-    if spec.checks.step_sizes:
-        # S1–S7 of the schedules the learner states (SB3: its one learning rate as used).
-        report = _step_sizes(learner_facts)
-        if report is None and learner_facts.step_sizes_note:  # schedules it could not state
-            report = {"undecided": learner_facts.step_sizes_note}
-        why = f"{spec.learner.kind} has no schedules"
-        verdicts["step_sizes"] = report if report is not None else {"not_applicable": why}
-    observer_verdicts: list[dict[str, Any]] = []
-    if monitor is not None:
-        # The whole catalogue A0-A12 (THEORY.md §3) and which theorem's hypotheses it meets.
-        report_ = assumption_report(monitor)
-        observer_verdicts = [v.to_dict() for v in report_.verdicts]
-        verdicts["theorems"] = dict(report_.theorems)
-        verdicts["coverage"] = dict(report_.coverage)
-        verdicts["statement"] = report_.statement
-    elif learner_facts.optimizer is not None:
-        # Without the monitor, what the facts alone decide for a learner with an optimiser.
-        observer_verdicts = [
-            v.to_dict() for v in learner_verdicts(learner_facts, facts.diagnostics)
+    plan.learner.learn(plan.source, spec.budget.n_updates, rng, watched.all, **plan.learn_kwargs)
+    # Step 3: rows and verdicts.
+    # (only neural and SB3 learners act for evaluation episodes)
+    acting = getattr(plan.learner, "action_probabilities", None)
+    return watched.result(run, acting, plan.source, rng)
+
+
+def batches_seeds(spec: ExperimentSpec) -> bool:
+    """Whether the runner trains the seeds of each sweep point of ``spec`` as one batch
+    (:meth:`acconv.neural.PPO.learn_seeds`): neural PPO specs."""
+    return spec.learner.kind == "neural_ppo"
+
+
+def execute_seeds(
+    runs: list[RunConfig], progress: Mapping[str, Callable[[int, int], None]] | None = None
+) -> list[RunResult]:
+    """:func:`execute` for runs of one sweep point (they differ only in their seed), trained as
+    one batched computation; seed ``k``'s result is the one :func:`execute` gives (to float
+    rounding), from its own environment, random stream and observers."""
+    from acconv.spec import build_env
+
+    spec = runs[0].spec
+    if any(run.spec != spec for run in runs):
+        raise ValueError("runs differ in more than their seed; expected one sweep point")
+    plan = build_run(spec)
+    envs = [plan.source, *(build_env(spec.env) for _ in runs[1:])]
+    watched = [_Watched(spec, (progress or {}).get(run.run_id)) for run in runs]
+    rngs = [np.random.default_rng(run.seed_sequence()) for run in runs]
+    observers = [w.all for w in watched]
+    plan.learner.learn_seeds(envs, spec.budget.n_updates, rngs, observers, **plan.learn_kwargs)
+    return [
+        w.result(run, partial(plan.learner.action_probabilities, seed=k), envs[k], rngs[k])
+        for k, (w, run) in enumerate(zip(watched, runs, strict=True))
+    ]
+
+
+class _Watched:
+    """The observers of one run (recorder, monitor, bound trackers, facts, progress) and what
+    they give after it: rows and verdicts."""
+
+    def __init__(self, spec: ExperimentSpec, progress: Callable[[int, int], None] | None) -> None:
+        from acconv.instrument import BoundTracker, Recorder, TwoTimescaleMonitor
+        from acconv.instrument.solve import EpisodesToSolve
+        from acconv.theory_checks.bounds import bound_by_id
+
+        self.spec = spec
+        self.recorder = Recorder()
+        self.facts = _Facts()
+        self.monitor = TwoTimescaleMonitor() if spec.checks.monitor else None
+        self.trackers = [BoundTracker(bound_by_id(bound_id)) for bound_id in spec.checks.bounds]
+        self.observers: list[Any] = [
+            self.recorder,
+            *([self.monitor] if self.monitor else []),
+            *self.trackers,
         ]
-    observer_verdicts += [tracker.verdict().to_dict() for tracker in trackers]
-    verdicts["observers"] = observer_verdicts
-    ordered = [(n, metric, value) for (n, metric), value in sorted(rows.items())]
-    return RunResult(run.run_id, run.seed, ordered, verdicts)
+        if spec.checks.solve is not None:  # episodes and env steps to solve (censored if unsolved)
+            self.observers.append(EpisodesToSolve(spec.checks.solve))
+        progress_ = [_Progress(progress)] if progress is not None else []
+        self.all: list[Any] = [*self.observers, self.facts, *progress_]
+
+    def result(
+        self, run: RunConfig, action_probabilities: Any, source: Any, rng: np.random.Generator
+    ) -> RunResult:
+        """The evaluation episodes (neural and SB3 kinds), the rows and every verdict."""
+        from acconv.sampling import policy_returns
+        from acconv.theory_checks import assumption_report, learner_verdicts
+
+        spec, recorder, facts, monitor = self.spec, self.recorder, self.facts, self.monitor
+        verdicts: dict[str, Any] = {"run_id": run.run_id, "step_sizes": None}
+        evaluation: list[tuple[int, str, float]] = []
+        if spec.budget.eval_episodes:  # neural and SB3 kinds (the spec refuses it elsewhere)
+            returns = policy_returns(action_probabilities, source, spec.budget.eval_episodes, rng)
+            last = int(recorder.rows[-1][0]) if recorder.rows else spec.budget.n_updates - 1
+            evaluation = [(last, "eval/return", float(returns.mean()))]
+            spread = float(returns.std(ddof=1)) if returns.size > 1 else float("nan")
+            evaluation.append((last, "eval/return_std", spread))
+        # Rows (first writer of an (n, metric) pair wins) and verdicts.
+        rows: dict[tuple[int, str], float] = {(n, m): value for n, m, value in evaluation}
+        for observer in self.observers:
+            for n, metric, value in observer.rows:
+                rows.setdefault((int(n), str(metric)), float(value))
+        learner_facts = facts.facts
+        assert learner_facts is not None, "the learner sent no start event"
+        if spec.checks.step_sizes:
+            # S1–S7 of the schedules the learner states (SB3: its one learning rate as used).
+            report = _step_sizes(learner_facts)
+            if report is None and learner_facts.step_sizes_note:  # schedules it could not state
+                report = {"undecided": learner_facts.step_sizes_note}
+            why = f"{spec.learner.kind} has no schedules"
+            verdicts["step_sizes"] = report if report is not None else {"not_applicable": why}
+        observer_verdicts: list[dict[str, Any]] = []
+        if monitor is not None:
+            # The whole catalogue A0-A12 (THEORY.md §3) and which theorem's hypotheses it meets.
+            report_ = assumption_report(monitor)
+            observer_verdicts = [v.to_dict() for v in report_.verdicts]
+            verdicts["theorems"] = dict(report_.theorems)
+            verdicts["coverage"] = dict(report_.coverage)
+            verdicts["statement"] = report_.statement
+        elif learner_facts.optimizer is not None:
+            # Without the monitor, what the facts alone decide for a learner with an optimiser.
+            observer_verdicts = [
+                v.to_dict() for v in learner_verdicts(learner_facts, facts.diagnostics)
+            ]
+        observer_verdicts += [tracker.verdict().to_dict() for tracker in self.trackers]
+        verdicts["observers"] = observer_verdicts
+        ordered = [(n, metric, value) for (n, metric), value in sorted(rows.items())]
+        return RunResult(run.run_id, run.seed, ordered, verdicts)
 
 
 class _Facts:
@@ -339,7 +396,10 @@ def _execute_and_write(
     run: RunConfig, out_dir: Path, progress: Callable[[int, int], None] | None
 ) -> None:
     """Execute one run and write its folder atomically (every backend's unit of work)."""
-    result = execute(run, progress)
+    _write(run, execute(run, progress), out_dir)
+
+
+def _write(run: RunConfig, result: RunResult, out_dir: Path) -> None:
     write_run(
         out_dir / run.folder,
         run_id=run.run_id,
@@ -436,7 +496,9 @@ def run_spec(
     """Run every missing run of ``spec`` into ``out_dir``; return what was done and skipped.
 
     ``workers``: processes of the local pool (default: one per CPU, at most one per run);
-    ``1`` runs in this process. A run that raises is reported in ``summary.failed`` and leaves
+    ``1`` runs in this process. Neural PPO specs on the local backend ignore ``workers``: each
+    sweep point's missing seeds (at most :data:`MAX_BATCH_SEEDS` at a time) train as one batch
+    in this process. A run that raises is reported in ``summary.failed`` and leaves
     no folder, so the next invocation retries it. ``on_progress`` is called with each finished
     run id.
 
@@ -476,6 +538,9 @@ def run_spec(
         )
         if not pending:
             pass
+        elif ray is None and batches_seeds(spec):
+            slots = _Batches(out_dir, bar, progress)
+            drive(queue, by_id, MAX_BATCH_SEEDS, slots, finished, bar)
         elif ray is not None:
             run_ray(ray, _run_and_write, queue, by_id, out_dir, workers, address, finished, bar)
         elif n_workers == 1:
@@ -484,6 +549,11 @@ def run_spec(
             run_pool(_run_and_write, queue, by_id, out_dir, n_workers, finished, bar, progress)
         summary.by_others = list(queue.by_others)
     return summary
+
+
+MAX_BATCH_SEEDS = 64
+"""The most seeds :func:`run_spec` trains in one batch (a sweep point's seeds beyond it make
+further batches)."""
 
 
 class _InProcess(Slots):
@@ -504,3 +574,32 @@ class _InProcess(Slots):
         except Exception as error:
             return [(run.run_id, error)]
         return [(run.run_id, None)]
+
+
+class _Batches(_InProcess):
+    """The local backend of neural PPO specs: the runs :func:`~acconv.pools.drive` claims (at
+    most :data:`MAX_BATCH_SEEDS` at a time) train per sweep point as one batch in this process
+    (:func:`execute_seeds`); each seed's folder is written on its own."""
+
+    def finished(self, timeout: float) -> Iterable[tuple[str, BaseException | None]]:
+        runs, self.started = self.started, []
+        points: dict[str, list[RunConfig]] = {}
+        for run in runs:
+            points.setdefault(_slug(run.point), []).append(run)
+        outcome: list[tuple[str, BaseException | None]] = []
+        for batch in points.values():
+            ids = [run.run_id for run in batch]
+            reporters = {i: self.bar.reporter(i) for i in ids} if self.progress else None
+            try:
+                results = execute_seeds(batch, reporters)
+            except Exception as error:  # the batch is one computation: it fails as a whole
+                outcome += [(i, error) for i in ids]
+                continue
+            for run, result in zip(batch, results, strict=True):
+                try:
+                    _write(run, result, self.out_dir)
+                except Exception as error:
+                    outcome.append((run.run_id, error))
+                else:
+                    outcome.append((run.run_id, None))
+        return outcome

@@ -45,16 +45,16 @@ def _neural_ppo_kl(monkeypatch: pytest.MonkeyPatch) -> float:
     calls = iter(KLS)
     original = PPO._losses
 
-    def losses(self: PPO, rollout: Any, idx: Any) -> Any:
-        actor_loss, critic_loss, stats = original(self, rollout, idx)
+    def losses(self: PPO, minibatch: Any) -> Any:
+        actor_loss, critic_loss, stats = original(self, minibatch)
         stats = stats.clone()
-        stats[2] = next(calls)  # the prescribed minibatch KL
+        stats[0, 2] = next(calls)  # the prescribed minibatch KL of the one seed
         return actor_loss, critic_loss, stats
 
     monkeypatch.setattr(PPO, "_losses", losses)
     learner = PPO(n_steps=N_STEPS, batch_size=BATCH, n_epochs=N_EPOCHS, hidden=(8,))
     learner.learn(FiniteMDPEnv(chain(4, slip=0.1, gamma=0.95)), 1, np.random.default_rng(0))
-    [(_, diagnostics)] = learner._diagnostics
+    [(_, diagnostics)] = learner._diagnostics[0]
     return float(diagnostics["approx_kl"])
 
 

@@ -20,7 +20,8 @@ torch = pytest.importorskip("torch")
 from acconv.neural import PPO  # noqa: E402
 from acconv.neural import estimators as neural_estimators  # noqa: E402
 from acconv.neural.networks import observation_encoder  # noqa: E402
-from acconv.neural.ppo import Rollout  # noqa: E402
+from acconv.neural.rollouts import Rollout  # noqa: E402
+from acconv.neural.seed_envs import LoopEnvs  # noqa: E402
 from acconv.theory_checks import learner_verdicts  # noqa: E402
 
 
@@ -71,12 +72,26 @@ def test_gae_rollout_with_lambda_one_is_the_bootstrapped_monte_carlo_advantage()
 
 
 def _rollout_and_learner(objective: str) -> tuple[PPO, Rollout]:
+    """A learner after one update and a fresh rollout of its one seed (leading axis K = 1)."""
     learner = PPO(objective=objective, normalize_advantage=False, **SMALL)  # type: ignore[arg-type]
     learner.learn(_chain_env(), 1, np.random.default_rng(3))
-    env = _chain_env()
-    _, encode = observation_encoder(env.observation_space)
-    rollout, _ = learner._collect(env, env.reset(seed=0)[0], encode, 1.0, np.random.default_rng(4))
+    envs = LoopEnvs([_chain_env()])
+    _, encode = observation_encoder(envs.observation_space)
+    obs = envs.reset([0])
+    rollout, _ = learner._collect(envs, obs, encode, 1.0, [np.random.default_rng(4)])
     return learner, rollout
+
+
+def _losses(learner: PPO, rollout: Rollout) -> tuple[Any, Any, Any]:
+    """The one seed's losses and statistics on its whole rollout as one minibatch."""
+    actor_loss, critic_loss, stats = learner._losses(rollout)
+    return actor_loss[0], critic_loss[0], stats[0]
+
+
+def _actor(learner: PPO, obs: Any) -> Any:
+    """The one seed's actor logits on rows ``obs``."""
+    assert learner.actor is not None
+    return learner.actor(obs[None])[0]
 
 
 def test_at_the_old_policy_clip_and_kl_objectives_have_the_policy_gradient() -> None:
@@ -85,18 +100,17 @@ def test_at_the_old_policy_clip_and_kl_objectives_have_the_policy_gradient() -> 
     for objective in ("clip", "kl"):
         learner, rollout = _rollout_and_learner(objective)
         assert learner.actor is not None
-        idx = torch.arange(rollout.obs.shape[0])
-        actor_loss, _, _ = learner._losses(rollout, idx)
+        actor_loss, _, _ = _losses(learner, rollout)
         learner.actor.zero_grad()
         actor_loss.backward()
         gradients.append([p.grad.clone() for p in learner.actor.parameters()])
     # The score-function form, computed separately: mean_t Â_t ∇ log π(a_t|s_t).
     learner, rollout = _rollout_and_learner("clip")
     assert learner.actor is not None
-    log_pi = learner.actor(rollout.obs).log_softmax(-1)
-    score = log_pi.gather(1, rollout.actions[:, None])[:, 0]
+    log_pi = _actor(learner, rollout.obs[0]).log_softmax(-1)
+    score = log_pi.gather(1, rollout.actions[0, :, None])[:, 0]
     learner.actor.zero_grad()
-    (-(score * rollout.advantages).mean()).backward()
+    (-(score * rollout.advantages[0]).mean()).backward()
     reference = [p.grad for p in learner.actor.parameters()]
     for clip_grad, kl_grad, ref_grad in zip(*gradients, reference, strict=True):
         torch.testing.assert_close(clip_grad, ref_grad, rtol=1e-5, atol=1e-7)
@@ -126,17 +140,16 @@ def test_the_clipped_surrogate_is_min_of_ratio_and_clipped_ratio_times_advantage
     # Pretend the even rows were sampled by a policy e^0.5 times likelier: their ratios become
     # e^-0.5 ≈ 0.61 < 0.8 (clipped), the odd rows keep ρ = 1 (unclipped).
     shift = torch.zeros_like(rollout.log_probs_old)
-    shift[::2] = 0.5
+    shift[0, ::2] = 0.5
     rollout = dataclasses.replace(rollout, log_probs_old=rollout.log_probs_old + shift)
-    idx = torch.arange(rollout.obs.shape[0])
-    actor_loss, _, stats = learner._losses(rollout, idx)
+    actor_loss, _, stats = _losses(learner, rollout)
     # The surrogate recomputed in numpy from the log-probabilities.
     with torch.no_grad():
-        log_pi = learner.actor(rollout.obs).log_softmax(-1).double().numpy()
-    a = rollout.actions.numpy()
+        log_pi = _actor(learner, rollout.obs[0]).log_softmax(-1).double().numpy()
+    a = rollout.actions[0].numpy()
     rows = np.arange(a.size)
-    ratio = np.exp(log_pi[rows, a] - rollout.log_probs_old.double().numpy()[rows, a])
-    adv = rollout.advantages.double().numpy()
+    ratio = np.exp(log_pi[rows, a] - rollout.log_probs_old[0].double().numpy()[rows, a])
+    adv = rollout.advantages[0].double().numpy()
     surrogate = np.minimum(ratio * adv, np.clip(ratio, 0.8, 1.2) * adv).mean()
     assert float(actor_loss.detach()) == pytest.approx(-surrogate, rel=1e-5)
     assert float(stats[3]) == pytest.approx(np.mean(np.abs(ratio - 1) > 0.2))
@@ -157,7 +170,7 @@ def test_on_a_model_theta_and_omega_are_the_networks_on_every_state() -> None:
     np.testing.assert_allclose(np.exp(info.theta) / np.exp(info.theta).sum(1, keepdims=True), pi)
     assert learner.critic is not None
     with torch.no_grad():
-        values = learner.critic(torch.eye(env.mdp.n_states))[:, 0].double().numpy()
+        values = learner.critic(torch.eye(env.mdp.n_states)[None])[0, :, 0].double().numpy()
     np.testing.assert_allclose(info.omega, values, rtol=1e-6)
 
 
@@ -314,13 +327,17 @@ def test_learn_restores_the_torch_thread_count() -> None:
 
 @pytest.mark.parametrize("activation", ["tanh", "softplus", "silu", "gelu", "elu", "relu"])
 def test_the_numpy_acting_path_is_the_torch_network(activation: str) -> None:
-    from acconv.neural.networks import mlp, numpy_forward
+    from acconv.neural.networks import mlp, stacked_mlp
 
-    net = mlp([4, 8, 8, 3], activation, 1.0, torch.Generator().manual_seed(0))
-    x = torch.randn(16, 4, generator=torch.Generator().manual_seed(1)) * 3
-    forward = numpy_forward(net, activation)
+    generators = [torch.Generator().manual_seed(s) for s in (0, 5)]
+    net = stacked_mlp([4, 8, 8, 3], activation, 1.0, generators)
+    x = torch.randn(2, 16, 4, generator=torch.Generator().manual_seed(1)) * 3
+    forward = net.numpy_forward()
     with torch.no_grad():
         expected = net(x).numpy()
+        # Seed k's slice is the single network built from generators[k] (the same draws).
+        single = mlp([4, 8, 8, 3], activation, 1.0, torch.Generator().manual_seed(5))
+        np.testing.assert_allclose(expected[1], single(x[1]).numpy(), rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(forward(x.numpy()), expected, rtol=1e-5, atol=1e-6)
         for p in net.parameters():  # the views follow in-place updates, as optimisers make them
             p.mul_(0.5)
@@ -330,11 +347,11 @@ def test_the_numpy_acting_path_is_the_torch_network(activation: str) -> None:
 def test_neural_ppo_and_sb3_runs_share_the_diagnostic_verdicts() -> None:
     learner = PPO(**SMALL)  # type: ignore[arg-type]
     learner.learn(_chain_env(), 4, np.random.default_rng(0))
-    by_id = {v.id: v for v in learner_verdicts(learner.facts(), learner._diagnostics)}
+    by_id = {v.id: v for v in learner_verdicts(learner.facts(), learner._diagnostics[0])}
     assert {"ppo/kl", "ppo/clip_fraction", "critic/explained_variance"} <= set(by_id)
     # Recomputed from the recorded series. Four updates are evidence too thin to lean on
     # (issue 11: the diagnostics need ≥ 10 updates): undecided without a lean, saying why.
-    kl = [d["approx_kl"] for _, d in learner._diagnostics]
+    kl = [d["approx_kl"] for _, d in learner._diagnostics[0]]
     assert len(kl) == 4
     for key in ("ppo/kl", "ppo/clip_fraction", "critic/explained_variance"):
         assert by_id[key].status == "undecided" and by_id[key].lean is None, by_id[key].shown

@@ -14,6 +14,7 @@ from acconv.estimators import redistribute_rewards  # noqa: E402
 from acconv.neural import RUDDER, ReturnLSTM  # noqa: E402
 from acconv.neural.networks import observation_encoder  # noqa: E402
 from acconv.neural.rudder import return_decomposition_loss  # noqa: E402
+from acconv.neural.seed_envs import LoopEnvs  # noqa: E402
 
 # Neural RUDDER's defaults in acconv 0.1.0: the tests written against them keep their runs.
 OLD_DEFAULTS = {"coupling": "replace_reward", "residual": "uniform"}
@@ -77,7 +78,8 @@ def test_immediate_pg_baseline_under_a_deterministic_policy_is_the_taken_increme
     learner.learn(env, 2, np.random.default_rng(0))
     assert learner.return_model is not None
     _, encode = observation_encoder(env.observation_space)
-    episodes, _ = learner._episodes(env, env.reset(seed=3)[0], encode, np.random.default_rng(1))
+    envs = LoopEnvs([env])
+    episodes, _ = learner._episodes(envs, envs.reset([3]), encode, np.random.default_rng(1))
     X = np.stack([x for x, _, _, _ in episodes])  # fixed length: delay + 1 steps
     A = np.stack([a for _, a, _, _ in episodes])
     mask = np.ones(A.shape, dtype=bool)
@@ -95,7 +97,11 @@ def test_immediate_pg_baseline_under_a_deterministic_policy_is_the_taken_increme
 def test_every_coupling_runs_and_reports_the_return_model(coupling: str) -> None:
     recorder = Recorder()
     learner = RUDDER(
-        coupling=coupling, residual="uniform", episodes_per_update=4, hidden=(8,), n_cells=4  # type: ignore[arg-type]
+        coupling=coupling,
+        residual="uniform",
+        episodes_per_update=4,
+        hidden=(8,),
+        n_cells=4,  # type: ignore[arg-type]
     )
     run = learner.learn(_delayed_chain(0.5), 3, np.random.default_rng(0), [recorder])
     info = run.last_update
@@ -160,7 +166,12 @@ def test_an_episode_that_never_ends_is_cut_at_max_steps() -> None:
     # A Garnet has no terminal state: without the cut the first episode would never end.
     env = gym.make("acconv/Garnet-v0", n_states=5, n_actions=2, branching=2)
     learner = RUDDER(
-        **OLD_DEFAULTS, episodes_per_update=3, max_steps=7, hidden=(8,), n_cells=4, gamma=0.9  # type: ignore[arg-type]
+        **OLD_DEFAULTS,
+        episodes_per_update=3,
+        max_steps=7,
+        hidden=(8,),
+        n_cells=4,
+        gamma=0.9,  # type: ignore[arg-type]
     )
     info = learner.learn(env, 1, np.random.default_rng(0)).last_update
     assert info.n_episodes == 3 and info.n_steps == 3 * 7

@@ -121,3 +121,79 @@ def test_neural_rudder_takes_its_episodes_per_update_from_the_budget(tmp_path: P
     ]
     # Delay 8: every episode has 9 decisions, so 3 episodes are 27 steps.
     assert steps == [27.0]
+
+
+def test_neural_ppo_seeds_train_as_one_batch_write_one_folder_each_and_resume(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--seeds 3`` is one batched job; each folder holds what its seed alone gives (to the
+    rounding of tests/test_neural_batched.py), and a missing folder is redone alone."""
+    import shutil
+
+    import numpy as np
+
+    from acconv.neural import PPO
+    from acconv.runner import execute, expand
+
+    batches: list[int] = []
+    original = PPO.learn_seeds
+
+    def counted(self: PPO, envs: object, *args: object, **kwargs: object) -> object:
+        batches.append(len(envs))  # type: ignore[arg-type]
+        return original(self, envs, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(PPO, "learn_seeds", counted)
+    spec = load_spec(
+        EXPERIMENTS / "neural_ppo_frozenlake.toml",
+        [*TINY_PPO, "seeds.count=3", "budget.eval_episodes=3"],
+    )
+    summary = run_spec(spec, tmp_path, workers=2, progress=False)
+    assert batches == [3] and len(summary.done) == 3 and not summary.failed
+
+    def rows(folder: Path) -> dict[tuple[int, str], float]:
+        (record,) = load_results(folder)
+        table = record.metrics().to_pydict()
+        return {
+            (n, m): v for n, m, v in zip(table["n"], table["metric"], table["value"], strict=True)
+        }
+
+    runs = expand(spec)
+    first = rows(tmp_path / runs[1].folder)
+    result = execute(runs[1])
+    alone = {(n, m): v for n, m, v in result.rows}
+    written = json.loads((tmp_path / runs[1].folder / "verdicts.json").read_text())
+
+    def statuses(verdicts: dict[str, object]) -> list[tuple[object, ...]]:
+        return [(v["id"], v["status"], v.get("lean")) for v in verdicts["observers"]]  # type: ignore[attr-defined, index]
+
+    assert statuses(written) == statuses(result.verdicts)  # the same verdicts, seed by seed
+    assert first.keys() == alone.keys()
+    # Seed 1 of the batch solved its own critic's equilibrium λ(θ) (its slice of the stack):
+    # the tracking numbers against it are among the rows compared below.
+    assert {m for _, m in alone} >= {"track/error_weighted", "track/approximation_error"}
+    for key, value in alone.items():  # tables to 1e-4 in the test above; metrics of them too
+        assert np.isclose(first[key], value, rtol=1e-4, atol=1e-4, equal_nan=True), key
+    shutil.rmtree(tmp_path / runs[1].folder)
+    batches.clear()
+    again = run_spec(spec, tmp_path, workers=1, progress=False)
+    assert again.done == [runs[1].run_id] and len(again.skipped) == 2
+    assert batches == [1]  # only the missing seed
+    redone = rows(tmp_path / runs[1].folder)
+    for key, value in first.items():
+        assert np.isclose(redone[key], value, rtol=1e-4, atol=1e-4, equal_nan=True), key
+
+
+def test_a_failing_batch_fails_each_of_its_runs_and_writes_no_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from acconv.neural import PPO
+
+    def broken(self: PPO, *args: object, **kwargs: object) -> object:
+        raise RuntimeError("no luck")
+
+    monkeypatch.setattr(PPO, "learn_seeds", broken)
+    spec = load_spec(EXPERIMENTS / "neural_ppo_frozenlake.toml", [*TINY_PPO, "seeds.count=2"])
+    summary = run_spec(spec, tmp_path, workers=1, progress=False)
+    assert not summary.done
+    assert [message for _, message in summary.failed] == ["RuntimeError: no luck"] * 2
+    assert not list(tmp_path.rglob("verdicts.json"))

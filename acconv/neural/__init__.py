@@ -11,7 +11,8 @@ except ImportError:  # pragma: no cover - depends on the installation
         'acconv.neural needs the neural extra: pip install -c constraints.txt ".[neural]"'
     ) from None
 
-from acconv.neural.ppo import PPO, NeuralRun
+from acconv.neural.ppo import PPO
+from acconv.neural.rollouts import NeuralRun
 from acconv.neural.rudder import RUDDER, ReturnLSTM
 
 __all__ = ["PPO", "RUDDER", "NeuralRun", "ReturnLSTM"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Sequence
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import numpy as np
 import torch
@@ -105,31 +105,158 @@ def mlp(
     return nn.Sequential(*layers)
 
 
-def numpy_forward(net: nn.Sequential, activation: str) -> Forward:
-    """The map of an :func:`mlp` in numpy, reading views of the network's current parameters.
+class StackedMLP(nn.Module):
+    """``K`` MLPs of the same sizes, one per seed, with their parameters stacked.
 
-    For acting on one observation at a time, where torch's per-call dispatch (about 40 µs for a
-    64x64 MLP here) costs more than the arithmetic (about 8 µs in numpy). The views follow the
-    optimisers' in-place updates; rebuild after replacing parameters.
+    Layer ``l`` of seed ``k`` has the weights ``W_l[k]`` (shape ``(K, out, in)``) and the biases
+    ``b_l[k]`` (shape ``(K, 1, out)``). For inputs ``x`` of shape ``(K, N, in)`` (row block ``k``
+    for seed ``k``) the forward map is, per layer,
+
+        x_{l+1}[k] = σ(x_l[k] W_l[k]ᵀ + b_l[k])   (no σ after the last layer),
+
+    one batched matrix product (``torch.baddbmm``) for all ``K`` seeds. Built from ``K``
+    :func:`mlp` s, so each seed keeps its own initialisation. Seeds never mix: seed ``k``'s
+    outputs depend on seed ``k``'s parameters only, so the gradient of a sum of per-seed losses
+    is, block by block, each seed's own gradient.
+
+    ``tanh`` is numpy's (``np.tanh`` on a view of the tensor, vectorised; within 6e-8 of the
+    exact value, as torch's is within 3e-8), differentiated by torch's ``tanh_backward``: torch's
+    CPU ``tanh`` kernel was measured 17x slower here (443 µs against 26 µs for 131,072 float32
+    values, torch 2.13, numpy 2.4, AMD EPYC), and it is the largest elementwise operation of a
+    batched update.
     """
-    layers = [
-        (m.weight.detach().numpy(), m.bias.detach().numpy())
-        for m in net
-        if isinstance(m, nn.Linear)
-    ]
-    act = _NUMPY[activation]
 
-    def forward(x: NDArray[np.float32]) -> NDArray[np.float32]:
-        for weight, bias in layers[:-1]:
-            x = act(x @ weight.T + bias)
-        weight, bias = layers[-1]
-        return np.asarray(x @ weight.T + bias, dtype=np.float32)
+    def __init__(self, nets: Sequence[nn.Sequential], activation: str) -> None:
+        super().__init__()
+        check_choice(activation, "activation", ACTIVATIONS)
+        if not nets:
+            raise ValueError("nets is empty, expected at least one network")
+        per_seed = [[m for m in net if isinstance(m, nn.Linear)] for net in nets]
+        params: list[nn.Parameter] = []
+        for layers in zip(*per_seed, strict=True):
+            params.append(nn.Parameter(torch.stack([m.weight.detach() for m in layers])))
+            params.append(nn.Parameter(torch.stack([m.bias.detach()[None, :] for m in layers])))
+        self.layers = nn.ParameterList(params)  # W_0, b_0, W_1, b_1, ... (nn.Sequential's order)
+        self.activation = activation
+        self._act = _fast_tanh if activation == "tanh" else _FUNCTIONS[activation]
 
-    return forward
+    @property
+    def n_seeds(self) -> int:
+        """``K``, the number of stacked networks."""
+        return int(self.layers[0].shape[0])
+
+    def seed_network(self, k: int) -> nn.Sequential:
+        """Seed ``k``'s network alone, as the :func:`mlp` it was stacked from (a copy of its
+        current parameters, torch's own activation; for per-seed analysis such as the critic's
+        equilibrium, which differentiates it with ``torch.func``)."""
+        if not 0 <= k < self.n_seeds:
+            raise ValueError(f"k is {k}, expected a seed index in [0, {self.n_seeds - 1}]")
+        params = list(self.layers)
+        layers: list[nn.Module] = []
+        for index in range(0, len(params), 2):
+            weight, bias = params[index].detach()[k], params[index + 1].detach()[k, 0]
+            linear = nn.Linear(weight.shape[1], weight.shape[0])
+            with torch.no_grad():
+                linear.weight.copy_(weight)
+                linear.bias.copy_(bias)
+            layers.append(linear)
+            if index + 2 < len(params):
+                layers.append(_MODULES[self.activation]())
+        return nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The ``K`` networks on ``x`` of shape ``(K, N, in)``; shape ``(K, N, out)``."""
+        n_layers = len(self.layers) // 2
+        for index in range(n_layers):
+            weight, bias = self.layers[2 * index], self.layers[2 * index + 1]
+            x = torch.baddbmm(bias, x, weight.transpose(1, 2))
+            if index < n_layers - 1:
+                x = self._act(x)
+        return x
+
+    def numpy_forward(self) -> Forward:
+        """The same map in numpy on ``(K, N, in)`` float32 arrays, reading views of the current
+        parameters (the optimisers update them in place).
+
+        For acting, one observation per seed per step, where torch's per-call dispatch costs
+        more than the arithmetic (measured for K = 32: 38 µs a step in numpy, 87 µs in torch).
+        """
+        params = list(self.layers)
+        layers = [
+            (w.detach().numpy().transpose(0, 2, 1), b.detach().numpy())
+            for w, b in zip(params[::2], params[1::2], strict=True)
+        ]
+        act = _NUMPY[self.activation]
+
+        def forward(x: NDArray[np.float32]) -> NDArray[np.float32]:
+            for weight_t, bias in layers[:-1]:
+                x = act(np.matmul(x, weight_t) + bias)
+            weight_t, bias = layers[-1]
+            return np.asarray(np.matmul(x, weight_t) + bias, dtype=np.float32)
+
+        return forward
 
 
-def parameter_vector(module: nn.Module) -> NDArray[np.float64]:
-    """All parameters of ``module`` as one float64 vector (a copy, in ``parameters()`` order)."""
+class _Tanh(torch.autograd.Function):
+    """``y = tanh x`` (numpy's), ``dy/dx = 1 - y²`` (torch's ``tanh_backward``)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor) -> torch.Tensor:
+        y = torch.from_numpy(np.tanh(x.detach().numpy()))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
+        (y,) = ctx.saved_tensors
+        return torch.ops.aten.tanh_backward(grad, y)  # type: ignore[no-any-return]
+
+
+def _fast_tanh(x: torch.Tensor) -> torch.Tensor:
+    """``tanh x`` by numpy (see :class:`StackedMLP` for why not ``torch.tanh``)."""
+    return _Tanh.apply(x)  # type: ignore[no-any-return, no-untyped-call]
+
+
+_FUNCTIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "softplus": nn.functional.softplus,
+    "silu": nn.functional.silu,
+    "gelu": nn.functional.gelu,
+    "elu": nn.functional.elu,
+    "relu": nn.functional.relu,
+}
+
+
+def stacked_mlp(
+    sizes: Sequence[int],
+    activation: str,
+    out_gain: float,
+    generators: Sequence[torch.Generator],
+) -> StackedMLP:
+    """One :func:`mlp` per generator (seed ``k``'s initialisation from ``generators[k]``),
+    stacked."""
+    return StackedMLP([mlp(sizes, activation, out_gain, g) for g in generators], activation)
+
+
+def clip_grad_norms_(parameters: Sequence[torch.Tensor], max_norm: float) -> torch.Tensor:
+    """Clip each seed's gradient to the norm ``max_norm``; returns the norms before clipping.
+
+    The parameters are stacked with the seed first (dimension 0). Seed ``k``'s gradient ``g_k``
+    (all of its parameters together) becomes ``g_k · min(1, max_norm / (‖g_k‖ + 1e-6))``:
+    ``torch.nn.utils.clip_grad_norm_``'s rule applied to every seed alone, never to the stack.
+    """
+    grads = [p.grad for p in parameters if p.grad is not None]
+    # one row of all of seed k's gradient entries: a copy, but one kernel for the K norms
+    norms: torch.Tensor = torch.linalg.vector_norm(
+        torch.cat([g.flatten(1) for g in grads], dim=1), dim=1
+    )
+    coef = (max_norm / (norms + 1e-6)).clamp_(max=1.0)
+    for g in grads:
+        g.mul_(coef.view(-1, *([1] * (g.dim() - 1))))
+    return norms
+
+
+def parameter_vectors(module: nn.Module) -> NDArray[np.float64]:
+    """Each seed's parameters of a stacked ``module`` as one float64 row: shape ``(K, P)``."""
     with torch.no_grad():
-        flat = torch.cat([p.detach().reshape(-1) for p in module.parameters()])
+        flat = torch.cat([p.detach().flatten(1) for p in module.parameters()], dim=1)
     return np.array(flat.to(torch.float64).numpy(), dtype=np.float64)

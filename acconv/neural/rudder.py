@@ -35,6 +35,7 @@ sum of rewards, whatever ``gamma`` the PPO part uses for GAE.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any, Literal, get_args
 
 import numpy as np
@@ -48,7 +49,9 @@ from acconv.facts import EpisodeSource
 from acconv.mdp import FiniteMDP
 from acconv.neural.equilibrium import NetworkEquilibrium
 from acconv.neural.networks import Encoder
-from acconv.neural.ppo import PPO, NeuralRun, Rollout
+from acconv.neural.ppo import PPO
+from acconv.neural.rollouts import NeuralRun, Rollout
+from acconv.neural.seed_envs import SeedEnvs
 
 Residual = Literal["none", "uniform", "terminal"]
 Coupling = Literal["replace_reward", "mix_advantage", "immediate_pg"]
@@ -173,10 +176,11 @@ class RUDDER(PPO):
         )
         self.return_model: ReturnLSTM | None = None
 
-    def _build(self, dim: int, n_actions: int, generator: torch.Generator) -> None:
-        super()._build(dim, n_actions, generator)
+    def _build(self, dim: int, n_actions: int, generators: Sequence[torch.Generator]) -> None:
+        super()._build(dim, n_actions, generators)
         self._n_actions = n_actions
         n_inputs = dim * n_actions if self._pair_inputs else dim + n_actions
+        (generator,) = generators  # one seed (learn_seeds refuses more)
         self.return_model = ReturnLSTM(n_inputs, self.n_cells, generator)
         self._model_opt = self._optimiser(self.return_model.parameters())
 
@@ -187,13 +191,13 @@ class RUDDER(PPO):
             group["lr"] = a_n
 
     def _fast_equilibrium(
-        self, mdp: FiniteMDP, time_limit: int | None = None
+        self, mdp: FiniteMDP, time_limit: int | None = None, seed: int = 0
     ) -> NetworkEquilibrium | None:
         # Only mix_advantage trains the critic on the environment's reward (equilibrium V^π);
         # with r̃ the critic's fixed point depends on the return model, which has no exact form.
         if self.coupling != "mix_advantage":
             return None
-        return super()._fast_equilibrium(mdp, time_limit)
+        return super()._fast_equilibrium(mdp, time_limit, seed)
 
     def _gradient_steps(self) -> tuple[int, str]:
         """K epochs of minibatches of ``batch_size`` steps over a batch whose length varies
@@ -201,18 +205,32 @@ class RUDDER(PPO):
         text = f"K = {self.n_epochs} epochs × minibatches of {self.batch_size} steps"
         return self.n_epochs * 2, text
 
-    def learn(self, env: Any, *args: Any, **kwargs: Any) -> NeuralRun:
-        """:meth:`PPO.learn` with whole episodes; see the class docstring."""
-        self._pair_inputs = hasattr(env.observation_space, "n")
-        return super().learn(env, *args, **kwargs)
+    def learn_seeds(
+        self, envs: Sequence[Any], n_updates: int, rngs: Sequence[Any], *args: Any, **kwargs: Any
+    ) -> list[NeuralRun]:
+        """:meth:`PPO.learn_seeds` with whole episodes, for one seed: seeds collect episodes of
+        different lengths, which one batched update does not cover yet (see
+        docs/performance.md); run seeds one call each."""
+        if len(rngs) != 1:
+            raise ValueError(
+                f"rngs has {len(rngs)} entries, expected 1: the neural RUDDER trains one seed "
+                "per call"
+            )
+        self._pair_inputs = hasattr(envs[0].observation_space, "n")
+        return super().learn_seeds(envs, n_updates, rngs, *args, **kwargs)
 
     def _experience(
-        self, env: Any, obs: Any, encode: Encoder, gamma: float, rng: np.random.Generator
+        self,
+        envs: SeedEnvs,
+        obs: Any,
+        encode: Encoder,
+        gamma: float,
+        rngs: Sequence[np.random.Generator],
     ) -> tuple[Rollout, Any]:
         assert self.actor is not None and self.critic is not None
         assert self.return_model is not None
         # (2) B whole episodes
-        episodes, obs = self._episodes(env, obs, encode, rng)
+        episodes, obs = self._episodes(envs, obs, encode, rngs[0])
         B = len(episodes)
         T = max(len(a) for _, a, _, _ in episodes)
         dim = episodes[0][0].shape[1]
@@ -241,14 +259,14 @@ class RUDDER(PPO):
                 nn.utils.clip_grad_norm_(self.return_model.parameters(), self.max_grad_norm)
             self._model_opt.step()
             model_loss = float(loss.detach())
-        with torch.no_grad():
+        with torch.no_grad():  # the stacked networks of the one seed: inputs (1, N, dim)
             cells = self.return_model.cells(inputs)
             g = self.return_model.head(cells)[..., 0].double().numpy()
             flat_x = torch.from_numpy(X[mask])
-            log_probs = self.actor(flat_x).log_softmax(-1)
-            values = self.critic(torch.from_numpy(X.reshape(B * T, dim)))[:, 0]
+            log_probs = self.actor(flat_x[None])[0].log_softmax(-1)
+            values = self.critic(torch.from_numpy(X.reshape(1, B * T, dim)))[0, :, 0]
             values = values.double().numpy().reshape(B, T)
-            tail = self.critic(torch.from_numpy(bootstrap))[:, 0].double().numpy()
+            tail = self.critic(torch.from_numpy(bootstrap)[None])[0, :, 0].double().numpy()
         # (4) redistribution
         redistributed = redistribute_rewards(g, returns, mask, self.residual)
         # (5) advantages and critic targets by coupling
@@ -268,19 +286,21 @@ class RUDDER(PPO):
             advantage = redistributed - self._expected_increment(cells, X, mask, log_probs)
             targets = gae(redistributed, padded_values, gamma, lam, mask) + values
         residual = returns - g[np.arange(B), np.maximum(lengths - 1, 0)]
-        rollout = Rollout(
-            obs=flat_x,
-            actions=torch.from_numpy(A[mask]),
-            log_probs_old=log_probs,
-            advantages=torch.from_numpy(advantage[mask].astype(np.float32)),
-            targets=torch.from_numpy(targets[mask].astype(np.float32)),
-            values_old=torch.from_numpy(values[mask].astype(np.float32)),
-            episode_returns=returns.tolist(),
-            discounted_returns=discounted_returns(R, gamma, mask)[:, 0].tolist(),
-            diagnostics={
-                "return_model_loss": model_loss,
-                "return_model_residual": float(np.mean(np.abs(residual))),
-            },
+        rollout = Rollout(  # one seed: the leading axis of length 1
+            obs=flat_x[None],
+            actions=torch.from_numpy(A[mask])[None],
+            log_probs_old=log_probs[None],
+            advantages=torch.from_numpy(advantage[mask].astype(np.float32))[None],
+            targets=torch.from_numpy(targets[mask].astype(np.float32))[None],
+            values_old=torch.from_numpy(values[mask].astype(np.float32))[None],
+            episode_returns=[returns.tolist()],
+            discounted_returns=[discounted_returns(R, gamma, mask)[:, 0].tolist()],
+            diagnostics=[
+                {
+                    "return_model_loss": model_loss,
+                    "return_model_residual": float(np.mean(np.abs(residual))),
+                }
+            ],
         )
         return rollout, obs
 
@@ -321,29 +341,31 @@ class RUDDER(PPO):
         return np.concatenate([X, eye[A]], axis=-1)
 
     def _episodes(
-        self, env: Any, obs: Any, encode: Encoder, rng: np.random.Generator
+        self, envs: SeedEnvs, obs: Any, encode: Encoder, rng: np.random.Generator
     ) -> tuple[list[tuple[Any, NDArray[np.int64], FloatArray, Any]], Any]:
-        """``B`` whole episodes ``(x, a, r, final)``, ``final`` the encoded last observation
-        when a time limit truncated the episode (else ``None``); starts from ``obs``."""
+        """``B`` whole episodes ``(x, a, r, final)`` of the one seed, ``final`` the encoded last
+        observation when a time limit (or ``max_steps``) truncated the episode (else ``None``);
+        starts from ``obs``."""
         episodes = []
-        with torch.no_grad():
-            for _ in range(self.episodes_per_update):
-                xs: list[NDArray[np.float32]] = []
-                actions: list[int] = []
-                rewards: list[float] = []
-                final = None
-                done = False
-                while not done:
-                    x = encode(np.asarray([obs]))
-                    a = self._act(x, float(rng.random()))
-                    obs, r, term, trunc, _ = env.step(a)
-                    xs.append(x[0])
-                    actions.append(a)
-                    rewards.append(float(r))
-                    done = bool(term)
-                    if not term and (trunc or len(actions) == self.max_steps):
-                        final = encode(np.asarray([obs]))[0]  # truncated: bootstrap from V
-                        done = True
-                episodes.append((np.stack(xs), np.asarray(actions), np.asarray(rewards), final))
-                obs, _ = env.reset()
+        for _ in range(self.episodes_per_update):
+            xs: list[NDArray[np.float32]] = []
+            actions: list[int] = []
+            rewards: list[float] = []
+            final = None
+            done = False
+            while not done:
+                x = encode(obs)
+                a = self._act(x, np.array([rng.random()]))
+                step = envs.step(a)
+                xs.append(x[0])
+                actions.append(int(a[0]))
+                rewards.append(float(step.rewards[0]))
+                obs, term = step.obs, bool(step.terminated[0])
+                done = term or bool(step.truncated[0])
+                if not term and (step.truncated[0] or len(actions) == self.max_steps):
+                    final = encode(step.final)[0]  # truncated: bootstrap from V
+                    done = True
+            episodes.append((np.stack(xs), np.asarray(actions), np.asarray(rewards), final))
+            if not step.ended[0]:  # cut at max_steps: the environment starts a new episode
+                obs = envs.restart(np.ones(1, dtype=bool))
         return episodes, obs

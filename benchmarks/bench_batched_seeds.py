@@ -1,0 +1,133 @@
+"""K seeds of acconv's neural PPO in one batched run against one seed, and against SB3.
+
+Run: ``python benchmarks/bench_batched_seeds.py`` (about 2 minutes on a quiet machine with the
+defaults, up to 10 under load; needs the ``neural`` extra). Prints a Markdown table for
+``docs/performance.md``.
+
+Target (issue 15, item 1): 32 seeds in one batched run (``PPO.learn_seeds``) take at most 4x
+the wall time of one seed (``PPO.learn``), on CartPole-v1 and ``acconv/Garnet-v0``, at SB3's
+default sizes: two hidden layers of 64 tanh units for the actor and for the critic,
+T = 2048 steps per update, minibatches of 64, K = 10 epochs, Adam (learning rate 3e-4), clip
+0.2, gradient norm 0.5 (stable_baselines3.PPO's defaults). Beside it, SB3's PPO on the same
+environment for ``--sb3-seeds`` seeds, one after the other (as a sweep of SB3 runs in one
+process would), scaled linearly to 32 seeds: the ratio users care about is (32 SB3 seeds) /
+(32 batched acconv seeds).
+
+Wall time is of the whole training call (collection and updates, ``--updates`` updates), and
+beside it the process's CPU time (``time.process_time``), which other processes on a shared
+machine disturb less. Each configuration is timed ``--repeats`` times, alternating, and the
+table gives the minimum (the least disturbed run). Peak resident memory of the
+batched 32-seed run is measured in a fresh child process (``resource.getrusage`` of the
+child; torch's own footprint included).
+
+``--threads`` sets the torch threads of the batched run (default 1; the single run and SB3
+always get 1). Results: ``docs/performance.md`` §13.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+import gymnasium
+import numpy as np
+
+ENVS = ("CartPole-v1", "acconv/Garnet-v0")
+SB3_SIZES = {"optimizer": "adam", "critic_lr": 3e-4, "actor_lr": 3e-4, "gamma": 0.99}
+
+
+def _make(env_id: str) -> Callable[[], object]:
+    import acconv.envs  # noqa: F401  (registers acconv/Garnet-v0)
+
+    return lambda: gymnasium.make(env_id)
+
+
+def time_acconv(env_id: str, n_seeds: int, n_updates: int, threads: int) -> tuple[float, float]:
+    """Wall and CPU seconds of ``n_seeds`` seeds of neural PPO in one ``learn_seeds`` call."""
+    from acconv.neural import PPO
+
+    learner = PPO(n_threads=threads, **SB3_SIZES)  # type: ignore[arg-type]
+    make = _make(env_id)
+    envs = [make() for _ in range(n_seeds)]
+    rngs = [np.random.default_rng(seed) for seed in range(n_seeds)]
+    start, cpu = time.perf_counter(), time.process_time()
+    learner.learn_seeds(envs, n_updates, rngs)
+    return time.perf_counter() - start, time.process_time() - cpu
+
+
+def time_sb3(env_id: str, n_seeds: int, n_updates: int) -> tuple[float, float]:
+    """Wall and CPU seconds of ``n_seeds`` SB3 PPO runs one after the other (one thread)."""
+    import torch
+    from stable_baselines3 import PPO as SB3PPO
+
+    torch.set_num_threads(1)
+    make = _make(env_id)
+    start, cpu = time.perf_counter(), time.process_time()
+    for seed in range(n_seeds):
+        model = SB3PPO("MlpPolicy", make(), device="cpu", seed=seed)
+        model.learn(total_timesteps=n_updates * model.n_steps)
+    return time.perf_counter() - start, time.process_time() - cpu
+
+
+def peak_rss_mib(env_id: str, n_seeds: int, n_updates: int, threads: int) -> float:
+    """Peak resident memory (MiB) of a fresh process running the batched seeds."""
+    code = (
+        "import benchmarks.bench_batched_seeds as b; "
+        f"b.time_acconv({env_id!r}, {n_seeds}, {n_updates}, {threads})"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=root, env=env)
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, default=32)
+    parser.add_argument("--updates", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--sb3-seeds", type=int, default=2)
+    parser.add_argument("--envs", nargs="*", default=list(ENVS))
+    args = parser.parse_args()
+    print(f"load average before: {os.getloadavg()}")
+    rows = []
+    for env_id in args.envs:
+        time_acconv(env_id, 2, 1, 1)  # warm-up: imports, torch's first calls
+        single, batched, sb3 = [], [], []
+        for _ in range(args.repeats):
+            single.append(time_acconv(env_id, 1, args.updates, 1))
+            batched.append(time_acconv(env_id, args.seeds, args.updates, args.threads))
+            if args.sb3_seeds:
+                wall, cpu = time_sb3(env_id, args.sb3_seeds, args.updates)
+                sb3.append((wall / args.sb3_seeds, cpu / args.sb3_seeds))
+        print(f"{env_id}: (wall, cpu) single {single}, batched {batched}, sb3/seed {sb3}")
+        for clock in (0, 1):
+            one, many = min(t[clock] for t in single), min(t[clock] for t in batched)
+            sb3_all = min(t[clock] for t in sb3) * args.seeds if sb3 else float("nan")
+            name = ("wall", "CPU")[clock]
+            rows.append((env_id, name, one, many, many / one, sb3_all, sb3_all / many))
+    rss = peak_rss_mib(args.envs[-1], args.seeds, 1, args.threads)
+    print(f"load average after: {os.getloadavg()}")
+    print()
+    print(
+        f"| environment | clock | 1 seed (s) | {args.seeds} seeds batched (s) | ratio "
+        f"(target ≤ 4) | SB3, {args.seeds} seeds (s, from {args.sb3_seeds}) | SB3 / batched |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for env_id, name, one, many, ratio, sb3_all, speedup in rows:
+        print(
+            f"| {env_id} | {name} | {one:.2f} | {many:.2f} | {ratio:.2f} | {sb3_all:.1f} "
+            f"| {speedup:.1f} |"
+        )
+    print()
+    print(f"peak RSS of {args.seeds} batched seeds on {args.envs[-1]}: {rss:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

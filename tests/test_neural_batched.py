@@ -1,0 +1,249 @@
+"""K seeds of neural PPO as one batched computation: each seed is its single run, to rounding.
+
+Tolerances (measured 2026-12-02, torch 2.13 on CPU, the configurations below, 4 updates): the
+batched products (``baddbmm`` over K seeds) may round differently from K = 1, so parameters
+drift apart by float32 rounding only. Max |Δ| over 4 seeds, actor and critic: SGD 6.0e-8
+(chain), 3.0e-8 (CartPole), 1.5e-8 (Garnet); Adam 4.8e-7, 5.0e-7, 7.2e-7 (Adam divides by
+√v, which magnifies rounding in small gradients). The tests use atol 1e-5 on parameters (14x
+the largest) and 1e-4 on the reported tables (largest seen 3.8e-6, the centred log-policy of
+CartPole's probe states after Adam). Actions, episodes and returns are compared exactly: they
+change only if a uniform draw falls within ~1e-7 of a CDF boundary (odds ~1e-4 per test).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import acconv.envs  # noqa: F401  (registers acconv/Garnet-v0)
+from acconv.envs.finite import FiniteMDPEnv
+from acconv.estimators import gae_rollout
+from acconv.mdp import chain, discount_as_termination
+
+torch = pytest.importorskip("torch")
+from acconv.neural import PPO, RUDDER  # noqa: E402
+from acconv.neural.networks import (  # noqa: E402
+    _fast_tanh,
+    clip_grad_norms_,
+    parameter_vectors,
+    stacked_mlp,
+)
+from acconv.neural.seed_envs import (  # noqa: E402
+    CartPoleEnvs,
+    LoopEnvs,
+    ModelEnvs,
+    seed_envs,
+)
+
+SMALL = {"n_steps": 64, "batch_size": 16, "n_epochs": 2, "hidden": (16,)}
+PARAM_ATOL, TABLE_ATOL = 1e-5, 1e-4  # see the module docstring
+SEEDS = [11, 12, 13]
+
+
+def _chain() -> FiniteMDPEnv:
+    return FiniteMDPEnv(discount_as_termination(chain(5, slip=0.1, gamma=0.95)))
+
+
+MAKERS = {
+    "chain": _chain,
+    "CartPole": lambda: gym.make("CartPole-v1"),
+    "Garnet": lambda: gym.make("acconv/Garnet-v0"),
+}
+
+
+def _batched(make: Any, seeds: list[int], n: int = 4, **options: Any) -> tuple[PPO, list[Any]]:
+    learner = PPO(**{**SMALL, **options})
+    runs = learner.learn_seeds(
+        [make() for _ in seeds], n, [np.random.default_rng(s) for s in seeds]
+    )
+    return learner, runs
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+@pytest.mark.parametrize("env", list(MAKERS))
+def test_seed_k_of_a_batch_is_seed_k_run_alone(env: str, optimizer: str) -> None:
+    make = MAKERS[env]
+    batch, runs = _batched(make, SEEDS, optimizer=optimizer)
+    for k, seed in enumerate(SEEDS):
+        alone = PPO(**SMALL, optimizer=optimizer)  # type: ignore[arg-type]
+        run = alone.learn(make(), 4, np.random.default_rng(seed))
+        assert runs[k].env_steps == run.env_steps
+        assert runs[k].episode_returns == run.episode_returns  # the same episodes, exactly
+        for stacked, single in ((batch.actor, alone.actor), (batch.critic, alone.critic)):
+            np.testing.assert_allclose(
+                parameter_vectors(stacked)[k], parameter_vectors(single)[0], atol=PARAM_ATOL
+            )
+        last, reference = runs[k].last_update, run.last_update
+        np.testing.assert_allclose(last.theta, reference.theta, atol=TABLE_ATOL)
+        np.testing.assert_allclose(last.omega, reference.omega, atol=TABLE_ATOL)
+        probe = np.array([0.01, -0.2, 0.03, 0.1], dtype=np.float32) if env == "CartPole" else 0
+        np.testing.assert_allclose(
+            batch.action_probabilities(probe, seed=k),
+            alone.action_probabilities(probe),
+            atol=TABLE_ATOL,
+        )
+
+
+def test_the_seeds_of_a_batch_differ_and_a_batch_is_deterministic() -> None:
+    first, _ = _batched(_chain, SEEDS, n=2)
+    again, _ = _batched(_chain, SEEDS, n=2)
+    for a, b in ((first.actor, again.actor), (first.critic, again.critic)):
+        np.testing.assert_array_equal(parameter_vectors(a), parameter_vectors(b))  # bit for bit
+    actor = parameter_vectors(first.actor)
+    assert np.abs(actor[0] - actor[1]).max() > 1e-3  # own initialisations, own streams
+
+
+def test_until_stops_one_seed_and_leaves_the_others_as_they_were() -> None:
+    """A seed stopped by ``until`` ends there (its end event, its actor kept); the others go on
+    and are what they are without the stop."""
+    ends: list[list[int]] = [[] for _ in SEEDS]
+
+    class Ends:
+        def __init__(self, k: int) -> None:
+            self.k = k
+
+        def on_start(self, event: Any) -> None: ...
+        def on_update(self, event: Any) -> None: ...
+        def on_end(self, event: Any) -> None:
+            ends[self.k].append(event.n_updates)
+
+    asked: list[int] = []
+
+    def stop_seed_0_after_update_1(event: Any) -> bool:
+        # asked per update for seeds 0, 1, 2 in turn: the 4th question is seed 0 at n = 1
+        asked.append(event.info.n)
+        return len(asked) == 4
+
+    learner = PPO(**SMALL)  # type: ignore[arg-type]
+    runs = learner.learn_seeds(
+        [_chain() for _ in SEEDS],
+        3,
+        [np.random.default_rng(s) for s in SEEDS],
+        [[Ends(k)] for k in range(len(SEEDS))],
+        until=stop_seed_0_after_update_1,
+    )
+    assert [run.last_update.n for run in runs] == [1, 2, 2]
+    assert ends == [[2], [3], [3]]
+    _, full_runs = _batched(_chain, SEEDS, n=3)
+    np.testing.assert_array_equal(runs[1].last_update.omega, full_runs[1].last_update.omega)
+    two, _ = _batched(_chain, SEEDS[:1], n=2)
+    np.testing.assert_allclose(  # seed 0 acts with its networks as they were after update 1
+        learner.action_probabilities(3, seed=0), two.action_probabilities(3), atol=TABLE_ATOL
+    )
+
+
+def test_clipping_is_torchs_rule_per_seed_never_over_the_stack() -> None:
+    """Each seed's gradient, clipped alone by ``torch.nn.utils.clip_grad_norm_``."""
+    generators = [torch.Generator().manual_seed(s) for s in range(3)]
+    net = stacked_mlp([3, 5, 2], "tanh", 1.0, generators)
+    scales = torch.tensor([0.01, 1.0, 100.0])  # below, near and far above the threshold
+    for p in net.parameters():
+        p.grad = torch.randn(p.shape, generator=torch.Generator().manual_seed(p.numel()))
+        p.grad *= scales.view(-1, *([1] * (p.dim() - 1)))
+    expected = []
+    for k in range(3):
+        alone = [p.grad[k].clone() for p in net.parameters()]
+        for g in alone:
+            g.requires_grad_(False)
+        params = [torch.nn.Parameter(torch.zeros_like(g)) for g in alone]
+        for param, g in zip(params, alone, strict=True):
+            param.grad = g
+        torch.nn.utils.clip_grad_norm_(params, 0.5)
+        expected.append([param.grad for param in params])
+    norms = clip_grad_norms_(list(net.parameters()), 0.5)
+    assert norms[0] < 0.5 < norms[2]  # the test covers both sides
+    for k in range(3):
+        for p, e in zip(net.parameters(), expected[k], strict=True):
+            torch.testing.assert_close(p.grad[k], e, rtol=1e-6, atol=1e-9)
+
+
+def test_the_fast_tanh_is_tanh_in_value_and_derivative() -> None:
+    x = torch.linspace(-12, 12, 20001, dtype=torch.float32, requires_grad=True)
+    y = _fast_tanh(x)
+    # numpy's and torch's float32 tanh are each within 6e-8 of the exact value (measured
+    # against float64): they differ by at most 1 ulp of 1, 1.19e-7.
+    torch.testing.assert_close(y, torch.tanh(x), rtol=0, atol=1.2e-7)
+    y.sum().backward()
+    assert x.grad is not None
+    torch.testing.assert_close(x.grad, 1 - torch.tanh(x.detach()) ** 2, rtol=0, atol=5e-7)
+
+
+@pytest.mark.parametrize(
+    ("make", "kind"),
+    [
+        (lambda: gym.make("CartPole-v1"), CartPoleEnvs),
+        (lambda: gym.make("acconv/Garnet-v0"), ModelEnvs),  # behind TimeLimit(200)
+        (lambda: gym.make("acconv/DelayedChain-v0", delay=3, noise=0.5), ModelEnvs),
+        (lambda: gym.make("FrozenLake-v1"), LoopEnvs),  # not a FiniteMDPEnv: the loop itself
+    ],
+)
+def test_the_vectorised_environments_are_the_loop_over_single_environments(
+    make: Any, kind: type
+) -> None:
+    K, seeds = 4, [3, 4, 5, 6]
+    fast, loop = seed_envs([make() for _ in range(K)]), LoopEnvs([make() for _ in range(K)])
+    assert isinstance(fast, kind)
+    np.testing.assert_array_equal(fast.reset(seeds), loop.reset(seeds))
+    rng = np.random.default_rng(0)
+    ended = 0
+    for _ in range(600):
+        actions = rng.integers(fast.action_space.n, size=K)
+        a, b = fast.step(actions), loop.step(actions)
+        for field in ("obs", "final", "rewards", "terminated", "truncated"):
+            np.testing.assert_array_equal(getattr(a, field), getattr(b, field))  # exactly
+        ended += int(a.ended.sum())
+    assert ended > K  # episodes ended and restarted from each seed's own stream
+    which = np.array([True, False, True, False])
+    np.testing.assert_array_equal(fast.restart(which), loop.restart(which))
+
+
+def test_gae_over_several_streams_is_gae_of_each() -> None:
+    rng = np.random.default_rng(2)
+    r, v, v_next = rng.normal(size=(3, 9)), rng.normal(size=(3, 9)), rng.normal(size=(3, 9))
+    ended = rng.random((3, 9)) < 0.3
+    together = gae_rollout(r, v, v_next, ended, 0.9, 0.8)
+    for k in range(3):
+        np.testing.assert_array_equal(
+            together[k], gae_rollout(r[k], v[k], v_next[k], ended[k], 0.9, 0.8)
+        )
+
+
+def test_learn_seeds_refuses_mismatched_inputs_and_rudder_refuses_a_batch() -> None:
+    with pytest.raises(ValueError, match="envs has 2 entries and rngs 1, expected one per seed"):
+        PPO(**SMALL).learn_seeds([_chain(), _chain()], 1, [np.random.default_rng(0)])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="observers has 1 entries, expected 2"):
+        PPO(**SMALL).learn_seeds(  # type: ignore[arg-type]
+            [_chain(), _chain()], 1, [np.random.default_rng(s) for s in (0, 1)], [[]]
+        )
+    env = _chain()
+    with pytest.raises(ValueError, match="one environment object more than once"):
+        PPO(**SMALL).learn_seeds([env, env], 1, [np.random.default_rng(s) for s in (0, 1)])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="rngs has 2 entries, expected 1"):
+        RUDDER().learn_seeds([_chain(), _chain()], 1, [np.random.default_rng(s) for s in (0, 1)])
+    with pytest.raises(ValueError, match="seed is 3, expected an index in"):
+        learner, _ = _batched(_chain, SEEDS[:2], n=1)
+        learner.action_probabilities(0, seed=3)
+
+
+def test_a_seed_network_is_its_slice_of_the_stack() -> None:
+    import torch
+
+    from acconv.neural.networks import StackedMLP, mlp
+
+    generators = [torch.Generator().manual_seed(k) for k in range(3)]
+    nets = [mlp((4, 8, 8, 2), "tanh", 1.0, g) for g in generators]
+    stacked = StackedMLP(nets, "tanh")
+    x = torch.randn(5, 4, generator=torch.Generator().manual_seed(9))
+    with torch.no_grad():
+        together = stacked(x.expand(3, 5, 4))
+        for k, net in enumerate(nets):
+            alone = stacked.seed_network(k)
+            # The copy is the network seed k was built from: the same map (to the rounding of
+            # numpy's tanh against torch's, ~6e-8 per unit) and the original's own outputs.
+            assert torch.allclose(alone(x), net(x), atol=1e-6)
+            assert torch.allclose(alone(x), together[k], atol=1e-6)
+    with pytest.raises(ValueError, match="k is 3"):
+        stacked.seed_network(3)
