@@ -85,6 +85,12 @@ def main() -> None:
         f"\nratio acconv / SB3: {ratio:.2f}x (target ≥ 1.5x); {args.updates} updates × 2048 steps"
     )
 
+    print(
+        "SUMMARY | neural PPO vs SB3 PPO, CartPole-v1, matched hyperparameters (6) | ≥ 1.5x "
+        f"SB3's env steps/s | {medians['acconv neural PPO']:,.0f} vs {medians['SB3 PPO']:,.0f} "
+        f"steps/s: {ratio:.2f}x | {'pass' if ratio >= 1.5 else 'FAIL'} |"
+    )
+
 
 if __name__ == "__main__":
     main()
