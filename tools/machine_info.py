@@ -43,7 +43,7 @@ def rows() -> list[tuple[str, str]]:
         cpu += f" (family {family}, model {model})"
     mem = _proc("meminfo", "MemTotal")
     memory = f"{int(mem.split()[0]) / 2**20:.0f} GiB" if mem else "unknown"
-    blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]  # type: ignore[index]
+    blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
     blas_text = f"{blas.get('name')} {blas.get('version')}"
     if blas.get("openblas configuration"):
         blas_text += f" (`{blas['openblas configuration'].split('  ', 1)[-1]}`)"

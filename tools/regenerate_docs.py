@@ -266,8 +266,10 @@ def summary_body(rows: Sequence[str]) -> str:
 
 
 def _read(root: Path, name: str) -> str:
+    """The file's text with its line endings as they are (no newline translation)."""
     try:
-        return (root / name).read_text(encoding="utf-8")
+        with open(root / name, encoding="utf-8", newline="") as handle:
+            return handle.read()
     except OSError as error:
         raise RegistryError(f"{name}: {error.strerror}") from None
 
@@ -394,11 +396,11 @@ def check(root: Path, registry: Registry) -> tuple[list[str], list[str]]:
             problems.append(f"block {entry.id!r} differs between {', '.join(entry.files)}")
         if found and found[0].lstrip().startswith(STALE):
             stale.append(entry.id)
-    bodies = {i: by_id[i] for by_id in seen.values() for i in by_id}
-    rows = collect_summary(registry, bodies)
+    found_bodies = {i: by_id[i] for by_id in seen.values() for i in by_id}
+    rows = collect_summary(registry, found_bodies)
     for entry in registry.entries.values():
-        if entry.collect == "summary" and entry.id in bodies:
-            if bodies[entry.id] != summary_body(rows):
+        if entry.collect == "summary" and entry.id in found_bodies:
+            if found_bodies[entry.id] != summary_body(rows):
                 problems.append(
                     f"block {entry.id!r} is not the collection of the summary rows below it; "
                     "run `python tools/regenerate_docs.py --collect` to rebuild it"
