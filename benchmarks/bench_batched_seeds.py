@@ -33,6 +33,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 import gymnasium
 import numpy as np
@@ -41,7 +42,7 @@ ENVS = ("CartPole-v1", "acconv/Garnet-v0")
 SB3_SIZES = {"optimizer": "adam", "critic_lr": 3e-4, "actor_lr": 3e-4, "gamma": 0.99}
 
 
-def _make(env_id: str) -> Callable[[], object]:
+def _make(env_id: str) -> Callable[[], gymnasium.Env[Any, Any]]:
     import acconv.envs  # noqa: F401  (registers acconv/Garnet-v0)
 
     return lambda: gymnasium.make(env_id)

@@ -56,8 +56,8 @@ from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from acconv.adapters.sb3 import ConvergenceCallback
 from acconv.mdp import from_gymnasium
 
-_HOOKS = ("_on_step", "_on_rollout_start", "_on_rollout_end", "_on_training_start")
-_HOOKS += ("_on_training_end",)
+_HOOKS: tuple[str, ...] = ("_on_step", "_on_rollout_start", "_on_rollout_end")
+_HOOKS += ("_on_training_start", "_on_training_end")
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ def run_sb3(seed: int, n_updates: int) -> tuple[float, float]:
     start = time.perf_counter()
     model.learn(total_timesteps=steps)
     elapsed = time.perf_counter() - start
-    returns = [info["r"] for info in list(model.ep_info_buffer)[-20:]]
+    returns = [info["r"] for info in list(model.ep_info_buffer or [])[-20:]]
     return model.num_timesteps / elapsed, float(np.mean(returns))
 
 

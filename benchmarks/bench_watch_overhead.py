@@ -144,9 +144,9 @@ def main() -> None:
     )
     print("| seed | order | without (s) | with (s) | with / without | hook time / rest |")
     print("|---|---|---|---|---|---|")
-    for seed, without, with_, order, share in rows:
+    for seed, without, with_, first, share in rows:
         print(
-            f"| {seed} | {order} | {without:.3f} | {with_:.3f} | {with_ / without:.4f} "
+            f"| {seed} | {first} | {without:.3f} | {with_:.3f} | {with_ / without:.4f} "
             f"| {100 * share:.2f}% |"
         )
     ratios = [r[2] / r[1] for r in rows]

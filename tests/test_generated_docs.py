@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -52,7 +53,8 @@ Between the blocks: unicode γ → ≤ and trailing spaces"""
     + "   \r\n"  # trailing spaces and a CRLF, kept as they are
     + """<!-- generated: summary -->
 <!-- end generated: summary -->
-Tail without a final newline"""
+Tail line"""
+    + "  \n\n"  # trailing spaces and a blank last line, kept as they are
 )
 
 
@@ -272,3 +274,37 @@ def test_readme_limits_are_the_constants() -> None:
     assert f"2²⁴ = {MAX_MODEL_ENTRIES:,}" in model and MAX_MODEL_ENTRIES == 2**24
     assert 4 * 2048**2 == MAX_MODEL_ENTRIES
     assert 4 * (45 * 45) ** 2 <= MAX_MODEL_ENTRIES < 4 * (46 * 46) ** 2
+
+
+def test_time_command_prints_one_line_and_passes_failures_on(tmp_path: Path) -> None:
+    import subprocess
+
+    script = str(ROOT / "tools" / "time_command.py")
+    # {tmp} becomes a fresh, existing folder: the command writes a file into it.
+    code = "import pathlib, sys; (pathlib.Path(sys.argv[1]) / 'f').write_text('x')"
+    done = subprocess.run(
+        [sys.executable, script, "--label", "demo", "--", "python", "-c", code, "{tmp}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert re.fullmatch(
+        r"`demo` took [\d.]+ s of wall time and [\d.]+ s of CPU time on \d+ cores\.\n", done.stdout
+    )
+    failed = subprocess.run(
+        [sys.executable, script, "--label", "x", "--", "python", "-c", "raise SystemExit(3)"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert failed.returncode == 3 and failed.stdout == ""
+
+
+def test_machine_info_states_this_interpreter() -> None:
+    import platform
+
+    machine = _load("machine_info")
+    rows = dict(machine.rows())
+    assert rows["Python"] == f"{platform.python_implementation()} {platform.python_version()}"
+    assert rows["CPUs"].endswith(f"= {os.cpu_count()}")
