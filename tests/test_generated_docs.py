@@ -274,6 +274,11 @@ def test_readme_limits_are_the_constants() -> None:
     assert f"2²⁴ = {MAX_MODEL_ENTRIES:,}" in model and MAX_MODEL_ENTRIES == 2**24
     assert 4 * 2048**2 == MAX_MODEL_ENTRIES
     assert 4 * (45 * 45) ** 2 <= MAX_MODEL_ENTRIES < 4 * (46 * 46) ** 2
+    # "128 MiB per dense array": float64 entries; "about 1 GB" of records at 1 kB per update.
+    assert "128 MiB per dense array" in model or "128 MiB per dense array" in section
+    assert MAX_MODEL_ENTRIES * 8 == 128 * 2**20
+    assert "about 1 GB" in rows["`budget.n_updates`"] + section
+    assert LIMITS["budget.n_updates"] * 1000 == 10**9
 
 
 def test_time_command_prints_one_line_and_passes_failures_on(tmp_path: Path) -> None:
