@@ -33,6 +33,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 import gymnasium
 import numpy as np
@@ -41,7 +42,7 @@ ENVS = ("CartPole-v1", "acconv/Garnet-v0")
 SB3_SIZES = {"optimizer": "adam", "critic_lr": 3e-4, "actor_lr": 3e-4, "gamma": 0.99}
 
 
-def _make(env_id: str) -> Callable[[], object]:
+def _make(env_id: str) -> Callable[[], gymnasium.Env[Any, Any]]:
     import acconv.envs  # noqa: F401  (registers acconv/Garnet-v0)
 
     return lambda: gymnasium.make(env_id)
@@ -127,6 +128,20 @@ def main() -> None:
         )
     print()
     print(f"peak RSS of {args.seeds} batched seeds on {args.envs[-1]}: {rss:.0f} MiB")
+    walls = [(env_id, ratio) for env_id, name, _, _, ratio, _, _ in rows if name == "wall"]
+    speedups = [speedup for _, name, *_, speedup in rows if name == "wall"]
+    print(
+        f"SUMMARY | {args.seeds} seeds of the neural PPO in one batched computation (15) | "
+        f"{args.seeds} seeds ≤ 4x the wall time of one | "
+        + ", ".join(f"{env_id} {ratio:.2f}x" for env_id, ratio in walls)
+        + f"; SB3 / batched {min(speedups):.1f}–{max(speedups):.1f}x | "
+        + (
+            "pass"
+            if all(r <= 4 for _, r in walls)
+            else "FAIL on " + ", ".join(e for e, r in walls if r > 4)
+        )
+        + " |"
+    )
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ def run_sb3(seed: int, n_updates: int) -> tuple[float, float]:
     start = time.perf_counter()
     model.learn(total_timesteps=steps)
     elapsed = time.perf_counter() - start
-    returns = [info["r"] for info in list(model.ep_info_buffer)[-20:]]
+    returns = [info["r"] for info in list(model.ep_info_buffer or [])[-20:]]
     return model.num_timesteps / elapsed, float(np.mean(returns))
 
 
@@ -83,6 +83,12 @@ def main() -> None:
     ratio = medians["acconv neural PPO"] / medians["SB3 PPO"]
     print(
         f"\nratio acconv / SB3: {ratio:.2f}x (target ≥ 1.5x); {args.updates} updates × 2048 steps"
+    )
+
+    print(
+        "SUMMARY | neural PPO vs SB3 PPO, CartPole-v1, matched hyperparameters (6) | ≥ 1.5x "
+        f"SB3's env steps/s | {medians['acconv neural PPO']:,.0f} vs {medians['SB3 PPO']:,.0f} "
+        f"steps/s: {ratio:.2f}x | {'pass' if ratio >= 1.5 else 'FAIL'} |"
     )
 
 

@@ -131,6 +131,16 @@ def main() -> None:
             f"| {repeat} | {one_s:.1f} | {two_s:.1f} | {two_s / one_s:.2f} | {one_cpu:.1f} | "
             f"{cpus} | {max(two_cpus) / one_cpu:.2f} | {each} |"
         )
+    walls = [two_s / one_s for _, one_s, two_s, *_ in rows]
+    longer = [max(two_cpus) / one_cpu for _, _, _, one_cpu, two_cpus, _ in rows]
+    once = all(sum(split) == runs for *_, split in rows)
+    print(
+        f"SUMMARY | two `acconv run` sharing one sweep, {runs} runs of {args.updates} updates (14) "
+        f"| about half the time of one, each run computed once | each run once: {once}; wall "
+        f"two / one {min(walls):.2f}–{max(walls):.2f}; longer of two / one (CPU) "
+        f"{min(longer):.2f}–{max(longer):.2f} | each run once: {'pass' if once else 'FAIL'}; "
+        f"half the time: {'pass' if max(walls) <= 0.55 else 'not reached'} |"
+    )
 
 
 if __name__ == "__main__":

@@ -387,6 +387,7 @@ def main() -> None:
     )
     parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
     parser.add_argument("--skip-convergence", action="store_true", help="throughput only")
+    parser.add_argument("--skip-throughput", action="store_true", help="convergence only")
     parser.add_argument("--profile", action="store_true", help="cProfile one tabular PPO run")
     args = parser.parse_args()
 
@@ -398,31 +399,40 @@ def main() -> None:
     mdp = discount_as_termination(lake)
 
     # 1. Throughput, same run.
-    sb3_rates = [
-        sb3_throughput(args.sb3_seeds[i % len(args.sb3_seeds)], args.sb3_timing_steps)
-        for i in range(args.sb3_timing_runs)
-    ]
-    sb3_rate = statistics.median(sb3_rates)
-    print(
-        f"## Throughput (FrozenLake-v1; acconv: {args.updates} updates of "
-        f"{args.episodes_per_update} episodes, critic_lr={args.critic_lr!r}, "
-        f"actor_lr={args.actor_lr!r}; median over seeds {args.acconv_seeds})\n"
-    )
-    print("| learner | env steps/s | runs (steps/s) | vs SB3 PPO | target |")
-    print("|---|---|---|---|---|")
-    runs = ", ".join(f"{r:,.0f}" for r in sb3_rates)
-    print(
-        f"| SB3 PPO (MlpPolicy, {args.sb3_timing_steps:,} steps per run) | {sb3_rate:,.0f} | "
-        f"{runs} | 1x | |"
-    )
-    for name in ("ActorCritic", "PPO"):
-        rate, rates = acconv_throughput(name, mdp, args)
-        verdict = "pass" if rate >= 1000 * sb3_rate else "**fail**"
-        runs = ", ".join(f"{r / 1e6:.2f}M" for r in rates)
+    if not args.skip_throughput:
+        sb3_rates = [
+            sb3_throughput(args.sb3_seeds[i % len(args.sb3_seeds)], args.sb3_timing_steps)
+            for i in range(args.sb3_timing_runs)
+        ]
+        sb3_rate = statistics.median(sb3_rates)
         print(
-            f"| acconv tabular {name} | {rate:,.0f} | {runs} | {rate / sb3_rate:,.0f}x "
-            f"({rate / max(sb3_rates):,.0f}x vs the fastest SB3 run) | ≥ 1000x: {verdict} |"
+            f"Throughput (FrozenLake-v1; acconv: {args.updates} updates of "
+            f"{args.episodes_per_update} episodes, critic_lr={args.critic_lr!r}, "
+            f"actor_lr={args.actor_lr!r}; median over seeds {args.acconv_seeds})\n"
         )
+        print("| learner | env steps/s | runs (steps/s) | vs SB3 PPO | target |")
+        print("|---|---|---|---|---|")
+        runs = ", ".join(f"{r:,.0f}" for r in sb3_rates)
+        summary: list[str] = []
+        print(
+            f"| SB3 PPO (MlpPolicy, {args.sb3_timing_steps:,} steps per run) | {sb3_rate:,.0f} | "
+            f"{runs} | 1x | |"
+        )
+        for name in ("ActorCritic", "PPO"):
+            rate, rates = acconv_throughput(name, mdp, args)
+            verdict = "pass" if rate >= 1000 * sb3_rate else "**fail**"
+            runs = ", ".join(f"{r / 1e6:.2f}M" for r in rates)
+            print(
+                f"| acconv tabular {name} | {rate:,.0f} | {runs} | {rate / sb3_rate:,.0f}x "
+                f"({rate / max(sb3_rates):,.0f}x vs the fastest SB3 run) | ≥ 1000x: {verdict} |"
+            )
+            summary.append(
+                f"SUMMARY | training throughput, tabular {name} (3) | ≥ 1000x SB3 PPO's env "
+                f"steps/s | {rate / sb3_rate:,.0f}x ({rate:,.0f} vs {sb3_rate:,.0f} steps/s) | "
+                f"{verdict.strip('*')} |"
+            )
+        for row in summary:
+            print(row)
     if args.profile:
         profile_ppo(mdp, args)
     if args.skip_convergence:
@@ -433,7 +443,7 @@ def main() -> None:
     threshold = best.stationary - 0.01
     milestones = (0.5, 0.7)
     print(
-        f"\n## Steps to within 0.01 of the best stationary success probability\n\n"
+        f"\nSteps to within 0.01 of the best stationary success probability.\n\n"
         f"Optima (exact): {best.time_dependent:.4f} under the {LIMIT}-step limit "
         f"(time-dependent policy), **{best.stationary:.4f} best stationary under the limit "
         f"(the reference here; threshold {threshold:.4f})**, {best.no_limit:.4f} with no limit, "
@@ -454,6 +464,19 @@ def main() -> None:
         for seed in args.sb3_seeds
     ]
     print_curves("SB3 PPO", sb3_curves, threshold, milestones)
+    shown = []
+    for label, curves in (("tabular PPO", acconv_curves), ("SB3 PPO", sb3_curves)):
+        reached = [c.first_at_least(threshold) for _, c in curves]
+        steps = ", ".join("not reached" if r is None else f"{r:,}" for r in reached)
+        finals = [c.within_limit[-1] for _, c in curves]
+        shown.append(
+            f"{label}: {steps} in {max(c.steps[-1] for _, c in curves):,} steps "
+            f"(final {min(finals):.3f}–{max(finals):.3f})"
+        )
+    print(
+        f"SUMMARY | env steps to within 0.01 of the best stationary success probability "
+        f"{best.stationary:.3f} (3) | report | {'; '.join(shown)} | reported |"
+    )
     print(
         "\nWhere the final policies lose most (success lost when the best stationary policy "
         "takes the learned row at one state; π(a*|s) the probability of its optimal actions):\n"
