@@ -5,7 +5,7 @@ Run: ``python benchmarks/bench_delay_sweep.py [--mode full] [--seeds N] [--updat
 The RUDDER claim of the canonical suite, run exactly as ``acconv reproduce`` runs it: the spec
 ``acconv/experiments/delay_sweep.toml`` (RUDDER, an MC and a TD(0) critic over one seed stream,
 delays 10, 20, 50, 100 on ``acconv/DelayedChain-v0`` with ``noise=1``) with the overrides of
-its ``suite.toml`` entry for ``--mode`` (full: 6 seeds, 500 updates × 16 episodes, about 40
+its ``suite.toml`` entry for ``--mode`` (full: 6 seeds, 500 updates × 16 episodes, about 2
 minutes on 2 cores; quick: 1 seed, 200 updates), then ``--seeds``/``--updates`` if given. A run
 is solved once the exact J(π) stays ≥ 0.9 (the right decision with probability 0.95) to the end
 of the budget; an unsolved run is censored at the budget, never dropped.
