@@ -478,8 +478,11 @@ class RUDDER(PPO):
         starts from ``obs``. All seeds step together; a seed that has its ``B`` episodes stands
         still (no step, no draw) until the others have theirs."""
         K, B = len(rngs), self.episodes_per_update
-        episodes: list[list[tuple[Any, NDArray[np.int64], FloatArray, Any]]] = [[] for _ in rngs]
-        current: list[tuple[list[Any], list[int], list[float]]] = [([], [], []) for _ in rngs]
+        xs: list[NDArray[np.float32]] = []  # step j of every seed: x (K, dim), a (K,), r (K,)
+        acts: list[NDArray[np.int64]] = []
+        rews: list[FloatArray] = []
+        spans: list[list[tuple[int, int, Any]]] = [[] for _ in rngs]  # (start, end, final)
+        start = np.zeros(K, dtype=np.int64)
         active = np.ones(K, dtype=bool)
         while active.any():
             x = encode(obs)
@@ -488,26 +491,20 @@ class RUDDER(PPO):
             )
             a = self._act(x, u)
             step = envs.step(a, active)
-            cut = np.zeros(K, dtype=bool)
-            for k in np.flatnonzero(active):
-                xs, actions, rewards = current[k]
-                xs.append(x[k])
-                actions.append(int(a[k]))
-                rewards.append(float(step.rewards[k]))
-                term = bool(step.terminated[k])
-                done = term or bool(step.truncated[k])
-                final = None
-                if not term and (step.truncated[k] or len(actions) == self.max_steps):
-                    final = encode(step.final[k : k + 1])[0]  # truncated: bootstrap from V
-                    done = True
-                if done:
-                    episodes[k].append(
-                        (np.stack(xs), np.asarray(actions), np.asarray(rewards), final)
-                    )
-                    current[k] = ([], [], [])
-                    cut[k] = not step.ended[k]  # cut at max_steps: start a new episode
-                    active[k] = len(episodes[k]) < B
-            obs = step.obs
-            if cut.any():
-                obs = envs.restart(cut)
+            xs.append(np.array(x))  # a copy: an environment may reuse its observation array
+            acts.append(a)
+            rews.append(np.array(step.rewards))
+            j = len(xs)
+            ended = (step.ended | (j - start == self.max_steps)) & active
+            for k in np.flatnonzero(ended):  # truncated (or cut): bootstrap from V(final)
+                final = None if step.terminated[k] else encode(step.final[k : k + 1])[0]
+                spans[k].append((int(start[k]), j, final))
+                start[k] = j
+                active[k] = len(spans[k]) < B
+            cut = ended & ~step.ended  # cut at max_steps: the environment starts a new episode
+            obs = envs.restart(cut) if cut.any() else step.obs
+        X, A, R = np.stack(xs), np.stack(acts), np.stack(rews)
+        episodes = [
+            [(X[s:e, k], A[s:e, k], R[s:e, k], final) for s, e, final in spans[k]] for k in range(K)
+        ]
         return episodes, obs
