@@ -30,6 +30,25 @@ Pseudocode (the numbered steps are marked in :meth:`RUDDER._experience`; steps 6
 
 RUDDER's theory is undiscounted (γ = 1) with a finite horizon: the return ``G_b`` is the plain
 sum of rewards, whatever ``gamma`` the PPO part uses for GAE.
+
+Many seeds, one computation (:meth:`RUDDER.learn_seeds`, as :meth:`PPO.learn_seeds`): every
+seed has its own initialisation (return LSTM, actor, critic), optimiser state, random streams
+and environment. Seeds collect the same number ``B`` of episodes but of different lengths, so
+step 2 steps all environments together and a seed that has its ``B`` episodes stands still
+(its environment neither steps nor draws) until the others have theirs; the episodes are
+stacked as ``(K, B, T_max)`` with a step mask, padding after each episode's last step. Steps
+3-5 then run on the stack: the return models are one :class:`StackedReturnLSTM` (batched
+products over the seeds, as :class:`~acconv.neural.networks.StackedMLP`), whose loss per
+seed averages over real steps, and padding follows every real step, so the recurrence never
+carries it into a real prediction; the numpy estimators work episode by episode on the
+``(K·B, T_max)`` rows. Step 6 gets each seed's ``N_k`` real steps, padded to ``max_k N_k``
+(``Rollout.mask``), and the PPO epochs take means over real steps only: seed ``k`` draws its
+own permutation of its ``N_k`` steps and takes its own ``ceil(N_k / batch_size)`` minibatch
+steps; in the stack's further minibatches its gradient is zero, which leaves plain SGD's
+parameters exactly as they are. Adam's moments would move them, so an Adam RUDDER refuses
+more than one seed per call. Padding rather than a ragged layout because every product is
+then one batched call; the cost is the padded steps' arithmetic, which the masks discard.
+A single run (:meth:`RUDDER.learn`) is the same code with ``K = 1``.
 """
 
 from __future__ import annotations
