@@ -281,7 +281,7 @@ class PPO:
             self._set_steps(float(self.critic_lr(0)), float(self.actor_lr(0)))
             first, obs = self._experience(envs, obs, encode, gamma, rngs)
             states = first.obs[:, : self.probe_size]
-            # seed k's probe set is its own first steps: fewer than the stack's when N_k is
+            # seed k's probe set: its own first min(probe_size, N_k) steps (RUDDER's N_k differ)
             probe_counts = [min(self.probe_size, n) for n in first.counts()]
             self._probe_counts = probe_counts
             task = Task(int(states.shape[1]), n_actions, float(gamma), None)
