@@ -12,10 +12,10 @@ Three steps:
 3. :func:`run_spec` skips the runs whose folders are complete, runs the rest on a local process
    pool (``workers = 1``: in this process) or, with ``backend="ray"``, as Ray tasks, and writes
    each run's folder atomically (:mod:`acconv.results`). Interrupted sweeps resume by running
-   the same command again. Neural PPO specs (:func:`batches_seeds`) run locally as batches
-   instead: the missing seeds of each sweep point train as one batched computation in this
-   process (:func:`execute_seeds`, :meth:`acconv.neural.PPO.learn_seeds`), one folder per seed
-   all the same.
+   the same command again. Neural PPO and neural RUDDER specs (:func:`batches_seeds`) run
+   locally as batches instead: the missing seeds of each sweep point train as one batched
+   computation in this process (:func:`execute_seeds`, :meth:`acconv.neural.PPO.learn_seeds`),
+   one folder per seed all the same.
 
 Several processes may run the same sweep into the same folder at once (on one machine, or on
 machines sharing a filesystem): each claims a run before computing it (:mod:`acconv.run_claims`), so
@@ -233,7 +233,11 @@ def execute(run: RunConfig, progress: Callable[[int, int], None] | None = None) 
 
 def batches_seeds(spec: ExperimentSpec) -> bool:
     """Whether the runner trains the seeds of each sweep point of ``spec`` as one batch
-    (:meth:`acconv.neural.PPO.learn_seeds`): neural PPO specs."""
+    (:meth:`acconv.neural.PPO.learn_seeds`): neural PPO specs, and neural RUDDER specs with
+    plain SGD (with Adam a RUDDER batch is refused, :meth:`acconv.neural.RUDDER.learn_seeds`:
+    its seeds run one call each, see :func:`execute_seeds`)."""
+    if spec.learner.kind == "neural_rudder":
+        return bool(spec.learner.params.get("optimizer", "sgd") == "sgd")
     return spec.learner.kind == "neural_ppo"
 
 
@@ -248,6 +252,8 @@ def execute_seeds(
     spec = runs[0].spec
     if any(run.spec != spec for run in runs):
         raise ValueError("runs differ in more than their seed; expected one sweep point")
+    if not batches_seeds(spec):  # a sweep point the learner cannot batch (RUDDER with Adam)
+        return [execute(run, (progress or {}).get(run.run_id)) for run in runs]
     plan = build_run(spec)
     envs = [plan.source, *(build_env(spec.env) for _ in runs[1:])]
     watched = [_Watched(spec, (progress or {}).get(run.run_id)) for run in runs]
@@ -496,11 +502,11 @@ def run_spec(
     """Run every missing run of ``spec`` into ``out_dir``; return what was done and skipped.
 
     ``workers``: processes of the local pool (default: one per CPU, at most one per run);
-    ``1`` runs in this process. Neural PPO specs on the local backend ignore ``workers``: each
-    sweep point's missing seeds (at most :data:`MAX_BATCH_SEEDS` at a time) train as one batch
-    in this process. A run that raises is reported in ``summary.failed`` and leaves
-    no folder, so the next invocation retries it. ``on_progress`` is called with each finished
-    run id.
+    ``1`` runs in this process. Batched specs (:func:`batches_seeds`) on the local backend
+    ignore ``workers``: each sweep point's missing seeds (at most :data:`MAX_BATCH_SEEDS` at a
+    time) train as one batch in this process. A run that raises is reported in
+    ``summary.failed`` and leaves no folder, so the next invocation retries it. ``on_progress``
+    is called with each finished run id.
 
     ``backend="ray"`` runs the pending runs as Ray tasks instead: on a local Ray instance with
     ``workers`` CPUs (default: all), or on the cluster at ``address`` (then ``workers`` caps the
@@ -577,9 +583,10 @@ class _InProcess(Slots):
 
 
 class _Batches(_InProcess):
-    """The local backend of neural PPO specs: the runs :func:`~acconv.pools.drive` claims (at
-    most :data:`MAX_BATCH_SEEDS` at a time) train per sweep point as one batch in this process
-    (:func:`execute_seeds`); each seed's folder is written on its own."""
+    """The local backend of batched specs (:func:`batches_seeds`): the runs
+    :func:`~acconv.pools.drive` claims (at most :data:`MAX_BATCH_SEEDS` at a time) train per
+    sweep point as one batch in this process (:func:`execute_seeds`); each seed's folder is
+    written on its own."""
 
     def finished(self, timeout: float) -> Iterable[tuple[str, BaseException | None]]:
         runs, self.started = self.started, []

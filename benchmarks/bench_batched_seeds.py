@@ -22,6 +22,11 @@ child; torch's own footprint included).
 
 ``--threads`` sets the torch threads of the batched run (default 1; the single run and SB3
 always get 1). Results: ``docs/performance.md`` §13.
+
+``--rudder`` times the neural RUDDER instead (``RUDDER.learn_seeds``), in the setting of
+``acconv/experiments/neural_rudder.toml`` (read from the spec, so the two cannot drift apart),
+for 1 seed and for each ``--rudder-seeds`` count, ``--updates`` updates each; it prints the
+same kind of table, the ratio being K seeds batched over one seed.
 """
 
 from __future__ import annotations
@@ -75,6 +80,45 @@ def time_sb3(env_id: str, n_seeds: int, n_updates: int) -> tuple[float, float]:
     return time.perf_counter() - start, time.process_time() - cpu
 
 
+def time_rudder(n_seeds: int, n_updates: int) -> tuple[float, float]:
+    """Wall and CPU seconds of ``n_seeds`` seeds of the neural RUDDER of
+    ``acconv/experiments/neural_rudder.toml`` in one ``learn_seeds`` call."""
+    from pathlib import Path
+
+    from acconv.spec import build_env, build_run, load_spec
+
+    root = Path(__file__).resolve().parents[1]
+    spec = load_spec(root / "acconv" / "experiments" / "neural_rudder.toml")
+    plan = build_run(spec)
+    envs = [plan.source, *(build_env(spec.env) for _ in range(n_seeds - 1))]
+    rngs = [np.random.default_rng(seed) for seed in range(n_seeds)]
+    start, cpu = time.perf_counter(), time.process_time()
+    plan.learner.learn_seeds(envs, n_updates, rngs, **plan.learn_kwargs)
+    return time.perf_counter() - start, time.process_time() - cpu
+
+
+def rudder_table(seed_counts: list[int], n_updates: int, repeats: int) -> None:
+    """Print the neural RUDDER's table: K seeds batched against one seed."""
+    print(f"load average before: {os.getloadavg()}")
+    time_rudder(2, 1)  # warm-up
+    times: dict[int, list[tuple[float, float]]] = {k: [] for k in [1, *seed_counts]}
+    for _ in range(repeats):
+        for k in times:
+            times[k].append(time_rudder(k, n_updates))
+    print(f"(wall, cpu) per seed count: {times}")
+    print(f"load average after: {os.getloadavg()}")
+    print()
+    print("| learner | clock | seeds | batched (s) | ratio to 1 seed | per seed (s) |")
+    print("|---|---|---|---|---|---|")
+    for clock, name in ((0, "wall"), (1, "CPU")):
+        one = min(t[clock] for t in times[1])
+        for k, runs in times.items():
+            best = min(t[clock] for t in runs)
+            print(
+                f"| neural RUDDER | {name} | {k} | {best:.2f} | {best / one:.2f} | {best / k:.3f} |"
+            )
+
+
 def peak_rss_mib(env_id: str, n_seeds: int, n_updates: int, threads: int) -> float:
     """Peak resident memory (MiB) of a fresh process running the batched seeds."""
     code = (
@@ -95,7 +139,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--sb3-seeds", type=int, default=2)
     parser.add_argument("--envs", nargs="*", default=list(ENVS))
+    parser.add_argument("--rudder", action="store_true", help="time the neural RUDDER instead")
+    parser.add_argument("--rudder-seeds", type=int, nargs="*", default=[8, 32])
     args = parser.parse_args()
+    if args.rudder:
+        rudder_table(args.rudder_seeds, args.updates, args.repeats)
+        return
     print(f"load average before: {os.getloadavg()}")
     rows = []
     for env_id in args.envs:

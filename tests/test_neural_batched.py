@@ -198,6 +198,19 @@ def test_the_vectorised_environments_are_the_loop_over_single_environments(
     assert ended > K  # episodes ended and restarted from each seed's own stream
     which = np.array([True, False, True, False])
     np.testing.assert_array_equal(fast.restart(which), loop.restart(which))
+    # Some seeds stand still (RUDDER's, once they have their episodes): no step, no draw.
+    for _ in range(300):
+        actions, active = rng.integers(fast.action_space.n, size=K), rng.random(K) < 0.5
+        before = fast.restart(np.zeros(K, dtype=bool))
+        a, b = fast.step(actions, active), loop.step(actions, active)
+        for field in ("obs", "final", "rewards", "terminated", "truncated"):
+            np.testing.assert_array_equal(getattr(a, field), getattr(b, field))  # exactly
+        np.testing.assert_array_equal(a.obs[~active], before[~active])
+        assert not a.ended[~active].any() and not a.rewards[~active].any()
+    # ... and their streams go on where they stopped: the same steps as the loop's afterwards
+    for _ in range(100):
+        actions = rng.integers(fast.action_space.n, size=K)
+        np.testing.assert_array_equal(fast.step(actions).obs, loop.step(actions).obs)
 
 
 def test_gae_over_several_streams_is_gae_of_each() -> None:
@@ -211,7 +224,7 @@ def test_gae_over_several_streams_is_gae_of_each() -> None:
         )
 
 
-def test_learn_seeds_refuses_mismatched_inputs_and_rudder_refuses_a_batch() -> None:
+def test_learn_seeds_refuses_mismatched_inputs_and_rudder_an_adam_batch() -> None:
     with pytest.raises(ValueError, match="envs has 2 entries and rngs 1, expected one per seed"):
         PPO(**SMALL).learn_seeds([_chain(), _chain()], 1, [np.random.default_rng(0)])  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="observers has 1 entries, expected 2"):
@@ -221,8 +234,10 @@ def test_learn_seeds_refuses_mismatched_inputs_and_rudder_refuses_a_batch() -> N
     env = _chain()
     with pytest.raises(ValueError, match="one environment object more than once"):
         PPO(**SMALL).learn_seeds([env, env], 1, [np.random.default_rng(s) for s in (0, 1)])  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="rngs has 2 entries, expected 1"):
-        RUDDER().learn_seeds([_chain(), _chain()], 1, [np.random.default_rng(s) for s in (0, 1)])
+    with pytest.raises(ValueError, match="rngs has 2 entries with optimizer 'adam', expected 1"):
+        RUDDER(optimizer="adam").learn_seeds(
+            [_chain(), _chain()], 1, [np.random.default_rng(s) for s in (0, 1)]
+        )
     with pytest.raises(ValueError, match="seed is 3, expected an index in"):
         learner, _ = _batched(_chain, SEEDS[:2], n=1)
         learner.action_probabilities(0, seed=3)
@@ -274,3 +289,175 @@ def test_the_stacked_linear_layer_has_autograds_gradients() -> None:
             # float32; torch's tanh against numpy's differs by ≤ 1 ulp (see the tanh test)
             torch.testing.assert_close(weight.grad[k], linear.weight.grad, rtol=1e-5, atol=1e-6)
             torch.testing.assert_close(bias.grad[k, 0], linear.bias.grad, rtol=1e-5, atol=1e-6)
+
+
+# -- neural RUDDER: whole episodes of different lengths, padded --------------------------------
+
+RUDDER_SMALL = {
+    "episodes_per_update": 4,
+    "hidden": (16,),
+    "n_cells": 4,
+    "batch_size": 16,
+    "n_epochs": 2,
+    "max_steps": 40,
+}
+RUDDER_MAKERS: dict[str, tuple[Any, dict[str, Any]]] = {
+    "chain": (_chain, {}),  # episodes end at random: lengths differ within and across seeds
+    "CartPole": (lambda: gym.make("CartPole-v1"), {}),
+    "Garnet": (lambda: gym.make("acconv/Garnet-v0"), {"gamma": 0.9}),  # cut at max_steps
+}
+
+
+def _rudder_batch(
+    make: Any, seeds: list[int], n: int = 3, **options: Any
+) -> tuple[RUDDER, list[Any]]:
+    settings: dict[str, Any] = {**RUDDER_SMALL, **options}
+    learner = RUDDER(**settings)
+    runs = learner.learn_seeds(
+        [make() for _ in seeds], n, [np.random.default_rng(s) for s in seeds]
+    )
+    return learner, runs
+
+
+@pytest.mark.parametrize("coupling", ["immediate_pg", "replace_reward", "mix_advantage"])
+@pytest.mark.parametrize("env", list(RUDDER_MAKERS))
+def test_seed_k_of_a_rudder_batch_is_seed_k_run_alone(env: str, coupling: str) -> None:
+    """``learn`` (K = 1) and ``learn_seeds`` on the same seeds: the same algorithm. Measured
+    max |Δ| over actor, critic and return model (3 updates, 2026-12-02): 1.7e-7 (Garnet), 1.5e-7
+    (chain), 1.2e-7 (CartPole); the module's 1e-5 is kept."""
+    make, options = RUDDER_MAKERS[env]
+    batch, runs = _rudder_batch(make, SEEDS, coupling=coupling, **options)
+    if env == "chain":  # the padding is exercised: the seeds' batches have different lengths
+        assert len({run.env_steps for run in runs}) > 1
+    for k, seed in enumerate(SEEDS):
+        settings: dict[str, Any] = {**RUDDER_SMALL, **options, "coupling": coupling}
+        alone = RUDDER(**settings)
+        run = alone.learn(make(), 3, np.random.default_rng(seed))
+        assert runs[k].env_steps == run.env_steps
+        assert runs[k].episode_returns == run.episode_returns  # the same episodes, exactly
+        pairs: list[tuple[Any, Any]] = [
+            (batch.actor, alone.actor),
+            (batch.critic, alone.critic),
+            (batch.return_model, alone.return_model),
+        ]
+        for stacked, single in pairs:
+            np.testing.assert_allclose(
+                parameter_vectors(stacked)[k], parameter_vectors(single)[0], atol=PARAM_ATOL
+            )
+        last, reference = runs[k].last_update, run.last_update
+        assert last.n_steps == reference.n_steps and last.n_episodes == reference.n_episodes
+        np.testing.assert_allclose(last.theta, reference.theta, atol=TABLE_ATOL)
+        np.testing.assert_allclose(last.omega, reference.omega, atol=TABLE_ATOL)
+        for key in ("return_model_loss", "return_model_residual", "explained_variance"):
+            # float32 losses of CartPole's returns (~850): relative rounding
+            expected = pytest.approx(reference.diagnostics[key], rel=1e-5, abs=1e-4)
+            assert last.diagnostics[key] == expected
+        assert last.diagnostics["approx_kl"] == pytest.approx(
+            reference.diagnostics["approx_kl"], abs=1e-6
+        )
+
+
+def test_a_rudder_batch_is_deterministic_and_its_seeds_differ() -> None:
+    first, _ = _rudder_batch(_chain, SEEDS, n=2)
+    again, _ = _rudder_batch(_chain, SEEDS, n=2)
+    pairs: list[tuple[Any, Any]] = [
+        (first.actor, again.actor),
+        (first.critic, again.critic),
+        (first.return_model, again.return_model),
+    ]
+    for a, b in pairs:
+        np.testing.assert_array_equal(parameter_vectors(a), parameter_vectors(b))  # bit for bit
+    model = parameter_vectors(pairs[2][0])
+    assert np.abs(model[0] - model[1]).max() > 1e-3  # own initialisations, own streams
+
+
+def test_a_stacked_return_model_is_its_seeds_models_and_ignores_padding() -> None:
+    """Seed k's block of the stack is the ReturnLSTM it was built from; steps appended after
+    the end (any inputs, masked) change neither the loss nor its gradient."""
+    from acconv.neural import ReturnLSTM
+    from acconv.neural.rudder import StackedReturnLSTM, return_decomposition_loss
+
+    models = [ReturnLSTM(5, 4, torch.Generator().manual_seed(k)) for k in range(3)]
+    stacked = StackedReturnLSTM(models)
+    x = torch.randn(3, 2, 6, 5, generator=torch.Generator().manual_seed(7))
+    with torch.no_grad():
+        together = stacked(x)
+        for k, model in enumerate(models):
+            torch.testing.assert_close(together[k], model(x[k]), rtol=1e-6, atol=1e-6)
+            torch.testing.assert_close(stacked.seed_model(k)(x[k]), model(x[k]))
+    lengths = torch.tensor([[6, 3], [1, 4], [5, 6]])
+    mask = torch.arange(6) < lengths[..., None]
+    returns = torch.randn(3, 2, generator=torch.Generator().manual_seed(8))
+
+    def loss_and_grads(inputs: Any, m: Any) -> list[Any]:
+        stacked.zero_grad()
+        loss = return_decomposition_loss(stacked(inputs), returns, m, 0.5)
+        loss.sum().backward()  # type: ignore[no-untyped-call]
+        return [loss.detach(), *(torch.clone(p.grad) for p in stacked.parameters())]
+
+    plain = loss_and_grads(x, mask)
+    garbage = torch.full((3, 2, 4, 5), 50.0)  # four more padded steps, far from the data
+    padded_mask = torch.cat([mask, torch.zeros(3, 2, 4, dtype=torch.bool)], dim=2)
+    padded = loss_and_grads(torch.cat([x, garbage], dim=2), padded_mask)
+    for a, b in zip(plain, padded, strict=True):
+        # Padding enters as + 0 (masked) or not at all (causal): equal but for float32 rounding,
+        # since W's gradient is one product over all B·T rows, blocked by its length (largest
+        # difference seen: 1.3e-8 absolute, 3.6e-6 relative, 2026-12-02).
+        torch.testing.assert_close(a, b, rtol=2e-5, atol=1e-7)
+    # per-seed loss: seed 0's alone (hand-checked form: the loss of its own (B, T) batch)
+    alone = return_decomposition_loss(models[0](x[0]), returns[0], mask[0], 0.5)
+    torch.testing.assert_close(plain[0][0], alone.detach(), rtol=1e-6, atol=1e-7)
+
+
+def test_masked_ppo_losses_are_the_losses_of_the_real_steps() -> None:
+    """A padded minibatch (mask) gives each seed the losses and gradients of its real steps
+    alone; a seed with no real step gets zeros."""
+    from acconv.neural.rollouts import Rollout
+
+    learner = PPO(**SMALL)  # type: ignore[arg-type]
+    learner._build(3, 2, [torch.Generator().manual_seed(k) for k in range(2)])
+
+    def rollout(n: int, mask: Any = None) -> Rollout:
+        g = torch.Generator().manual_seed(1)
+        return Rollout(
+            obs=torch.randn(2, n, 3, generator=g),
+            actions=torch.randint(2, (2, n), generator=g),
+            log_probs_old=torch.randn(2, n, 2, generator=g).log_softmax(-1),
+            advantages=torch.randn(2, n, generator=g),
+            targets=torch.randn(2, n, generator=g),
+            values_old=torch.zeros(2, n),
+            episode_returns=[[], []],
+            discounted_returns=[[], []],
+            mask=mask,
+        )
+
+    real = rollout(5)
+    padding = rollout(9)  # other values behind the real ones
+    full = torch.cat([real.obs, padding.obs[:, 5:]], dim=1)
+    padded = Rollout(
+        obs=full,
+        actions=torch.cat([real.actions, padding.actions[:, 5:]], dim=1),
+        log_probs_old=torch.cat([real.log_probs_old, padding.log_probs_old[:, 5:]], dim=1),
+        advantages=torch.cat([real.advantages, padding.advantages[:, 5:]], dim=1),
+        targets=torch.cat([real.targets, padding.targets[:, 5:]], dim=1),
+        values_old=torch.zeros(2, 9),
+        episode_returns=[[], []],
+        discounted_returns=[[], []],
+        mask=torch.arange(9)[None, :].expand(2, 9) < torch.tensor([[5], [0]]),
+    )
+
+    assert learner.actor is not None and learner.critic is not None
+    networks = [*learner.actor.parameters(), *learner.critic.parameters()]
+
+    def run(r: Rollout) -> tuple[Any, ...]:
+        learner._actor_opt.zero_grad()
+        learner._critic_opt.zero_grad()
+        actor_loss, critic_loss, stats = learner._losses(r)
+        (actor_loss + critic_loss).sum().backward()  # type: ignore[no-untyped-call]
+        grads = [torch.clone(p.grad) for p in networks]
+        return actor_loss.detach(), critic_loss.detach(), stats, *grads
+
+    unmasked, masked = run(real), run(padded)
+    for a, b in zip(unmasked, masked, strict=True):
+        torch.testing.assert_close(b[0], a[0], rtol=1e-6, atol=1e-7)  # seed 0: its 5 steps
+        assert not b[1].any()  # seed 1: no real step, nothing

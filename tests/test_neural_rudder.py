@@ -79,18 +79,17 @@ def test_immediate_pg_baseline_under_a_deterministic_policy_is_the_taken_increme
     assert learner.return_model is not None
     _, encode = observation_encoder(env.observation_space)
     envs = LoopEnvs([env])
-    episodes, _ = learner._episodes(envs, envs.reset([3]), encode, np.random.default_rng(1))
-    X = np.stack([x for x, _, _, _ in episodes])  # fixed length: delay + 1 steps
-    A = np.stack([a for _, a, _, _ in episodes])
+    (episodes,), _ = learner._episodes(envs, envs.reset([3]), encode, [np.random.default_rng(1)])
+    X = np.stack([x for x, _, _, _ in episodes])[None]  # one seed; fixed length: delay + 1
+    A = np.stack([a for _, a, _, _ in episodes])[None]
     mask = np.ones(A.shape, dtype=bool)
     inputs = torch.from_numpy(learner._model_inputs(X, A))
     with torch.no_grad():
         cells = learner.return_model.cells(inputs)
         g = learner.return_model(inputs).double().numpy()
-    one_hot = np.eye(2)[A[mask]]
-    log_probs = torch.from_numpy(np.log(np.maximum(one_hot, 1e-300)))
-    expected = learner._expected_increment(cells, X, mask, log_probs)
-    np.testing.assert_allclose(expected, np.diff(g, axis=1, prepend=0.0), rtol=1e-5, atol=1e-6)
+    pi = np.eye(2)[A]  # π(·|s_t) = δ_{a_t}
+    expected = learner._expected_increment(cells, X, mask, pi)
+    np.testing.assert_allclose(expected, np.diff(g, axis=2, prepend=0.0), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("coupling", ["replace_reward", "mix_advantage", "immediate_pg"])

@@ -197,3 +197,78 @@ def test_a_failing_batch_fails_each_of_its_runs_and_writes_no_folder(
     assert not summary.done
     assert [message for _, message in summary.failed] == ["RuntimeError: no luck"] * 2
     assert not list(tmp_path.rglob("verdicts.json"))
+
+
+TINY_RUDDER = ["budget.n_updates=2", "budget.episodes_per_update=3", "budget.eval_episodes=3"]
+
+
+def test_neural_rudder_seeds_train_as_one_batch_write_one_folder_each_and_resume(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As for neural PPO above: ``--seeds 3`` of neural_rudder.toml is one batched job, each
+    folder is what its seed alone gives, and a resumed sweep trains only the missing seed."""
+    import shutil
+
+    import numpy as np
+
+    from acconv.neural import RUDDER
+    from acconv.runner import execute, expand
+
+    batches: list[int] = []
+    original = RUDDER.learn_seeds
+
+    def counted(self: RUDDER, envs: object, *args: object, **kwargs: object) -> object:
+        batches.append(len(envs))  # type: ignore[arg-type]
+        return original(self, envs, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(RUDDER, "learn_seeds", counted)
+    spec = load_spec(EXPERIMENTS / "neural_rudder.toml", [*TINY_RUDDER, "seeds.count=3"])
+    summary = run_spec(spec, tmp_path, workers=2, progress=False)
+    assert batches == [3] and len(summary.done) == 3 and not summary.failed
+
+    def rows(folder: Path) -> dict[tuple[int, str], float]:
+        (record,) = load_results(folder)
+        table = record.metrics().to_pydict()
+        return {
+            (n, m): v for n, m, v in zip(table["n"], table["metric"], table["value"], strict=True)
+        }
+
+    runs = expand(spec)
+    first = rows(tmp_path / runs[2].folder)
+    alone = {(n, m): v for n, m, v in execute(runs[2]).rows}
+    assert first.keys() == alone.keys() and (1, "diag/return_model_loss") in alone
+    for key, value in alone.items():  # to the rounding of tests/test_neural_batched.py
+        assert np.isclose(first[key], value, rtol=1e-4, atol=1e-4, equal_nan=True), key
+    shutil.rmtree(tmp_path / runs[2].folder)
+    batches.clear()
+    again = run_spec(spec, tmp_path, workers=1, progress=False)
+    assert again.done == [runs[2].run_id] and len(again.skipped) == 2
+    assert batches == [1]  # only the missing seed
+    redone = rows(tmp_path / runs[2].folder)
+    for key, value in first.items():
+        assert np.isclose(redone[key], value, rtol=1e-4, atol=1e-4, equal_nan=True), key
+
+
+def test_a_neural_rudder_spec_with_adam_runs_its_seeds_one_call_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from acconv.neural import RUDDER
+    from acconv.runner import batches_seeds
+
+    batches: list[int] = []
+    original = RUDDER.learn_seeds
+
+    def counted(self: RUDDER, envs: object, *args: object, **kwargs: object) -> object:
+        batches.append(len(envs))  # type: ignore[arg-type]
+        return original(self, envs, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(RUDDER, "learn_seeds", counted)
+    overrides = ["budget.n_updates=1", "budget.episodes_per_update=2", "seeds.count=2"]
+    sgd = load_spec(EXPERIMENTS / "neural_rudder.toml", overrides)
+    adam = load_spec(
+        EXPERIMENTS / "neural_rudder.toml", [*overrides, "learner.params.optimizer=adam"]
+    )
+    assert batches_seeds(sgd) and not batches_seeds(adam)
+    summary = run_spec(adam, tmp_path, workers=1, progress=False)
+    assert len(summary.done) == 2 and not summary.failed
+    assert batches == [1, 1]

@@ -256,6 +256,7 @@ class PPO:
         time_limit: int | None = None,
     ) -> list[NeuralRun]:
         K = len(rngs)
+        self._probe_counts: list[int] | None = None
         dim, encode = observation_encoder(envs.observation_space)
         self._encode = encode
         n_actions = int(envs.action_space.n)
@@ -280,12 +281,17 @@ class PPO:
             self._set_steps(float(self.critic_lr(0)), float(self.actor_lr(0)))
             first, obs = self._experience(envs, obs, encode, gamma, rngs)
             states = first.obs[:, : self.probe_size]
+            # seed k's probe set: its own first min(probe_size, N_k) steps (RUDDER's N_k differ)
+            probe_counts = [min(self.probe_size, n) for n in first.counts()]
+            self._probe_counts = probe_counts
             task = Task(int(states.shape[1]), n_actions, float(gamma), None)
         # Each seed publishes its own facts: its critic's equilibrium solver is its own (λ(θ) is
         # warm-started from that seed's ω_0 and then from its own last solution).
         emitters = [Emitter(observers[k] if observers else (), until) for k in range(K)]
         for k, emitter in enumerate(emitters):
             equilibrium = None if model is None else self._fast_equilibrium(model, time_limit, k)
+            if model is None and probe_counts[k] != task.n_states:
+                task = Task(probe_counts[k], n_actions, float(gamma), None)
             emitter.start(self.facts(equilibrium), task, n_updates)
         returns: list[list[float]] = [[] for _ in range(K)]
         runs: list[NeuralRun | None] = [None] * K
@@ -306,7 +312,7 @@ class PPO:
                 sampled_with = softmax_policy(tables[k][0], 1.0)
                 self._diagnostics[k].append((n, dict(info.diagnostics)))
                 emitter = emitters[k]
-                stop = emitter.update(info, sampled_with, emitter.env_steps + rollout.n_steps)
+                stop = emitter.update(info, sampled_with, emitter.env_steps + info.n_steps)
                 if stop or n == n_updates - 1:
                     emitter.end(softmax_policy(np.asarray(info.theta), 1.0))
                     runs[k] = NeuralRun(info, emitter.env_steps, returns[k])
@@ -515,13 +521,24 @@ class PPO:
         actor_opt, critic_opt = self._actor_opt, self._critic_opt
         assert actor is not None and critic is not None
         K, T, B = len(rngs), rollout.n_steps, self.batch_size
+        counts = rollout.counts()  # N_k: seed k's steps are its first N_k (T each for PPO)
         theta_before, omega_before = parameter_vectors(actor), parameter_vectors(critic)
         stats = torch.zeros(K, 6, dtype=torch.float64)  # actor, critic, kl, clip, entropy, count
         epoch_kls: list[list[torch.Tensor]] = []  # approx_kl of every minibatch, per epoch
-        # (4) K epochs over minibatches, each seed shuffled by its own generator
+        # (4) K epochs over minibatches, each seed shuffled by its own generator. A seed with
+        # N_k < T steps has its own ceil(N_k / B) minibatches (its steps stay in front after
+        # the shuffle, the padding behind them); in the later ones it has no step, so a zero
+        # loss and gradient, and plain SGD leaves its parameters exactly as they were.
         for _ in range(self.n_epochs):
             epoch_kls.append([])
-            permutation = torch.from_numpy(np.stack([rng.permutation(T) for rng in rngs]))
+            permutation = torch.from_numpy(
+                np.stack(
+                    [
+                        np.concatenate([rng.permutation(n), np.arange(n, T)])
+                        for rng, n in zip(rngs, counts, strict=True)
+                    ]
+                )
+            )
             shuffled = rollout.steps(permutation)  # one gather per epoch; minibatches are views
             for start in range(0, T, B):
                 minibatch = shuffled.steps(slice(start, start + B))
@@ -540,6 +557,8 @@ class PPO:
                 epoch_kls[-1].append(minibatch_stats[:, 2])
         theta_after, omega_after = parameter_vectors(actor), parameter_vectors(critic)
         last_kls = torch.stack(epoch_kls[-1], dim=1).tolist()
+        # the minibatches of the last epoch in which each seed had steps
+        last_present = [[j * B < counts[k] for j in range(len(last_kls[k]))] for k in range(K)]
         # (7) the networks on every state of the model (or on the probe set)
         tables = self._tables(states)
         targets, values_old = rollout.targets.double(), rollout.values_old.double()
@@ -547,13 +566,15 @@ class PPO:
         for k in range(K):
             count = float(stats[k, 5])
             mean_actor, mean_critic, _, clip_fraction, entropy = (stats[k, :5] / count).tolist()
-            variance = float(targets[k].var())
+            real = slice(0, counts[k])  # seed k's steps (all T but for RUDDER's padding)
+            variance = float(targets[k, real].var())
+            kls = [kl for kl, here in zip(last_kls[k], last_present[k], strict=True) if here]
             diagnostics = {
-                "approx_kl": last_epoch_mean([last_kls[k]]),  # SB3's train/approx_kl
+                "approx_kl": last_epoch_mean([kls]),  # SB3's train/approx_kl
                 "clip_fraction": clip_fraction,
                 "entropy": entropy,
                 "explained_variance": (
-                    1.0 - float((targets[k] - values_old[k]).var()) / variance
+                    1.0 - float((targets[k, real] - values_old[k, real]).var()) / variance
                     if variance > 0
                     else math.nan
                 ),
@@ -576,7 +597,7 @@ class PPO:
                     critic_grad_norm=_step_norm(omega_after[k] - omega_before[k], a_n),
                     actor_grad_norm=_step_norm(theta_after[k] - theta_before[k], b_n),
                     n_episodes=len(rollout.episode_returns[k]),
-                    n_steps=T,
+                    n_steps=counts[k],
                     mean_return=_mean(rollout.discounted_returns[k]),
                     diagnostics=diagnostics,
                 )
@@ -585,37 +606,59 @@ class PPO:
 
     def _losses(self, minibatch: Rollout) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Per seed (shape ``(K,)``): the minibatch's actor loss ``-(L + c_H H)``, critic loss,
-        and detached statistics ``(K, 6)``."""
+        and detached statistics ``(K, 6)``.
+
+        With a step mask (RUDDER's padded rollouts) every ``mean_t`` is over the seed's real
+        steps, ``Σ_t m_t x_t / Σ_t m_t``, and advantages are standardised over them (as a
+        minibatch of only those steps would be); a seed with no real step has zero losses,
+        gradients and statistics (its count, the last column, is 0).
+        """
         assert self.actor is not None and self.critic is not None
-        obs = minibatch.obs
+        obs, mask = minibatch.obs, minibatch.mask
+        if mask is None:
+            size = torch.full((obs.shape[0],), float(obs.shape[1]))
+
+            def mean(x: torch.Tensor) -> torch.Tensor:
+                return x.mean(1)
+        else:
+            size = mask.sum(1).float()
+
+            def mean(x: torch.Tensor) -> torch.Tensor:
+                return (x * mask).sum(1) / size.clamp(min=1.0)
+
         log_pi = self.actor(obs).log_softmax(-1)
         log_pi_old = minibatch.log_probs_old
         actions = minibatch.actions[..., None]
         log_ratio = (log_pi.gather(2, actions) - log_pi_old.gather(2, actions))[..., 0]
         ratio = log_ratio.exp()
         advantage = minibatch.advantages
-        if self.normalize_advantage and advantage.shape[1] > 1:
-            mean, std = advantage.mean(1, keepdim=True), advantage.std(1, keepdim=True)
-            advantage = (advantage - mean) / (std + 1e-8)
-        entropy = -(log_pi.exp() * log_pi).sum(-1).mean(1)
+        if self.normalize_advantage and mask is None and advantage.shape[1] > 1:
+            m, std = advantage.mean(1, keepdim=True), advantage.std(1, keepdim=True)
+            advantage = (advantage - m) / (std + 1e-8)
+        elif self.normalize_advantage and mask is not None:
+            n = size[:, None]
+            m = (advantage * mask).sum(1, keepdim=True) / n.clamp(min=1.0)
+            var = ((advantage - m) * mask).pow(2).sum(1, keepdim=True) / (n - 1).clamp(min=1.0)
+            advantage = torch.where(n > 1, (advantage - m) / (var.sqrt() + 1e-8), advantage)
+        entropy = mean(-(log_pi.exp() * log_pi).sum(-1))
         if self.objective == "clip":
             # the tabular PPO's equation (acconv.estimators.clipped_surrogate), in torch
-            surrogate = clipped_surrogate(ratio, advantage, self.clip_eps).mean(1)
+            surrogate = mean(clipped_surrogate(ratio, advantage, self.clip_eps))
         else:
-            kl_old_new = (log_pi_old.exp() * (log_pi_old - log_pi)).sum(-1).mean(1)
-            surrogate = (ratio * advantage).mean(1) - self.kl_coef * kl_old_new
+            kl_old_new = mean((log_pi_old.exp() * (log_pi_old - log_pi)).sum(-1))
+            surrogate = mean(ratio * advantage) - self.kl_coef * kl_old_new
         actor_loss = -(surrogate + self.entropy_coef * entropy)
         values = self.critic(obs)[..., 0]
-        critic_loss = 0.5 * (values - minibatch.targets).pow(2).mean(1)
+        critic_loss = 0.5 * mean((values - minibatch.targets).pow(2))
         with torch.no_grad():
             stats = torch.stack(
                 [
                     actor_loss,
                     critic_loss,
-                    ((ratio - 1.0) - log_ratio).mean(1),  # SB3's approx_kl estimator
-                    ((ratio - 1.0).abs() > self.clip_eps).float().mean(1),
+                    mean((ratio - 1.0) - log_ratio),  # SB3's approx_kl estimator
+                    mean(((ratio - 1.0).abs() > self.clip_eps).float()),
                     entropy,
-                    torch.ones_like(entropy),
+                    (size > 0).float(),
                 ],
                 dim=1,
             ).double()
@@ -627,7 +670,8 @@ class PPO:
         with torch.no_grad():
             log_pi = self.actor(states).log_softmax(-1).double().numpy()
             values = self.critic(states)[..., 0].double().numpy()
-        return [(centred(log_pi[k]), values[k]) for k in range(log_pi.shape[0])]
+        sizes = self._probe_counts or [log_pi.shape[1]] * log_pi.shape[0]
+        return [(centred(log_pi[k, :n]), values[k, :n]) for k, n in enumerate(sizes)]
 
     def _keep_actor(self, k: int) -> None:
         """Keep seed ``k``'s actor as it is now: its run has ended (the batch may go on)."""

@@ -35,6 +35,13 @@ class Rollout:
     episode_returns: list[list[float]]  # undiscounted, finished episodes, per seed
     discounted_returns: list[list[float]]
     diagnostics: list[dict[str, float]] = field(default_factory=list)  # per seed (RUDDER's)
+    mask: torch.Tensor | None = None
+
+    def counts(self) -> list[int]:
+        """``N_k``, the number of real steps of each seed."""
+        if self.mask is None:
+            return [self.n_steps] * int(self.actions.shape[0])
+        return [int(n) for n in self.mask.sum(dim=1)]
 
     @property
     def n_steps(self) -> int:
@@ -64,6 +71,7 @@ class Rollout:
             advantages=pick(self.advantages),
             targets=pick(self.targets),
             values_old=pick(self.values_old),
+            mask=None if self.mask is None else pick(self.mask),
         )
 
 

@@ -6,6 +6,8 @@ seed ``k``'s environment ``envs[k]``:
     reset(seeds):  obs[k] = envs[k].reset(seed=seeds[k])
     step(actions): obs, r, term, trunc = envs[k].step(actions[k]); final[k] = obs
                    if term or trunc: obs = envs[k].reset()        (no seed: the stream goes on)
+    step(actions, active): the same for the seeds ``active`` marks; the others stand still
+                   (no step, no draw: obs and final are their current observation, r = 0)
 
 so seed ``k``'s episodes are the ones its environment alone would give: the same random stream
 (``gymnasium.utils.seeding.np_random(seeds[k])``, as ``Env.reset(seed=…)`` makes it), drawn in
@@ -87,13 +89,16 @@ class LoopEnvs:
             self._obs[k] = np.asarray(self.envs[k].reset()[0])
         return self._obs
 
-    def step(self, actions: IntArray) -> Steps:
-        """``envs[k].step(actions[k])`` for every ``k``; ended episodes are reset."""
+    def step(self, actions: IntArray, active: BoolArray | None = None) -> Steps:
+        """``envs[k].step(actions[k])`` for every ``k`` (that ``active`` marks); ended episodes
+        are reset."""
         K = len(self.envs)
-        rewards = np.empty(K)
+        rewards = np.zeros(K)
         terminated, truncated = np.zeros(K, dtype=bool), np.zeros(K, dtype=bool)
-        final, following = np.empty_like(self._obs), np.empty_like(self._obs)
+        final, following = self._obs.copy(), self._obs.copy()
         for k, env in enumerate(self.envs):
+            if active is not None and not active[k]:
+                continue
             obs, rewards[k], terminated[k], truncated[k], _ = env.step(int(actions[k]))
             final[k] = obs
             if terminated[k] or truncated[k]:
@@ -154,23 +159,30 @@ class ModelEnvs:
             self._elapsed[k] = 0
         return np.array(self._s, dtype=np.int64)
 
-    def step(self, actions: IntArray) -> Steps:
-        """One transition of every seed; ended episodes restart from ``ρ``."""
+    def step(self, actions: IntArray, active: BoolArray | None = None) -> Steps:
+        """One transition of every seed (that ``active`` marks: the others stand still and
+        draw nothing); ended episodes restart from ``ρ``."""
         mdp, s = self.mdp, self._s
-        a = np.asarray(actions, dtype=np.int64)
+        moving = np.ones(self.K, dtype=bool) if active is None else np.asarray(active, bool)
+        a = np.where(moving, np.asarray(actions, dtype=np.int64), 0)
         if a.min() < 0 or a.max() >= mdp.n_actions:
             raise ValueError(f"actions are {a}, expected integers in [0, {mdp.n_actions - 1}]")
-        u = np.array([g.random() for g in self._generators])
-        s_next = (self._cdf[s, a] <= u[:, None]).sum(axis=1)
+        generators = [g if m else None for g, m in zip(self._generators, moving, strict=True)]
+        u = np.array([0.0 if g is None else g.random() for g in generators])
+        s_next = np.where(moving, (self._cdf[s, a] <= u[:, None]).sum(axis=1), s)
         rewards = np.asarray(mdp.R[s, a] if mdp.R_next is None else mdp.R_next[s, a, s_next])
-        rewards = rewards.astype(np.float64)
+        rewards = np.where(moving, rewards, 0.0).astype(np.float64)
         if mdp.R_noise is not None:
-            signs = np.array([1.0 if g.random() < 0.5 else -1.0 for g in self._generators])
+            signs = np.array(
+                [0.0 if g is None else 1.0 if g.random() < 0.5 else -1.0 for g in generators]
+            )
             rewards = rewards + signs * mdp.R_noise[s, a]
-        terminated = np.asarray(mdp.terminal[s_next], dtype=bool)
-        self._elapsed += 1
+        terminated = np.asarray(mdp.terminal[s_next], dtype=bool) & moving
+        self._elapsed += moving
         truncated = (
-            self._elapsed >= self.limit if self.limit is not None else np.zeros(self.K, bool)
+            (self._elapsed >= self.limit) & moving
+            if self.limit is not None
+            else np.zeros(self.K, bool)
         )
         obs = s_next.copy()
         for k in np.flatnonzero(terminated | truncated):
@@ -219,11 +231,22 @@ class CartPoleEnvs:
         assert self.vector.state is not None
         return np.asarray(self.vector.state.T, dtype=np.float32)
 
-    def step(self, actions: IntArray) -> Steps:
-        """One step of every cart; ended episodes restart from their seed's generator."""
+    def step(self, actions: IntArray, active: BoolArray | None = None) -> Steps:
+        """One step of every cart (that ``active`` marks: the others are put back where they
+        were); ended episodes restart from their seed's generator."""
+        assert self.vector.state is not None
+        still = None if active is None else ~np.asarray(active, dtype=bool)
+        if still is not None:
+            state, steps = self.vector.state[:, still].copy(), self.vector.steps[still].copy()
         final, rewards, terminated, truncated, _ = self.vector.step(
             np.asarray(actions, dtype=np.int64)
         )
+        if still is not None:
+            self.vector.state[:, still], self.vector.steps[still] = state, steps
+            final = final.copy()
+            final[still] = state.T
+            rewards = np.where(still, 0.0, rewards)
+            terminated, truncated = terminated & ~still, truncated & ~still
         for k in np.flatnonzero(terminated | truncated):
             self._start(int(k))
         self.vector.prev_done[:] = False  # no autoreset by the vector environment
