@@ -15,7 +15,8 @@ computed here from the runs of its specs (:mod:`acconv.claim_metrics`):
     the log-log slope of ``metric`` against the update ``n`` (``n ≥ from_n``), all seeds pooled,
     with its 95% interval: the check passes when the whole interval is inside the bounds;
 ``final``
-    the IQM across seeds of ``metric``'s last recorded value;
+    the IQM across seeds of ``metric``'s last recorded value (shown with its 95% percentile
+    bootstrap interval over seeds, :func:`acconv.stats.stratified_bootstrap_ci`);
 ``tracking_across_seeds``
     the across-seeds tracking verdict of the spec's runs,
     :func:`acconv.theory_checks.check_tracking_across_seeds` on their ``track/error`` series with
@@ -306,10 +307,14 @@ def _curve_value(check: MetricCheck, records: Sequence[RunRecord]) -> tuple[Any,
         finals = [v for r in records if (v := _final(r, check.metric)) is not None]
         if not finals:
             raise LookupError(f"no {check.metric} recorded")
-        from acconv.stats import iqm
+        from acconv.stats import iqm, stratified_bootstrap_ci
 
         value = iqm(finals)
-        return value, f"{_num(value)} (IQM of {len(finals)} final value(s))"
+        low, high = stratified_bootstrap_ci([finals])
+        return value, (
+            f"{_num(value)} [{_num(low)}, {_num(high)}] (IQM of {len(finals)} final value(s), "
+            "95% bootstrap interval over seeds)"
+        )
     ns: list[float] = []
     ys: list[float] = []
     for record in records:

@@ -493,3 +493,26 @@ def test_tracking_check_fields_are_validated() -> None:
         parse({"kind": "final", "lean": "holds", "at_least": 1.0})
     with pytest.raises(ValueError, match="states no bound"):
         parse({"kind": "tracking_across_seeds"})
+
+
+def test_final_check_is_the_iqm_of_last_values_with_its_interval(tmp_path: Path) -> None:
+    # Last values 1, 2, 3, 4 (an earlier row at n = 0 is ignored): the IQM trims one value at
+    # each end (25% of 4), so it is (2 + 3)/2 = 2.5; the bootstrap interval lies in [1, 4].
+    for seed, last in enumerate((3.0, 1.0, 4.0, 2.0)):
+        write_run(
+            tmp_path / "finals" / "base" / f"seed-{seed}",
+            run_id=f"finals/base/seed-{seed}",
+            seed=seed,
+            rows=[(0, "exact/gap", 100.0), (9, "exact/gap", last)],
+            verdicts={"run_id": f"finals/base/seed-{seed}", "observers": []},
+            manifest={"config": {"name": "finals"}},
+        )
+    records = load_results(tmp_path / "finals")
+    check = MetricCheck("gap", "final", "finals", metric="exact/gap", at_most=2.5)
+    result = run_metric_check("c", check, records, "full")
+    assert result.passed and result.value == pytest.approx(2.5)
+    low, high = (float(x) for x in result.seen.split("[")[1].split("]")[0].split(", "))
+    assert 1.0 <= low <= 2.5 <= high <= 4.0
+    assert not run_metric_check(
+        "c", MetricCheck("g", "final", "finals", metric="exact/gap", at_most=2.4), records, "full"
+    ).passed

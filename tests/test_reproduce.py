@@ -41,6 +41,7 @@ def test_package_data_ships_every_spec_and_claim_readme() -> None:
         "greedy_limit",
         "neural_ppo_vs_sb3",
         "neural_two_timescale",
+        "neural_two_timescale_violations",
         "neural_rudder",
         "watched_loops",
     }
@@ -48,6 +49,7 @@ def test_package_data_ships_every_spec_and_claim_readme() -> None:
     assert {e.claim for e in entries if e.needs == ("neural",)} == {
         "neural_ppo_vs_sb3",
         "neural_two_timescale",
+        "neural_two_timescale_violations",
         "neural_rudder",
         "watched_loops",
     }
