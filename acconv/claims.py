@@ -15,12 +15,21 @@ computed here from the runs of its specs (:mod:`acconv.claim_metrics`):
     the log-log slope of ``metric`` against the update ``n`` (``n ≥ from_n``), all seeds pooled,
     with its 95% interval: the check passes when the whole interval is inside the bounds;
 ``final``
-    the IQM across seeds of ``metric``'s last recorded value.
+    the IQM across seeds of ``metric``'s last recorded value (shown with its 95% percentile
+    bootstrap interval over seeds, :func:`acconv.stats.stratified_bootstrap_ci`);
+``tracking_across_seeds``
+    the across-seeds tracking verdict of the spec's runs,
+    :func:`acconv.theory_checks.check_tracking_across_seeds` on their ``track/error`` series with
+    the spec's critic schedule a(n) (and their S4 status): the check reads the verdict's lean
+    (``lean``: the accepted leans, ``"none"`` for no lean) and, with bounds, the bootstrap
+    interval of the slope of ln E against ln a(n) (the prediction is ½). The verdict is decided
+    in :mod:`acconv.theory_checks`, never here.
 
-Each check states ``at_least`` and/or ``at_most``; a ``quick = {...}`` table replaces them in quick
-mode (a weaker version, stated in the suite), and ``modes = ["full"]`` runs a check in full mode
-only. :func:`claims_record` turns every check of a claim, the suite's verdict expectations
-included, into one row with a status (:data:`STATUS_RULE`).
+Each check states ``at_least`` and/or ``at_most`` (a tracking check may state ``lean``
+instead); a ``quick = {...}`` table replaces them in quick mode (a weaker version, stated in the
+suite), and ``modes = ["full"]`` runs a check in full mode only. :func:`claims_record` turns
+every check of a claim, the suite's verdict expectations included, into one row with a status
+(:data:`STATUS_RULE`).
 """
 
 from __future__ import annotations
@@ -48,6 +57,7 @@ __all__ = [
     "parse_claims",
     "read_claims",
     "run_metric_check",
+    "tracking_verdict",
     "write_claims",
 ]
 
@@ -58,7 +68,16 @@ STATUS_RULE = (
     "some failed; not reproduced: no check passed (or no run completed). Measurements marked "
     "'not counted' are shown beside published numbers and do not enter the status."
 )
-KINDS = ("solve_growth", "solve_ratio", "solved_fraction", "slope", "final")
+KINDS = (
+    "solve_growth",
+    "solve_ratio",
+    "solved_fraction",
+    "slope",
+    "final",
+    "tracking_across_seeds",
+)
+LEANS = ("holds", "violated", "none")
+"""What a ``tracking_across_seeds`` check's ``lean`` may name (``none``: no lean)."""
 STATISTICS = ("median", "iqm")
 
 
@@ -81,6 +100,10 @@ class MetricCheck:
     at_most: float | None = None
     quick: Mapping[str, float] = field(default_factory=dict)
     modes: tuple[str, ...] = ("quick", "full")
+    lean: tuple[str, ...] = ()
+    """``tracking_across_seeds``: the accepted leans of the verdict (:data:`LEANS`); empty: any."""
+    seed: int = 0
+    """``tracking_across_seeds``: the seed of the bootstrap's generator."""
     counted: bool = True
     """``False``: measured and shown beside the published number, but not part of the status
     (the suite says why, e.g. the budget cannot reach the regime the paper's number is about)."""
@@ -139,7 +162,15 @@ def _check(raw: Mapping[str, Any], where: str) -> MetricCheck:
     statistic = raw.get("statistic", "median")
     if statistic not in STATISTICS:
         raise ValueError(f"{where}.statistic is {statistic!r}, expected median or iqm")
-    if "at_least" not in raw and "at_most" not in raw:
+    lean = raw.get("lean", [])
+    leans = [lean] if isinstance(lean, str) else lean
+    if not isinstance(leans, list) or any(item not in LEANS for item in leans):
+        raise ValueError(f"{where}.lean is {lean!r}, expected one or a list of {', '.join(LEANS)}")
+    if leans and kind != "tracking_across_seeds":
+        raise ValueError(
+            f"{where}.lean is set on kind {kind!r}, expected only on tracking_across_seeds"
+        )
+    if "at_least" not in raw and "at_most" not in raw and not leans:
         raise ValueError(f"{where} states no bound, expected at_least and/or at_most")
     try:
         return MetricCheck(
@@ -158,6 +189,8 @@ def _check(raw: Mapping[str, Any], where: str) -> MetricCheck:
             at_most=None if "at_most" not in raw else float(raw["at_most"]),
             quick={str(k): float(v) for k, v in raw.get("quick", {}).items()},
             modes=tuple(str(m) for m in raw.get("modes", ("quick", "full"))),
+            lean=tuple(str(item) for item in leans),
+            seed=int(raw.get("seed", 0)),
             counted=bool(raw.get("counted", True)),
         )
     except KeyError as error:
@@ -274,10 +307,14 @@ def _curve_value(check: MetricCheck, records: Sequence[RunRecord]) -> tuple[Any,
         finals = [v for r in records if (v := _final(r, check.metric)) is not None]
         if not finals:
             raise LookupError(f"no {check.metric} recorded")
-        from acconv.stats import iqm
+        from acconv.stats import iqm, stratified_bootstrap_ci
 
         value = iqm(finals)
-        return value, f"{_num(value)} (IQM of {len(finals)} final value(s))"
+        low, high = stratified_bootstrap_ci([finals])
+        return value, (
+            f"{_num(value)} [{_num(low)}, {_num(high)}] (IQM of {len(finals)} final value(s), "
+            "95% bootstrap interval over seeds)"
+        )
     ns: list[float] = []
     ys: list[float] = []
     for record in records:
@@ -295,12 +332,111 @@ def _curve_value(check: MetricCheck, records: Sequence[RunRecord]) -> tuple[Any,
     return slope, f"slope {slope.slope:.3g}, 95% CI [{slope.low:.3g}, {slope.high:.3g}]"
 
 
+def _series(record: RunRecord, metric: str) -> tuple[list[int], list[float]]:
+    """``(n, value)`` of every row of ``metric`` in one run, in order of ``n``."""
+    table = record.metrics()
+    rows = sorted(
+        (int(n), float(y))
+        for n, name, y in zip(
+            table.column("n").to_pylist(),
+            table.column("metric").to_pylist(),
+            table.column("value").to_pylist(),
+            strict=True,
+        )
+        if name == metric
+    )
+    return [n for n, _ in rows], [y for _, y in rows]
+
+
+def _one(records: Sequence[RunRecord], field_of: Any, what: str) -> Any:
+    """The value ``field_of(record)`` shared by every run (ValueError when the runs differ)."""
+    values = {json.dumps(field_of(r), sort_keys=True) for r in records}
+    if len(values) != 1:
+        raise ValueError(f"the runs differ in {what} ({', '.join(sorted(values))})")
+    return field_of(records[0])
+
+
+def tracking_verdict(records: Sequence[RunRecord], seed: int = 0) -> Any:
+    """The across-seeds tracking verdict of one spec's runs (a :class:`~acconv.theory_checks.
+    verdicts.Verdict`): :func:`~acconv.theory_checks.check_tracking_across_seeds` on each run's
+    ``track/error`` series, with the critic schedule a(n) and ``n_updates`` of the runs' spec
+    (``config.learner.critic_lr``, ``config.budget.n_updates``, which must agree across runs),
+    their S4 status when every run has the same one, and ``numpy.random.default_rng(seed)`` for
+    the bootstrap. LookupError without ``track/error``; ValueError when the runs differ."""
+    from acconv.schedules import as_schedule
+    from acconv.theory_checks import check_tracking_across_seeds
+
+    series = [_series(r, "track/error") for r in records]
+    series = [s for s in series if s[0]]
+    if not series:
+        raise LookupError("no track/error recorded")
+
+    def config(record: RunRecord) -> dict[str, Any]:
+        raw = record.manifest.get("config", {})
+        return raw if isinstance(raw, dict) else {}
+
+    critic_lr = _one(records, lambda r: config(r).get("learner", {}).get("critic_lr"), "critic_lr")
+    n_updates = _one(records, lambda r: config(r).get("budget", {}).get("n_updates"), "n_updates")
+    if critic_lr is None:
+        raise LookupError("no learner.critic_lr in the runs' config")
+
+    def s4(record: RunRecord) -> str | None:
+        conditions = record.verdicts.get("step_sizes", {}).get("conditions", [])
+        return next((str(c["status"]) for c in conditions if c.get("id") == "S4"), None)
+
+    s4_seen = {s4(r) for r in records}
+    return check_tracking_across_seeds(
+        series,
+        as_schedule(critic_lr),
+        rng=np.random.default_rng(seed),
+        n_updates=None if n_updates is None else int(n_updates),
+        s4=s4_seen.pop() if len(s4_seen) == 1 else None,  # type: ignore[arg-type]
+    )
+
+
+def _tracking_value(check: MetricCheck, records: Sequence[RunRecord]) -> tuple[Any, str]:
+    verdict = tracking_verdict(records, check.seed)
+    evidence = verdict.evidence
+    value = {
+        "lean": verdict.lean or "none",
+        "strength": verdict.strength,
+        "seeds": evidence.get("seeds"),
+        "slope_a": evidence.get("slope_a"),
+        "slope_a_ci": [evidence.get("slope_a_low"), evidence.get("slope_a_high")],
+        "slope_n": evidence.get("slope_n"),
+        "slope_n_ci": [evidence.get("slope_n_low"), evidence.get("slope_n_high")],
+        "level": evidence.get("level"),
+        "level_ci": [evidence.get("level_low"), evidence.get("level_high")],
+        "detail": verdict.detail,
+    }
+    return value, f"{verdict.shown}: {verdict.detail}"
+
+
+def _tracking_passed(check: MetricCheck, value: Mapping[str, Any], mode: str) -> bool:
+    """The lean is accepted and the slope interval lies inside the bounds (NaN never does)."""
+    if check.lean and value["lean"] not in check.lean:
+        return False
+    low, high = check.bounds(mode)
+    if low is None and high is None:
+        return True
+    lo_v, hi_v = (float("nan") if v is None else float(v) for v in value["slope_a_ci"])
+    if np.isnan(lo_v) or np.isnan(hi_v):
+        return False
+    return (low is None or lo_v >= low) and (high is None or hi_v <= high)
+
+
 def _expected(check: MetricCheck, mode: str) -> str:
     low, high = check.bounds(mode)
     parts = ([f">= {low:g}"] if low is not None else []) + (
         [f"<= {high:g}"] if high is not None else []
     )
     what = "95% CI " if check.kind == "slope" else ""
+    if check.kind == "tracking_across_seeds":
+        leans = " or ".join(f"lean {item}" for item in check.lean)
+        slope = f"slope on ln a(n), 90% CI {' and '.join(parts)}" if parts else ""
+        return " and ".join(x for x in (leans, slope) if x) + (
+            " (quick version)" if mode == "quick" and check.quick else ""
+        )
     return f"{what}{' and '.join(parts)}" + (
         " (quick version)" if mode == "quick" and check.quick else ""
     )
@@ -312,7 +448,9 @@ def run_metric_check(
     """Compute ``check`` on the runs of its spec and compare it with the bounds of ``mode``."""
     expected = _expected(check, mode)
     try:
-        if check.kind in ("slope", "final"):
+        if check.kind == "tracking_across_seeds":
+            value, seen = _tracking_value(check, records)
+        elif check.kind in ("slope", "final"):
             value, seen = _curve_value(check, records)
         else:
             value, seen = _solve_value(check, records)
@@ -326,6 +464,11 @@ def run_metric_check(
             f"not computed: {error}",
             None,
             check.counted,
+        )
+    if check.kind == "tracking_across_seeds":
+        passed = _tracking_passed(check, value, mode)
+        return CheckResult(
+            claim, check.id, check.spec, passed, expected, seen, value, check.counted
         )
     low, high = check.bounds(mode)
     lo_v, hi_v = (value.low, value.high) if check.kind == "slope" else (value, value)

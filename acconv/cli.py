@@ -309,15 +309,27 @@ def reproduce(
         typer.Option("--workers", help="Worker processes (default: one per CPU; 1: in-process)."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
+    claim: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--claim",
+            help="Run only this claim's specs (a claim id of the suite; repeatable). "
+            "claims.json then holds only these claims.",
+        ),
+    ] = None,
 ) -> int:
     """Run the canonical suite (every claim's specs) and write one combined report."""
     from acconv.reproduce import reproduce as run_suite
-    from acconv.reproduce import write_suite_report
+    from acconv.reproduce import select_claims, write_suite_report
     from acconv.runner import ResultsConflictError
     from acconv.spec import SpecError
 
     mode: Literal["quick", "full"] = "quick" if quick else "full"
     _check_workers(workers)
+    try:
+        selected = select_claims(claim or None)
+    except ValueError as error:
+        raise UserError(str(error)) from None
     out_dir = out if out is not None else f"results/reproduce-{mode}"
     _check_output_folder(out_dir)
 
@@ -331,7 +343,13 @@ def reproduce(
 
     try:
         folder = run_suite(
-            mode, out_dir, workers=workers, progress=not quiet, report=False, on_skip=skipped
+            mode,
+            out_dir,
+            workers=workers,
+            progress=not quiet,
+            report=False,
+            on_skip=skipped,
+            claims=None if selected is None else sorted(selected),
         )
     except (ResultsConflictError, SpecError) as error:
         raise UserError(" ".join(str(error).split())) from None

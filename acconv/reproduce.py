@@ -10,7 +10,7 @@ suite into one folder (``<out>/<spec name>/...``) and writes one combined report
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
@@ -31,6 +31,7 @@ __all__ = [
     "load_claim_infos",
     "load_suite",
     "reproduce",
+    "select_claims",
     "suite_spec",
     "verdict_checks",
     "write_claims_record",
@@ -158,8 +159,12 @@ def reproduce(
     report: bool = True,
     on_entry: Callable[[SuiteEntry], None] | None = None,
     on_skip: Callable[[SuiteEntry, list[str]], None] | None = None,
+    claims: Sequence[str] | None = None,
 ) -> Path:
     """Run every suite entry into ``out_dir`` and write one combined report; return ``out_dir``.
+
+    ``claims``: run only the entries of these claims (ids of the suite, :func:`select_claims`);
+    ``claims.json`` then holds their rows only.
 
     Entries whose extras are not installed (``needs = ["neural"]``) are skipped and reported to
     ``on_skip(entry, missing extras)``.
@@ -174,10 +179,13 @@ def reproduce(
 
     if mode not in MODES:
         raise ValueError(f"mode is {mode!r}, expected one of {', '.join(MODES)}")
+    selected = select_claims(claims)
     out = Path(out_dir) if out_dir is not None else Path(f"results/reproduce-{mode}")
     out.mkdir(parents=True, exist_ok=True)
     failed: list[str] = []
     for entry in load_suite():
+        if selected is not None and entry.claim not in selected:
+            continue
         missing = entry.missing_extras()
         if missing:
             if on_skip is not None:
@@ -191,10 +199,24 @@ def reproduce(
         failed += [f"{run_id}: {message}" for run_id, message in summary.failed]
     if failed:
         raise RuntimeError("runs failed: " + "; ".join(failed))
-    write_claims_record(out, mode)
+    write_claims_record(out, mode, claims=selected)
     if report:
         write_suite_report(out)
     return out
+
+
+def select_claims(claims: Sequence[str] | None) -> frozenset[str] | None:
+    """The claim ids to run (None: all), each checked against the suite's claims.
+
+    ValueError names the first unknown id and the known ones.
+    """
+    if claims is None:
+        return None
+    known = list(dict.fromkeys(entry.claim for entry in load_suite()))
+    for claim in claims:
+        if claim not in known:
+            raise ValueError(f"--claim is {claim!r}, expected one of {', '.join(known)}")
+    return frozenset(claims)
 
 
 def write_suite_report(out_dir: str | Path) -> tuple[Path, Path] | None:
@@ -264,13 +286,18 @@ def _tally(seen: Sequence[str]) -> str:
 
 
 def verdict_checks(
-    out_dir: str | Path, mode: Mode | None = None, *, verdicts_only: Sequence[str] | None = None
+    out_dir: str | Path,
+    mode: Mode | None = None,
+    *,
+    verdicts_only: Sequence[str] | None = None,
+    claims: Collection[str] | None = None,
 ) -> list[CheckResult]:
     """Every verdict expectation of the suite checked on the results in ``out_dir``.
 
     One :class:`~acconv.claims.CheckResult` per (spec, expected verdict), per ``final_below_full``
     metric (full mode), and one ``runs`` check for a spec without completed runs. ``mode`` and
-    ``verdicts_only``: as in :func:`expected_verdicts_match`.
+    ``verdicts_only``: as in :func:`expected_verdicts_match`; ``claims``: only the entries of
+    these claims (None: all).
     """
     from acconv.results import load_results
 
@@ -279,6 +306,8 @@ def verdict_checks(
         mode = "full" if out.name.endswith("full") else "quick"
     checks: list[CheckResult] = []
     for entry in load_suite():
+        if claims is not None and entry.claim not in claims:
+            continue
         name = _spec_name(entry)
         if entry.missing_extras() and not (out / name).is_dir():
             continue  # skipped by reproduce, which said so; not a mismatch
@@ -351,16 +380,20 @@ def load_claim_infos() -> dict[str, ClaimInfo]:
     return parse_claims(tomllib.loads(text))
 
 
-def write_claims_record(out_dir: str | Path, mode: Mode) -> dict[str, Any]:
-    """Check every claim on the results in ``out_dir``, write ``claims.json`` there (atomically)
-    and return the record. Claims whose specs were all skipped (a missing extra) are listed
-    under ``skipped``, not as rows."""
+def write_claims_record(
+    out_dir: str | Path, mode: Mode, *, claims: Collection[str] | None = None
+) -> dict[str, Any]:
+    """Check every claim (or only ``claims``) on the results in ``out_dir``, write
+    ``claims.json`` there (atomically) and return the record. Claims whose specs were all
+    skipped (a missing extra) are listed under ``skipped``, not as rows."""
     out = Path(out_dir)
     order: list[str] = []
     seeds: dict[str, int] = {}
     specs: dict[str, list[str]] = {}
     skipped: list[dict[str, Any]] = []
     for entry in load_suite():
+        if claims is not None and entry.claim not in claims:
+            continue
         name = _spec_name(entry)
         missing = entry.missing_extras()
         if missing and not (out / name).is_dir():
@@ -375,7 +408,14 @@ def write_claims_record(out_dir: str | Path, mode: Mode) -> dict[str, Any]:
             count = load_spec(path, list(entry.overrides(mode))).seeds.count
         seeds[entry.claim] = max(seeds.get(entry.claim, 0), count)
     record = claims_record(
-        out, mode, order, load_claim_infos(), verdict_checks(out, mode), seeds, specs, skipped
+        out,
+        mode,
+        order,
+        load_claim_infos(),
+        verdict_checks(out, mode, claims=claims),
+        seeds,
+        specs,
+        skipped,
     )
     write_claims(out, record)
     return record

@@ -396,3 +396,123 @@ def test_a_learner_sweep_resumes_and_records_episodes_to_solve(tmp_path: Path) -
     for record in load_results(tmp_path):
         metrics = set(record.metrics().column("metric").to_pylist())
         assert {"solve/solved", "solve/episodes", "solve/budget_episodes"} <= metrics
+
+
+# ------------------------------------------------------------------------------------------------
+# the across-seeds tracking check (issue 15 item 4)
+# ------------------------------------------------------------------------------------------------
+
+CRITIC = "0.5/(1+n/5)**0.6"
+
+
+def _tracking_runs(root: Path, power: float, *, critic_lr: str = CRITIC, s4: str = "holds") -> None:
+    """Eight seeds whose track/error is exactly c_k · a(n)^power on a log grid of 1000 updates.
+
+    ln E_k(n) = ln c_k + power · ln a(n), so the seeds' mean ln E against ln a(n) has slope
+    ``power`` exactly, in every bootstrap resample of the seeds (its interval is [power, power]);
+    c_k = 1 + k/8 only makes the seeds differ.
+    """
+    from acconv.schedules import as_schedule
+
+    a = as_schedule(CRITIC)  # the series always follow CRITIC; critic_lr is what the run says
+    grid = np.unique(np.round(np.logspace(0, 3, 31)).astype(int)) - 1  # 0 … 999
+    for seed in range(8):
+        c = 1.0 + seed / 8
+        rows = [(int(n), "track/error", c * float(a(int(n))) ** power) for n in grid]
+        run_id = f"tracked/base/seed-{seed}"
+        config = {
+            "name": "tracked",
+            "learner": {"critic_lr": critic_lr if seed == 0 else CRITIC},
+            "budget": {"n_updates": 1000},
+        }
+        write_run(
+            root / "tracked" / "base" / f"seed-{seed}",
+            run_id=run_id,
+            seed=seed,
+            rows=rows,
+            verdicts={
+                "run_id": run_id,
+                "observers": [],
+                "step_sizes": {"conditions": [{"id": "S4", "status": s4}]},
+            },
+            manifest={"config": config},
+        )
+
+
+@pytest.mark.parametrize(("power", "lean"), [(0.5, "holds"), (0.25, "violated")])
+def test_tracking_check_reads_the_verdict_on_series_of_known_slope(
+    tmp_path: Path, power: float, lean: str
+) -> None:
+    # E = c_k a(n)^½ is the sqrt(a(n)) law (slope ½, the error falls): leans holds; E = c_k
+    # a(n)^¼ falls more slowly than sqrt(a) (slope ¼, the interval [¼, ¼] lies below ½): leans
+    # violated. The verdict is check_tracking_across_seeds's; the check only reads it.
+    _tracking_runs(tmp_path, power)
+    records = load_results(tmp_path / "tracked")
+    check = MetricCheck(
+        "t", "tracking_across_seeds", "tracked", lean=(lean,), at_least=power - 0.01,
+        at_most=power + 0.01,
+    )  # fmt: skip
+    result = run_metric_check("c", check, records, "full")
+    assert result.passed, result.seen
+    assert result.value["lean"] == lean and result.value["seeds"] == 8
+    assert result.value["slope_a"] == pytest.approx(power, abs=1e-9)
+    low, high = result.value["slope_a_ci"]
+    assert low == pytest.approx(power, abs=1e-9) and high == pytest.approx(power, abs=1e-9)
+    assert "lean" in result.expected and "slope" in result.expected
+    other = "violated" if lean == "holds" else "holds"
+    wrong_lean = MetricCheck("t", "tracking_across_seeds", "tracked", lean=(other,))
+    assert not run_metric_check("c", wrong_lean, records, "full").passed
+    wrong_slope = MetricCheck("t", "tracking_across_seeds", "tracked", at_least=power + 0.1)
+    assert not run_metric_check("c", wrong_slope, records, "full").passed
+
+
+def test_tracking_check_is_deterministic_and_refuses_runs_that_differ(tmp_path: Path) -> None:
+    _tracking_runs(tmp_path / "same", 0.5)
+    records = load_results(tmp_path / "same" / "tracked")
+    check = MetricCheck("t", "tracking_across_seeds", "tracked", lean=("holds",), seed=3)
+    first = run_metric_check("c", check, records, "full")
+    assert first == run_metric_check("c", check, records, "full")  # the same seed, the same result
+    _tracking_runs(tmp_path / "mixed", 0.5, critic_lr="0.1")
+    mixed = load_results(tmp_path / "mixed" / "tracked")
+    outcome = run_metric_check("c", check, mixed, "full")
+    assert not outcome.passed and "differ in critic_lr" in outcome.seen
+    nothing = run_metric_check("c", check, [], "full")
+    assert not nothing.passed and "no track/error" in nothing.seen
+
+
+def test_tracking_check_fields_are_validated() -> None:
+    def parse(check: dict[str, Any]) -> Any:
+        table = {"title": "t", "source": "s", "check": [{"id": "a", "spec": "b", **check}]}
+        return parse_claims({"claims": {"x": table}})
+
+    parsed = parse({"kind": "tracking_across_seeds", "lean": "none"})["x"].checks[0]
+    assert parsed.lean == ("none",) and parsed.at_least is None
+    with pytest.raises(ValueError, match=r"check\[0\]\.lean is 'maybe', expected one or a list"):
+        parse({"kind": "tracking_across_seeds", "lean": "maybe"})
+    with pytest.raises(ValueError, match=r"lean is set on kind 'final'"):
+        parse({"kind": "final", "lean": "holds", "at_least": 1.0})
+    with pytest.raises(ValueError, match="states no bound"):
+        parse({"kind": "tracking_across_seeds"})
+
+
+def test_final_check_is_the_iqm_of_last_values_with_its_interval(tmp_path: Path) -> None:
+    # Last values 1, 2, 3, 4 (an earlier row at n = 0 is ignored): the IQM trims one value at
+    # each end (25% of 4), so it is (2 + 3)/2 = 2.5; the bootstrap interval lies in [1, 4].
+    for seed, last in enumerate((3.0, 1.0, 4.0, 2.0)):
+        write_run(
+            tmp_path / "finals" / "base" / f"seed-{seed}",
+            run_id=f"finals/base/seed-{seed}",
+            seed=seed,
+            rows=[(0, "exact/gap", 100.0), (9, "exact/gap", last)],
+            verdicts={"run_id": f"finals/base/seed-{seed}", "observers": []},
+            manifest={"config": {"name": "finals"}},
+        )
+    records = load_results(tmp_path / "finals")
+    check = MetricCheck("gap", "final", "finals", metric="exact/gap", at_most=2.5)
+    result = run_metric_check("c", check, records, "full")
+    assert result.passed and result.value == pytest.approx(2.5)
+    low, high = (float(x) for x in result.seen.split("[")[1].split("]")[0].split(", "))
+    assert 1.0 <= low <= 2.5 <= high <= 4.0
+    assert not run_metric_check(
+        "c", MetricCheck("g", "final", "finals", metric="exact/gap", at_most=2.4), records, "full"
+    ).passed

@@ -33,7 +33,7 @@ def test_a_neural_ppo_spec_writes_network_verdicts_and_the_evaluation(tmp_path: 
     )
     run_spec(spec, tmp_path, workers=1, progress=False)
     verdicts = _verdicts(tmp_path)
-    # Constant 3e-4 for both networks: S3 and S4 fail, decided symbolically before the run.
+    # Constant 1e-3 for both networks: S3 and S4 fail, decided symbolically before the run.
     steps = {c["id"]: c["status"] for c in verdicts["_steps"]["conditions"]}  # type: ignore[index]
     assert steps["S3"] == "violated" and steps["S4"] == "violated"
     assert verdicts["optimizer"]["status"] == "undecided"  # Adam

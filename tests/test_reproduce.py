@@ -41,6 +41,7 @@ def test_package_data_ships_every_spec_and_claim_readme() -> None:
         "greedy_limit",
         "neural_ppo_vs_sb3",
         "neural_two_timescale",
+        "neural_two_timescale_violations",
         "neural_rudder",
         "watched_loops",
     }
@@ -48,6 +49,7 @@ def test_package_data_ships_every_spec_and_claim_readme() -> None:
     assert {e.claim for e in entries if e.needs == ("neural",)} == {
         "neural_ppo_vs_sb3",
         "neural_two_timescale",
+        "neural_two_timescale_violations",
         "neural_rudder",
         "watched_loops",
     }
@@ -122,3 +124,65 @@ def test_evidence_verdicts_are_seen_as_their_lean_and_meet_undecided() -> None:
     assert not status_matches("leans holds", ("holds",))
     assert not status_matches("leans violated", ("leans holds",))
     assert not status_matches("undecided", ("leans holds",))
+
+
+def test_reproduce_runs_only_the_selected_claims(tmp_path: Path) -> None:
+    import json
+
+    from acconv.reproduce import select_claims
+
+    assert select_claims(None) is None
+    assert select_claims(["greedy_limit"]) == frozenset({"greedy_limit"})
+    with pytest.raises(ValueError, match=r"--claim is 'nope', expected one of ac_two_timescale"):
+        select_claims(["greedy_limit", "nope"])
+    out = reproduce(
+        "quick",
+        tmp_path / "one",
+        extra_overrides=TINY,
+        workers=1,
+        progress=False,
+        report=False,
+        claims=["greedy_limit"],
+    )
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["greedy_limit"]
+    record = json.loads((out / "claims.json").read_text())
+    assert [row["id"] for row in record["claims"]] == ["greedy_limit"]
+    assert all(c["check"] != "runs" for c in record["claims"][0]["checks"])  # ran, not missing
+
+
+def test_cli_reproduce_rejects_an_unknown_claim(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["reproduce", "--claim", "greedy_limit", "--claim", "nope", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 and "--claim is 'nope'" in err
+    assert not any(tmp_path.iterdir())  # nothing ran
+
+
+def test_neural_violations_differ_from_the_valid_spec_only_in_their_step_sizes() -> None:
+    # Issue 15 item 4: the violations are the valid neural spec with other a(n), b(n).
+    by_name = {}
+    for entry in load_suite():
+        with suite_spec(entry) as path:
+            spec = load_spec(path, list(entry.full))
+        by_name[spec.name] = (entry, spec)
+    _, valid = by_name["neural_two_timescale"]
+    names = ("neural_constant_steps", "neural_equal_timescales", "neural_reversed_timescales")
+    for name in names:
+        entry, spec = by_name[name]
+        assert entry.claim == "neural_two_timescale_violations"
+        assert spec.env == valid.env and spec.budget == valid.budget and spec.seeds == valid.seeds
+        assert spec.learner.kind == valid.learner.kind
+        assert spec.learner.params == valid.learner.params  # network, rollout, SGD
+        assert (spec.learner.critic_lr, spec.learner.actor_lr) != (
+            valid.learner.critic_lr,
+            valid.learner.actor_lr,
+        )
+        assert spec.seeds.count == 32 and entry.expect["two_timescale"] == ("violated",)
+    from acconv.reproduce import load_claim_infos
+
+    infos = load_claim_infos()
+    kinds = {c.spec: c.kind for c in infos["neural_two_timescale_violations"].checks}
+    assert set(kinds) == set(names) and set(kinds.values()) == {"tracking_across_seeds"}
+    assert infos["neural_two_timescale_violations"].figure["specs"][0] == "neural_two_timescale"
