@@ -99,14 +99,15 @@ def time_rudder(n_seeds: int, n_updates: int) -> tuple[float, float]:
 
 def rudder_table(seed_counts: list[int], n_updates: int, repeats: int) -> None:
     """Print the neural RUDDER's table: K seeds batched against one seed."""
-    print(f"load average before: {os.getloadavg()}")
+    print(f"load average before: {os.getloadavg()}", file=sys.stderr)
     time_rudder(2, 1)  # warm-up
     times: dict[int, list[tuple[float, float]]] = {k: [] for k in [1, *seed_counts]}
     for _ in range(repeats):
         for k in times:
             times[k].append(time_rudder(k, n_updates))
-    print(f"(wall, cpu) per seed count: {times}")
-    print(f"load average after: {os.getloadavg()}")
+    print(f"(wall, cpu) per seed count: {times}", file=sys.stderr)
+    print(f"load average after: {os.getloadavg()}", file=sys.stderr)
+    print(f"Best of {repeats} alternating repetitions, {n_updates} updates each.")
     print()
     print("| learner | clock | seeds | batched (s) | ratio to 1 seed | per seed (s) |")
     print("|---|---|---|---|---|---|")
@@ -117,6 +118,12 @@ def rudder_table(seed_counts: list[int], n_updates: int, repeats: int) -> None:
             print(
                 f"| neural RUDDER | {name} | {k} | {best:.2f} | {best / one:.2f} | {best / k:.3f} |"
             )
+    one = min(t[0] for t in times[1])
+    ratios = ", ".join(f"{k} seeds {min(t[0] for t in times[k]) / one:.2f}x" for k in seed_counts)
+    print(
+        f"SUMMARY | K seeds of the neural RUDDER in one batched computation (15) | report "
+        f"(the 4x target is the PPO's) | wall time over one seed: {ratios} | reported |"
+    )
 
 
 def peak_rss_mib(env_id: str, n_seeds: int, n_updates: int, threads: int) -> float:
@@ -145,7 +152,7 @@ def main() -> None:
     if args.rudder:
         rudder_table(args.rudder_seeds, args.updates, args.repeats)
         return
-    print(f"load average before: {os.getloadavg()}")
+    print(f"load average before: {os.getloadavg()}", file=sys.stderr)
     rows = []
     for env_id in args.envs:
         time_acconv(env_id, 2, 1, 1)  # warm-up: imports, torch's first calls
@@ -156,14 +163,17 @@ def main() -> None:
             if args.sb3_seeds:
                 wall, cpu = time_sb3(env_id, args.sb3_seeds, args.updates)
                 sb3.append((wall / args.sb3_seeds, cpu / args.sb3_seeds))
-        print(f"{env_id}: (wall, cpu) single {single}, batched {batched}, sb3/seed {sb3}")
+        print(
+            f"{env_id}: (wall, cpu) single {single}, batched {batched}, sb3/seed {sb3}",
+            file=sys.stderr,
+        )
         for clock in (0, 1):
             one, many = min(t[clock] for t in single), min(t[clock] for t in batched)
             sb3_all = min(t[clock] for t in sb3) * args.seeds if sb3 else float("nan")
             name = ("wall", "CPU")[clock]
             rows.append((env_id, name, one, many, many / one, sb3_all, sb3_all / many))
     rss = peak_rss_mib(args.envs[-1], args.seeds, 1, args.threads)
-    print(f"load average after: {os.getloadavg()}")
+    print(f"load average after: {os.getloadavg()}", file=sys.stderr)
     print()
     print(
         f"| environment | clock | 1 seed (s) | {args.seeds} seeds batched (s) | ratio "

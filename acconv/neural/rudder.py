@@ -412,8 +412,8 @@ class RUDDER(PPO):
             advantage = redistributed - expected
             targets = gae(redistributed, padded_values, gamma, lam, row_mask) + values
         residual = np.abs(returns - g[np.arange(K * B), np.maximum(lengths - 1, 0)])
-        # (6)'s input: seed k's real steps (episode by episode) first, padded to max_k N_k
-        # with copies of its first step, which the step mask hides
+        # the input of PPO's epochs (step 6): seed k's real steps (episode by episode) first,
+        # padded to max_k N_k with copies of its first step, which the step mask hides
         counts = mask.reshape(K, B * T).sum(axis=1)
         index = np.zeros((K, int(counts.max())), dtype=np.int64)
         for k in range(K):
