@@ -40,7 +40,6 @@ from typing import Final, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
 
 from acconv.theory_checks.verdicts import (
     METHOD_ESTIMATED,
@@ -82,6 +81,8 @@ def median_sign_test(
     >>> median_sign_test(np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0]), 0.5)  # P = 1/2**6
     ('above', 0.015625)
     """
+    from scipy import stats  # lazy: it costs ~0.3 s of `import acconv` (target < 1 s)
+
     off = values[values != threshold]
     k, m = int(np.sum(off > threshold)), len(off)
     if 2 * k > m:
@@ -194,6 +195,8 @@ def _clip_verdict(series: Series, clip_max: float, windows: Callable, source: st
 
 
 def _ev_verdict(series: Series, windows: Callable) -> Verdict:  # type: ignore[type-arg]
+    from scipy import stats  # lazy: it costs ~0.3 s of `import acconv` (target < 1 s)
+
     name = "critic explains the returns: explained variance positive and not decreasing"
     vid = "critic/explained_variance"
     _, ev = series("explained_variance")

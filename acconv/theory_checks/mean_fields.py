@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.integrate
 
 from acconv.exact import (
     optimal_values,
@@ -165,6 +164,8 @@ def _ode_flow(
     t_end: float,
     t_eval: FloatArray | None = None,
 ) -> Any:
+    import scipy.integrate  # lazy: ~0.17 s of `import acconv` (target < 1 s)
+
     return scipy.integrate.solve_ivp(
         field, (0.0, t_end), theta0.ravel(), t_eval=t_eval, rtol=1e-6, atol=1e-9
     )

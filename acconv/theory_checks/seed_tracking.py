@@ -37,7 +37,6 @@ from typing import Final
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
 
 from acconv.theory_checks.trace import FloatArray, IntArray
 from acconv.theory_checks.trends import SIGNIFICANT, capped, too_little, trend
@@ -150,6 +149,8 @@ def fit_across_seeds(
         slope_a = np.polyfit(log_a, y, 1)[0] if decays else 0.0  # NaN'd below
         slope_n = np.polyfit(log_n, y, 1)[0]
         return np.array([slope_a, slope_n, float(np.mean(y - 0.5 * log_a))])
+
+    from scipy import stats  # lazy: it costs ~0.3 s of `import acconv` (target < 1 s)
 
     seeds = log_e.shape[0]
     point = statistic(np.arange(seeds, dtype=np.float64))

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 import numpy as np
-from scipy import stats
 
 from acconv.theory_checks.trace import _NEVER, FloatArray, IntArray
 from acconv.theory_checks.verdicts import Strength, strength_of
@@ -118,12 +117,16 @@ class Trend:
 
 def _theil_sen(x: FloatArray, y: FloatArray) -> tuple[float, float, float]:
     """``(slope, low, high)`` of y against x (Theil–Sen, ``CONFIDENCE`` interval)."""
+    from scipy import stats  # lazy: it costs ~0.3 s of `import acconv` (target < 1 s)
+
     result = stats.theilslopes(y, x, alpha=CONFIDENCE)
     return float(result.slope), float(result.low_slope), float(result.high_slope)
 
 
 def _mann_kendall(x: FloatArray, y: FloatArray) -> tuple[float, float]:
     """One-sided Mann–Kendall p-values ``(p_rise, p_fall)`` (Kendall's τ of y against x)."""
+    from scipy import stats  # lazy: it costs ~0.3 s of `import acconv` (target < 1 s)
+
     if np.ptp(y) == 0:
         return 1.0, 1.0
     rise = stats.kendalltau(x, y, alternative="greater").pvalue
