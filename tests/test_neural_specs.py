@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from acconv.cli import main
@@ -123,26 +126,54 @@ def test_neural_rudder_takes_its_episodes_per_update_from_the_budget(tmp_path: P
     assert steps == [27.0]
 
 
+def _count_batches(monkeypatch: pytest.MonkeyPatch, learner: type) -> list[int]:
+    """The number of seeds of every ``learner.learn_seeds`` call from now on."""
+    batches: list[int] = []
+    original = learner.learn_seeds  # type: ignore[attr-defined]
+
+    def counted(self: object, envs: object, *args: object, **kwargs: object) -> object:
+        batches.append(len(envs))  # type: ignore[arg-type]
+        return original(self, envs, *args, **kwargs)
+
+    monkeypatch.setattr(learner, "learn_seeds", counted)
+    return batches
+
+
+def _rows(folder: Path) -> dict[tuple[int, str], float]:
+    """A run folder's metrics, ``{(n, metric): value}``."""
+    (record,) = load_results(folder)
+    table = record.metrics().to_pydict()
+    return {(n, m): v for n, m, v in zip(table["n"], table["metric"], table["value"], strict=True)}
+
+
+def _assert_close_rows(got: dict[Any, float], expected: dict[Any, float]) -> None:
+    """The same rows, values to the rounding of tests/test_neural_batched.py."""
+    assert got.keys() == expected.keys()
+    for key, value in expected.items():
+        assert np.isclose(got[key], value, rtol=1e-4, atol=1e-4, equal_nan=True), key
+
+
+def _assert_only_the_missing_seed_is_redone(
+    spec: Any, out: Path, run: Any, batches: list[int], first: dict[Any, float]
+) -> None:
+    """Delete ``run``'s folder and run the sweep again: only that seed trains, and alone."""
+    shutil.rmtree(out / run.folder)
+    batches.clear()
+    again = run_spec(spec, out, workers=1, progress=False)
+    assert again.done == [run.run_id] and len(again.skipped) == 2
+    assert batches == [1]  # only the missing seed
+    _assert_close_rows(_rows(out / run.folder), first)
+
+
 def test_neural_ppo_seeds_train_as_one_batch_write_one_folder_each_and_resume(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``--seeds 3`` is one batched job; each folder holds what its seed alone gives (to the
     rounding of tests/test_neural_batched.py), and a missing folder is redone alone."""
-    import shutil
-
-    import numpy as np
-
     from acconv.neural import PPO
     from acconv.runner import execute, expand
 
-    batches: list[int] = []
-    original = PPO.learn_seeds
-
-    def counted(self: PPO, envs: object, *args: object, **kwargs: object) -> object:
-        batches.append(len(envs))  # type: ignore[arg-type]
-        return original(self, envs, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(PPO, "learn_seeds", counted)
+    batches = _count_batches(monkeypatch, PPO)
     spec = load_spec(
         EXPERIMENTS / "neural_ppo_frozenlake.toml",
         [*TINY_PPO, "seeds.count=3", "budget.eval_episodes=3"],
@@ -150,15 +181,8 @@ def test_neural_ppo_seeds_train_as_one_batch_write_one_folder_each_and_resume(
     summary = run_spec(spec, tmp_path, workers=2, progress=False)
     assert batches == [3] and len(summary.done) == 3 and not summary.failed
 
-    def rows(folder: Path) -> dict[tuple[int, str], float]:
-        (record,) = load_results(folder)
-        table = record.metrics().to_pydict()
-        return {
-            (n, m): v for n, m, v in zip(table["n"], table["metric"], table["value"], strict=True)
-        }
-
     runs = expand(spec)
-    first = rows(tmp_path / runs[1].folder)
+    first = _rows(tmp_path / runs[1].folder)
     result = execute(runs[1])
     alone = {(n, m): v for n, m, v in result.rows}
     written = json.loads((tmp_path / runs[1].folder / "verdicts.json").read_text())
@@ -167,20 +191,11 @@ def test_neural_ppo_seeds_train_as_one_batch_write_one_folder_each_and_resume(
         return [(v["id"], v["status"], v.get("lean")) for v in verdicts["observers"]]  # type: ignore[attr-defined, index]
 
     assert statuses(written) == statuses(result.verdicts)  # the same verdicts, seed by seed
-    assert first.keys() == alone.keys()
     # Seed 1 of the batch solved its own critic's equilibrium λ(θ) (its slice of the stack):
     # the tracking numbers against it are among the rows compared below.
     assert {m for _, m in alone} >= {"track/error_weighted", "track/approximation_error"}
-    for key, value in alone.items():  # tables to 1e-4 in the test above; metrics of them too
-        assert np.isclose(first[key], value, rtol=1e-4, atol=1e-4, equal_nan=True), key
-    shutil.rmtree(tmp_path / runs[1].folder)
-    batches.clear()
-    again = run_spec(spec, tmp_path, workers=1, progress=False)
-    assert again.done == [runs[1].run_id] and len(again.skipped) == 2
-    assert batches == [1]  # only the missing seed
-    redone = rows(tmp_path / runs[1].folder)
-    for key, value in first.items():
-        assert np.isclose(redone[key], value, rtol=1e-4, atol=1e-4, equal_nan=True), key
+    _assert_close_rows(first, alone)  # tables to 1e-4 in the test above; metrics of them too
+    _assert_only_the_missing_seed_is_redone(spec, tmp_path, runs[1], batches, first)
 
 
 def test_a_failing_batch_fails_each_of_its_runs_and_writes_no_folder(
@@ -207,46 +222,20 @@ def test_neural_rudder_seeds_train_as_one_batch_write_one_folder_each_and_resume
 ) -> None:
     """As for neural PPO above: ``--seeds 3`` of neural_rudder.toml is one batched job, each
     folder is what its seed alone gives, and a resumed sweep trains only the missing seed."""
-    import shutil
-
-    import numpy as np
-
     from acconv.neural import RUDDER
     from acconv.runner import execute, expand
 
-    batches: list[int] = []
-    original = RUDDER.learn_seeds
-
-    def counted(self: RUDDER, envs: object, *args: object, **kwargs: object) -> object:
-        batches.append(len(envs))  # type: ignore[arg-type]
-        return original(self, envs, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(RUDDER, "learn_seeds", counted)
+    batches = _count_batches(monkeypatch, RUDDER)
     spec = load_spec(EXPERIMENTS / "neural_rudder.toml", [*TINY_RUDDER, "seeds.count=3"])
     summary = run_spec(spec, tmp_path, workers=2, progress=False)
     assert batches == [3] and len(summary.done) == 3 and not summary.failed
 
-    def rows(folder: Path) -> dict[tuple[int, str], float]:
-        (record,) = load_results(folder)
-        table = record.metrics().to_pydict()
-        return {
-            (n, m): v for n, m, v in zip(table["n"], table["metric"], table["value"], strict=True)
-        }
-
     runs = expand(spec)
-    first = rows(tmp_path / runs[2].folder)
+    first = _rows(tmp_path / runs[2].folder)
     alone = {(n, m): v for n, m, v in execute(runs[2]).rows}
-    assert first.keys() == alone.keys() and (1, "diag/return_model_loss") in alone
-    for key, value in alone.items():  # to the rounding of tests/test_neural_batched.py
-        assert np.isclose(first[key], value, rtol=1e-4, atol=1e-4, equal_nan=True), key
-    shutil.rmtree(tmp_path / runs[2].folder)
-    batches.clear()
-    again = run_spec(spec, tmp_path, workers=1, progress=False)
-    assert again.done == [runs[2].run_id] and len(again.skipped) == 2
-    assert batches == [1]  # only the missing seed
-    redone = rows(tmp_path / runs[2].folder)
-    for key, value in first.items():
-        assert np.isclose(redone[key], value, rtol=1e-4, atol=1e-4, equal_nan=True), key
+    assert (1, "diag/return_model_loss") in alone
+    _assert_close_rows(first, alone)
+    _assert_only_the_missing_seed_is_redone(spec, tmp_path, runs[2], batches, first)
 
 
 def test_a_neural_rudder_spec_with_adam_runs_its_seeds_one_call_each(
