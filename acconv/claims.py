@@ -223,19 +223,30 @@ def parse_claims(raw: Mapping[str, Any]) -> dict[str, ClaimInfo]:
 # ------------------------------------------------------------------------------------------------
 
 
+def _series(record: RunRecord, metric: str) -> tuple[list[int], list[float]]:
+    """``(n, value)`` of every row of ``metric`` in one run, in order of ``n`` (rows at the same
+    ``n`` in the order they were recorded)."""
+    table = record.metrics()
+    rows = sorted(
+        (
+            (int(n), float(y))
+            for n, name, y in zip(
+                table.column("n").to_pylist(),
+                table.column("metric").to_pylist(),
+                table.column("value").to_pylist(),
+                strict=True,
+            )
+            if name == metric
+        ),
+        key=lambda row: row[0],
+    )
+    return [n for n, _ in rows], [y for _, y in rows]
+
+
 def _final(record: RunRecord, metric: str) -> float | None:
     """The metric's value at the largest ``n`` it was recorded at, or None."""
-    table = record.metrics()
-    last: tuple[int, float] | None = None
-    for n, name, value in zip(
-        table.column("n").to_pylist(),
-        table.column("metric").to_pylist(),
-        table.column("value").to_pylist(),
-        strict=True,
-    ):
-        if name == metric and (last is None or n >= last[0]):
-            last = (int(n), float(value))
-    return None if last is None else last[1]
+    _, values = _series(record, metric)
+    return values[-1] if values else None
 
 
 def _point(record: RunRecord) -> dict[str, Any]:
@@ -318,34 +329,12 @@ def _curve_value(check: MetricCheck, records: Sequence[RunRecord]) -> tuple[Any,
     ns: list[float] = []
     ys: list[float] = []
     for record in records:
-        table = record.metrics()
-        for n, name, y in zip(
-            table.column("n").to_pylist(),
-            table.column("metric").to_pylist(),
-            table.column("value").to_pylist(),
-            strict=True,
-        ):
-            if name == check.metric and n >= check.from_n:
+        for n, y in zip(*_series(record, check.metric), strict=True):
+            if n >= check.from_n:
                 ns.append(float(n))
-                ys.append(float(y))
+                ys.append(y)
     slope = loglog_slope(ns, ys)
     return slope, f"slope {slope.slope:.3g}, 95% CI [{slope.low:.3g}, {slope.high:.3g}]"
-
-
-def _series(record: RunRecord, metric: str) -> tuple[list[int], list[float]]:
-    """``(n, value)`` of every row of ``metric`` in one run, in order of ``n``."""
-    table = record.metrics()
-    rows = sorted(
-        (int(n), float(y))
-        for n, name, y in zip(
-            table.column("n").to_pylist(),
-            table.column("metric").to_pylist(),
-            table.column("value").to_pylist(),
-            strict=True,
-        )
-        if name == metric
-    )
-    return [n for n, _ in rows], [y for _, y in rows]
 
 
 def _one(records: Sequence[RunRecord], field_of: Any, what: str) -> Any:

@@ -268,13 +268,13 @@ def test_the_stacked_linear_layer_has_autograds_gradients() -> None:
     """``_StackedLinear`` writes its own backward (to skip a transpose copy): finite differences
     in float64 (``gradcheck``) and, in float32, each seed's ``nn.Sequential`` differentiated by
     autograd give the same gradients."""
-    from acconv.neural.networks import StackedMLP, _stacked_linear, mlp
+    from acconv.neural.networks import StackedMLP, mlp, stacked_linear
 
     g = torch.Generator().manual_seed(3)
     x = torch.randn(3, 5, 4, dtype=torch.float64, generator=g, requires_grad=True)
     w = torch.randn(3, 2, 4, dtype=torch.float64, generator=g, requires_grad=True)
     b = torch.randn(3, 1, 2, dtype=torch.float64, generator=g, requires_grad=True)
-    assert torch.autograd.gradcheck(_stacked_linear, (x, w, b))
+    assert torch.autograd.gradcheck(stacked_linear, (x, w, b))
 
     nets = [mlp((4, 8, 8, 2), "tanh", 1.0, torch.Generator().manual_seed(k)) for k in range(3)]
     stacked = StackedMLP(nets, "tanh")

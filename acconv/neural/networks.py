@@ -169,7 +169,7 @@ class StackedMLP(nn.Module):
         n_layers = len(self.layers) // 2
         for index in range(n_layers):
             weight, bias = self.layers[2 * index], self.layers[2 * index + 1]
-            x = _stacked_linear(x, weight, bias)
+            x = stacked_linear(x, weight, bias)
             if index < n_layers - 1:
                 x = self._act(x)
         return x
@@ -227,9 +227,13 @@ class _StackedLinear(torch.autograd.Function):
         return grad_x, grad_weight, grad_bias
 
 
-def _stacked_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """``x W ᵀ + b`` per seed (:class:`_StackedLinear`)."""
-    return _StackedLinear.apply(x, weight, bias)  # type: ignore[no-any-return, no-untyped-call]
+def stacked_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """``x[k] W[k]ᵀ + b[k]`` per seed for ``x`` of shape ``(K, ..., in)``, ``W`` ``(K, out, in)``,
+    ``b`` ``(K, 1, out)``: one batched product over the seeds (:class:`_StackedLinear`); shape
+    ``(K, ..., out)``."""
+    flat = x.reshape(x.shape[0], -1, x.shape[-1])
+    y: torch.Tensor = _StackedLinear.apply(flat, weight, bias)  # type: ignore[no-untyped-call]
+    return y.reshape(*x.shape[:-1], -1)
 
 
 class _Tanh(torch.autograd.Function):

@@ -67,7 +67,7 @@ from acconv.estimators import discounted_returns, gae, redistribute_rewards
 from acconv.facts import EpisodeSource
 from acconv.mdp import FiniteMDP
 from acconv.neural.equilibrium import NetworkEquilibrium
-from acconv.neural.networks import Encoder, clip_grad_norms_
+from acconv.neural.networks import Encoder, clip_grad_norms_, stacked_linear
 from acconv.neural.ppo import PPO
 from acconv.neural.rollouts import NeuralRun, Rollout
 from acconv.neural.seed_envs import SeedEnvs
@@ -110,13 +110,6 @@ class ReturnLSTM(nn.Module):
         return self.head(self.cells(x))[..., 0]  # type: ignore[no-any-return]
 
 
-def _linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """``x[k] W[k]ᵀ + b[k]`` for ``x`` of shape ``(K, ..., in)``, ``W`` ``(K, out, in)``, ``b``
-    ``(K, 1, out)``: one batched product over the seeds; shape ``(K, ..., out)``."""
-    flat = x.reshape(x.shape[0], -1, x.shape[-1])
-    return torch.baddbmm(bias, flat, weight.transpose(1, 2)).reshape(*x.shape[:-1], -1)
-
-
 class StackedReturnLSTM(nn.Module):
     """``K`` :class:`ReturnLSTM` s, one per seed, with their parameters stacked (seed first).
 
@@ -126,7 +119,7 @@ class StackedReturnLSTM(nn.Module):
         c_t[k] = c_{t-1}[k] + tanh(W[k] x_t[k] + b[k]) ⊙ σ(R[k] c_{t-1}[k] + b_ig[k]),
         g_t[k] = w[k]ᵀ c_t[k] + b_out[k],
 
-    each linear map one batched product over the seeds (``torch.baddbmm``, as
+    each linear map one batched product over the seeds (``networks.stacked_linear``, as
     :class:`~acconv.neural.networks.StackedMLP`). Seeds never mix, so the gradient of a sum of
     per-seed losses is, block by block, each seed's own; steps after an episode's end (padding)
     come after every real step, so they change no real prediction.
@@ -169,24 +162,24 @@ class StackedReturnLSTM(nn.Module):
     def cells(self, x: torch.Tensor) -> torch.Tensor:
         """``c_t`` for inputs ``x`` of shape ``(K, B, T, n_inputs)``; shape ``(K, B, T, cells)``."""
         K, B, T = x.shape[:3]
-        drive = torch.tanh(_linear(x, self.W, self.b))  # tanh(W x_t + b): every step at once
+        drive = torch.tanh(stacked_linear(x, self.W, self.b))  # tanh(W x_t + b): every step at once
         c = x.new_zeros(K, B, self.R.shape[1])
         out = []
         for t in range(T):
-            c = c + drive[:, :, t] * torch.sigmoid(_linear(c, self.R, self.b_ig))
+            c = c + drive[:, :, t] * torch.sigmoid(stacked_linear(c, self.R, self.b_ig))
             out.append(c)
         return torch.stack(out, dim=2)
 
     def increment(self, x_t: torch.Tensor, c_prev: torch.Tensor) -> torch.Tensor:
         """``Δc_t = tanh(W x_t + b) ⊙ σ(R c_{t-1} + b_ig)`` per seed (leading axis ``K``; the
         other leading axes broadcast)."""
-        return torch.tanh(_linear(x_t, self.W, self.b)) * torch.sigmoid(
-            _linear(c_prev, self.R, self.b_ig)
+        return torch.tanh(stacked_linear(x_t, self.W, self.b)) * torch.sigmoid(
+            stacked_linear(c_prev, self.R, self.b_ig)
         )
 
     def head(self, cells: torch.Tensor) -> torch.Tensor:
         """``g_t = wᵀ c_t + b_out`` per seed; the cells' shape without its last axis."""
-        return _linear(cells, self.w, self.b_out)[..., 0]
+        return stacked_linear(cells, self.w, self.b_out)[..., 0]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """The return predictions ``g_t`` of every prefix, shape ``(K, B, T)``."""
