@@ -187,7 +187,11 @@ def run(
     ] = None,
     workers: Annotated[
         int | None,
-        typer.Option("--workers", help="Worker processes (default: one per CPU; 1: in-process)."),
+        typer.Option(
+            "--workers",
+            help="Worker processes (default: one per CPU; 1: in-process); for neural specs, "
+            "trained as one batch, the batch's torch threads.",
+        ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
     backend: Annotated[
@@ -306,7 +310,11 @@ def reproduce(
     ] = None,
     workers: Annotated[
         int | None,
-        typer.Option("--workers", help="Worker processes (default: one per CPU; 1: in-process)."),
+        typer.Option(
+            "--workers",
+            help="Worker processes (default: one per CPU; 1: in-process); for neural specs, "
+            "trained as one batch, the batch's torch threads.",
+        ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
     claim: Annotated[

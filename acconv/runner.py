@@ -15,7 +15,8 @@ Three steps:
    the same command again. Neural PPO and neural RUDDER specs (:func:`batches_seeds`) run
    locally as batches instead: the missing seeds of each sweep point train as one batched
    computation in this process (:func:`execute_seeds`, :meth:`acconv.neural.PPO.learn_seeds`),
-   one folder per seed all the same.
+   one folder per seed all the same, with ``workers`` (default: one per CPU) as the batch's torch
+   threads.
 
 Several processes may run the same sweep into the same folder at once (on one machine, or on
 machines sharing a filesystem): each claims a run before computing it (:mod:`acconv.run_claims`), so
@@ -38,13 +39,14 @@ import logging
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
+from acconv._validate import check_int
 from acconv.pools import ProgressBars, Slots, drive, run_pool, run_ray, sweep_process_gone
 from acconv.results import (
     incomplete_reason,
@@ -142,6 +144,9 @@ class RunResult:
     seed: int
     rows: list[tuple[int, str, float]]
     verdicts: dict[str, Any]
+    batch: dict[str, Any] | None = None
+    """How a batched run was computed (:func:`execute_seeds`): the seeds trained together and
+    the torch threads. Both can change float rounding, so the manifest records them."""
 
 
 @dataclass
@@ -242,11 +247,18 @@ def batches_seeds(spec: ExperimentSpec) -> bool:
 
 
 def execute_seeds(
-    runs: list[RunConfig], progress: Mapping[str, Callable[[int, int], None]] | None = None
+    runs: list[RunConfig],
+    progress: Mapping[str, Callable[[int, int], None]] | None = None,
+    threads: int | None = None,
 ) -> list[RunResult]:
     """:func:`execute` for runs of one sweep point (they differ only in their seed), trained as
     one batched computation; seed ``k``'s result is the one :func:`execute` gives (to float
-    rounding), from its own environment, random stream and observers."""
+    rounding), from its own environment, random stream and observers.
+
+    ``threads``: torch threads of the batch when the spec does not set ``learner.params.n_threads``
+    (the batched products use them; one seed gains nothing from a second thread). The thread
+    count and the batch's seeds change float rounding, so each result records them (``batch``).
+    """
     from acconv.spec import build_env
 
     spec = runs[0].spec
@@ -255,13 +267,19 @@ def execute_seeds(
     if not batches_seeds(spec):  # a sweep point the learner cannot batch (RUDDER with Adam)
         return [execute(run, (progress or {}).get(run.run_id)) for run in runs]
     plan = build_run(spec)
+    if threads is not None and "n_threads" not in spec.learner.params:
+        plan.learner.n_threads = check_int(threads, "threads", 1)
     envs = [plan.source, *(build_env(spec.env) for _ in runs[1:])]
     watched = [_Watched(spec, (progress or {}).get(run.run_id)) for run in runs]
     rngs = [np.random.default_rng(run.seed_sequence()) for run in runs]
     observers = [w.all for w in watched]
     plan.learner.learn_seeds(envs, spec.budget.n_updates, rngs, observers, **plan.learn_kwargs)
+    batch = {"seeds": [run.seed for run in runs], "torch_threads": plan.learner.n_threads}
     return [
-        w.result(run, partial(plan.learner.action_probabilities, seed=k), envs[k], rngs[k])
+        replace(
+            w.result(run, partial(plan.learner.action_probabilities, seed=k), envs[k], rngs[k]),
+            batch=batch,
+        )
         for k, (w, run) in enumerate(zip(watched, runs, strict=True))
     ]
 
@@ -362,15 +380,18 @@ class _Facts:
             self.facts = event.facts  # what the run completed (a watched loop's rates)
 
 
-def _manifest(run: RunConfig) -> dict[str, Any]:
+def _manifest(run: RunConfig, result: RunResult) -> dict[str, Any]:
     from acconv.results import environment_info
 
     sequence = run.seed_sequence()
-    return {
+    manifest = {
         "config": run.config(),
         "seed_entropy": {"entropy": sequence.entropy, "spawn_key": list(sequence.spawn_key)},
         "environment": environment_info(),
     }
+    if result.batch is not None:
+        manifest["batch"] = result.batch
+    return manifest
 
 
 class _Progress:
@@ -412,7 +433,7 @@ def _write(run: RunConfig, result: RunResult, out_dir: Path) -> None:
         seed=run.seed,
         rows=result.rows,
         verdicts=result.verdicts,
-        manifest=_manifest(run),
+        manifest=_manifest(run, result),
     )
 
 
@@ -503,10 +524,10 @@ def run_spec(
 
     ``workers``: processes of the local pool (default: one per CPU, at most one per run);
     ``1`` runs in this process. Batched specs (:func:`batches_seeds`) on the local backend
-    ignore ``workers``: each sweep point's missing seeds (at most :data:`MAX_BATCH_SEEDS` at a
-    time) train as one batch in this process. A run that raises is reported in
-    ``summary.failed`` and leaves no folder, so the next invocation retries it. ``on_progress``
-    is called with each finished run id.
+    take ``workers`` (at most one per CPU) as torch threads instead: each sweep point's missing
+    seeds (at most :data:`MAX_BATCH_SEEDS` at a time) train as one batch in this process. A run
+    that raises is reported in ``summary.failed`` and leaves no folder, so the next invocation
+    retries it. ``on_progress`` is called with each finished run id.
 
     ``backend="ray"`` runs the pending runs as Ray tasks instead: on a local Ray instance with
     ``workers`` CPUs (default: all), or on the cluster at ``address`` (then ``workers`` caps the
@@ -545,7 +566,8 @@ def run_spec(
         if not pending:
             pass
         elif ray is None and batches_seeds(spec):
-            slots = _Batches(out_dir, bar, progress)
+            threads = min(workers or os.cpu_count() or 1, os.cpu_count() or 1)
+            slots = _Batches(out_dir, bar, progress, threads)
             drive(queue, by_id, MAX_BATCH_SEEDS, slots, finished, bar)
         elif ray is not None:
             run_ray(ray, _run_and_write, queue, by_id, out_dir, workers, address, finished, bar)
@@ -585,8 +607,12 @@ class _InProcess(Slots):
 class _Batches(_InProcess):
     """The local backend of batched specs (:func:`batches_seeds`): the runs
     :func:`~acconv.pools.drive` claims (at most :data:`MAX_BATCH_SEEDS` at a time) train per
-    sweep point as one batch in this process (:func:`execute_seeds`); each seed's folder is
-    written on its own."""
+    sweep point as one batch in this process (:func:`execute_seeds`, with ``threads`` torch
+    threads); each seed's folder is written on its own."""
+
+    def __init__(self, out_dir: Path, bar: ProgressBars, progress: bool, threads: int) -> None:
+        super().__init__(out_dir, bar, progress)
+        self.threads = threads
 
     def finished(self, timeout: float) -> Iterable[tuple[str, BaseException | None]]:
         runs, self.started = self.started, []
@@ -598,7 +624,7 @@ class _Batches(_InProcess):
             ids = [run.run_id for run in batch]
             reporters = {i: self.bar.reporter(i) for i in ids} if self.progress else None
             try:
-                results = execute_seeds(batch, reporters)
+                results = execute_seeds(batch, reporters, self.threads)
             except Exception as error:  # the batch is one computation: it fails as a whole
                 outcome += [(i, error) for i in ids]
                 continue

@@ -25,8 +25,11 @@ shown beside it. Peak resident memory of the
 batched 32-seed run is measured in a fresh child process (``resource.getrusage`` of the
 child; torch's own footprint included).
 
-``--threads`` sets the torch threads of the batched run (default 1; the single run and SB3
-always get 1). Results: ``docs/performance.md`` §13.
+``--threads`` sets the torch threads of the batched run (default: one per CPU, what
+``acconv run`` gives a batch). The single seed is timed in each round with one thread (its
+default) and with ``--threads`` threads, and the round's ratio divides by the faster of the two,
+so a second core counts only where it helps; SB3 gets one thread. The CPU rows show what the
+threads cost in CPU time. Results: ``docs/performance.md`` §13.
 
 ``--rudder`` times the neural RUDDER instead (``RUDDER.learn_seeds``), in the setting of
 ``acconv/experiments/neural_rudder.toml`` (read from the spec, so the two cannot drift apart),
@@ -86,9 +89,10 @@ def time_sb3(env_id: str, n_seeds: int, n_updates: int) -> tuple[float, float]:
     return time.perf_counter() - start, time.process_time() - cpu
 
 
-def time_rudder(n_seeds: int, n_updates: int) -> tuple[float, float]:
+def time_rudder(n_seeds: int, n_updates: int, threads: int) -> tuple[float, float]:
     """Wall and CPU seconds of ``n_seeds`` seeds of the neural RUDDER of
-    ``acconv/experiments/neural_rudder.toml`` in one ``learn_seeds`` call."""
+    ``acconv/experiments/neural_rudder.toml`` in one ``learn_seeds`` call on ``threads`` torch
+    threads (one seed: one thread, its default)."""
     from pathlib import Path
 
     from acconv.spec import build_env, build_run, load_spec
@@ -96,6 +100,7 @@ def time_rudder(n_seeds: int, n_updates: int) -> tuple[float, float]:
     root = Path(__file__).resolve().parents[1]
     spec = load_spec(root / "acconv" / "experiments" / "neural_rudder.toml")
     plan = build_run(spec)
+    plan.learner.n_threads = threads if n_seeds > 1 else 1
     envs = [plan.source, *(build_env(spec.env) for _ in range(n_seeds - 1))]
     rngs = [np.random.default_rng(seed) for seed in range(n_seeds)]
     start, cpu = time.perf_counter(), time.process_time()
@@ -103,17 +108,20 @@ def time_rudder(n_seeds: int, n_updates: int) -> tuple[float, float]:
     return time.perf_counter() - start, time.process_time() - cpu
 
 
-def rudder_table(seed_counts: list[int], n_updates: int, repeats: int) -> None:
+def rudder_table(seed_counts: list[int], n_updates: int, repeats: int, threads: int) -> None:
     """Print the neural RUDDER's table: K seeds batched against one seed."""
     print(f"load average before: {os.getloadavg()}", file=sys.stderr)
-    time_rudder(2, 1)  # warm-up
+    time_rudder(2, 1, threads)  # warm-up
     times: dict[int, list[tuple[float, float]]] = {k: [] for k in [1, *seed_counts]}
     for _ in range(repeats):
         for k in times:
-            times[k].append(time_rudder(k, n_updates))
+            times[k].append(time_rudder(k, n_updates, threads))
     print(f"(wall, cpu) per seed count: {times}", file=sys.stderr)
     print(f"load average after: {os.getloadavg()}", file=sys.stderr)
-    print(f"Best of {repeats} alternating repetitions, {n_updates} updates each.")
+    print(
+        f"Best of {repeats} alternating repetitions, {n_updates} updates each; 1 seed on one "
+        f"torch thread, batches on {threads}."
+    )
     print()
     print("| learner | clock | seeds | batched (s) | ratio to 1 seed | per seed (s) |")
     print("|---|---|---|---|---|---|")
@@ -149,14 +157,14 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=32)
     parser.add_argument("--updates", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--sb3-seeds", type=int, default=2)
     parser.add_argument("--envs", nargs="*", default=list(ENVS))
     parser.add_argument("--rudder", action="store_true", help="time the neural RUDDER instead")
     parser.add_argument("--rudder-seeds", type=int, nargs="*", default=[8, 32])
     args = parser.parse_args()
     if args.rudder:
-        rudder_table(args.rudder_seeds, args.updates, args.repeats)
+        rudder_table(args.rudder_seeds, args.updates, args.repeats, args.threads)
         return
     print(f"load average before: {os.getloadavg()}", file=sys.stderr)
     rows = []
@@ -164,7 +172,10 @@ def main() -> None:
         time_acconv(env_id, 2, 1, 1)  # warm-up: imports, torch's first calls
         single, batched, sb3 = [], [], []
         for _ in range(args.repeats):
-            single.append(time_acconv(env_id, 1, args.updates, 1))
+            # one seed at its faster thread count in this round (clock by clock)
+            one_thread = time_acconv(env_id, 1, args.updates, 1)
+            threads = time_acconv(env_id, 1, args.updates, args.threads)
+            single.append((min(one_thread[0], threads[0]), min(one_thread[1], threads[1])))
             batched.append(time_acconv(env_id, args.seeds, args.updates, args.threads))
             if args.sb3_seeds:
                 wall, cpu = time_sb3(env_id, args.sb3_seeds, args.updates)
@@ -183,9 +194,10 @@ def main() -> None:
     print(f"load average after: {os.getloadavg()}", file=sys.stderr)
     print()
     print(
-        f"{args.repeats} rounds per environment, each timing 1 seed and then {args.seeds} seeds "
-        f"batched ({args.updates} updates), then SB3; the target is judged on the median over "
-        "rounds of the ratio within a round [lowest, highest]."
+        f"{args.repeats} rounds per environment, each timing 1 seed (on 1 and on {args.threads} "
+        f"torch threads, the faster counted) and then {args.seeds} seeds batched on "
+        f"{args.threads} threads ({args.updates} updates), then SB3 on 1 thread; the target is "
+        "judged on the median over rounds of the ratio within a round [lowest, highest]."
     )
     print()
     print(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -162,6 +163,8 @@ def _assert_only_the_missing_seed_is_redone(
     again = run_spec(spec, out, workers=1, progress=False)
     assert again.done == [run.run_id] and len(again.skipped) == 2
     assert batches == [1]  # only the missing seed
+    manifest = json.loads((out / run.folder / "manifest.json").read_text())
+    assert manifest["batch"] == {"seeds": [run.seed], "torch_threads": 1}  # workers=1
     _assert_close_rows(_rows(out / run.folder), first)
 
 
@@ -182,6 +185,9 @@ def test_neural_ppo_seeds_train_as_one_batch_write_one_folder_each_and_resume(
     assert batches == [3] and len(summary.done) == 3 and not summary.failed
 
     runs = expand(spec)
+    # The manifest says how the seed was computed: its batch, and workers as torch threads.
+    manifest = json.loads((tmp_path / runs[1].folder / "manifest.json").read_text())
+    assert manifest["batch"] == {"seeds": [0, 1, 2], "torch_threads": min(2, os.cpu_count() or 1)}
     first = _rows(tmp_path / runs[1].folder)
     result = execute(runs[1])
     alone = {(n, m): v for n, m, v in result.rows}

@@ -116,8 +116,10 @@ class PPO:
         hidden: widths of the hidden layers of both networks ((64, 64), SB3's default).
         activation: ``tanh`` (SB3's default) or another of :data:`ACTIVATIONS`; ``relu``
             networks are not C¹, which the A1/A3 verdicts report (from :meth:`facts`).
-        n_threads: torch threads during :meth:`learn` (1: a second thread costs CPU and gives
-            no speed-up for networks this small).
+        n_threads: torch threads during :meth:`learn` and :meth:`learn_seeds` (1: for one
+            seed a second thread costs CPU and gives no speed-up at these sizes; a batch of 32
+            seeds runs its batched products about 1.3x faster on 2 cores, ``docs/performance.md``
+            §13). The thread count changes float rounding, so keep it fixed to reproduce a run.
         probe_size: without a model, the tables ``θ``, ``ω`` of the reports are the networks
             on the first ``probe_size`` observations of the first rollout.
     """
