@@ -238,12 +238,8 @@ def execute(run: RunConfig, progress: Callable[[int, int], None] | None = None) 
 
 def batches_seeds(spec: ExperimentSpec) -> bool:
     """Whether the runner trains the seeds of each sweep point of ``spec`` as one batch
-    (:meth:`acconv.neural.PPO.learn_seeds`): neural PPO specs, and neural RUDDER specs with
-    plain SGD (with Adam a RUDDER batch is refused, :meth:`acconv.neural.RUDDER.learn_seeds`:
-    its seeds run one call each, see :func:`execute_seeds`)."""
-    if spec.learner.kind == "neural_rudder":
-        return bool(spec.learner.params.get("optimizer", "sgd") == "sgd")
-    return spec.learner.kind == "neural_ppo"
+    (:meth:`acconv.neural.PPO.learn_seeds`): neural PPO and neural RUDDER specs."""
+    return spec.learner.kind in ("neural_ppo", "neural_rudder")
 
 
 def execute_seeds(
@@ -264,8 +260,6 @@ def execute_seeds(
     spec = runs[0].spec
     if any(run.spec != spec for run in runs):
         raise ValueError("runs differ in more than their seed; expected one sweep point")
-    if not batches_seeds(spec):  # a sweep point the learner cannot batch (RUDDER with Adam)
-        return [execute(run, (progress or {}).get(run.run_id)) for run in runs]
     plan = build_run(spec)
     if threads is not None and "n_threads" not in spec.learner.params:
         plan.learner.n_threads = check_int(threads, "threads", 1)

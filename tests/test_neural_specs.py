@@ -244,26 +244,19 @@ def test_neural_rudder_seeds_train_as_one_batch_write_one_folder_each_and_resume
     _assert_only_the_missing_seed_is_redone(spec, tmp_path, runs[2], batches, first)
 
 
-def test_a_neural_rudder_spec_with_adam_runs_its_seeds_one_call_each(
+def test_a_neural_rudder_spec_with_adam_trains_its_seeds_as_one_batch_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Adam is per seed in a RUDDER batch (SeedAdam), so an Adam spec batches as SGD does."""
     from acconv.neural import RUDDER
     from acconv.runner import batches_seeds
 
-    batches: list[int] = []
-    original = RUDDER.learn_seeds
-
-    def counted(self: RUDDER, envs: object, *args: object, **kwargs: object) -> object:
-        batches.append(len(envs))  # type: ignore[arg-type]
-        return original(self, envs, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(RUDDER, "learn_seeds", counted)
+    batches = _count_batches(monkeypatch, RUDDER)
     overrides = ["budget.n_updates=1", "budget.episodes_per_update=2", "seeds.count=2"]
-    sgd = load_spec(EXPERIMENTS / "neural_rudder.toml", overrides)
     adam = load_spec(
         EXPERIMENTS / "neural_rudder.toml", [*overrides, "learner.params.optimizer=adam"]
     )
-    assert batches_seeds(sgd) and not batches_seeds(adam)
+    assert batches_seeds(adam)
     summary = run_spec(adam, tmp_path, workers=1, progress=False)
     assert len(summary.done) == 2 and not summary.failed
-    assert batches == [1, 1]
+    assert batches == [2]

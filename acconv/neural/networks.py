@@ -293,6 +293,60 @@ def clip_grad_norms_(parameters: Sequence[torch.Tensor], max_norm: float) -> tor
     return norms
 
 
+class SeedAdam(torch.optim.Optimizer):
+    """Adam over parameters stacked with the seed first, each seed with its own step count.
+
+    ``step(active)`` steps only the seeds ``k`` with ``active[k]`` (all by default); each such
+    seed takes ``torch.optim.Adam``'s step (Kingma & Ba 2015, Algorithm 1, no weight decay) on
+    its slice, with its own ``t_k``::
+
+        t_k ← t_k + 1
+        m_k ← β₁ m_k + (1 − β₁) g_k,        v_k ← β₂ v_k + (1 − β₂) g_k²
+        p_k ← p_k − lr/(1 − β₁^t_k) · m_k / (√v_k / √(1 − β₂^t_k) + ε)
+
+    and the other seeds' parameters, moments and counts stay exactly as they are. With every
+    seed active at every step this is ``torch.optim.Adam`` on each seed. The neural RUDDER
+    needs it: its seeds have different numbers of real steps, so in some minibatches of the
+    stack a seed has none, and torch's Adam (one state for the stack) would still decay its
+    moments and move its parameters there, which a run of that seed alone never does.
+    """
+
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+    ) -> None:
+        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps})
+
+    @torch.no_grad()
+    def step(self, active: torch.Tensor | None = None) -> None:  # type: ignore[override]
+        """One Adam step of the seeds ``active`` (a boolean tensor of shape ``(K,)``)."""
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state["step"] = torch.zeros(p.shape[0], dtype=torch.float64)
+                    state["exp_avg"] = torch.zeros_like(p)
+                    state["exp_avg_sq"] = torch.zeros_like(p)
+                on = torch.ones(p.shape[0], dtype=torch.bool) if active is None else active
+                shape = (-1, *([1] * (p.dim() - 1)))
+                here = on.view(shape)
+                t = state["step"].add_(on.to(torch.float64))  # t_k, counted per seed
+                m, v, g = state["exp_avg"], state["exp_avg_sq"], p.grad
+                m.copy_(torch.where(here, m.lerp(g, 1 - beta1), m))
+                v.copy_(torch.where(here, v * beta2 + (1 - beta2) * g * g, v))
+                t_k = t.clamp(min=1.0)  # a seed that never stepped is not moved below
+                step_size = (group["lr"] / (1 - beta1**t_k)).to(p.dtype).view(shape)
+                bias2_sqrt = (1 - beta2**t_k).sqrt().to(p.dtype).view(shape)
+                denom = v.sqrt() / bias2_sqrt + group["eps"]
+                p.sub_(torch.where(here, step_size * m / denom, torch.zeros_like(p)))
+
+
 def parameter_vectors(module: nn.Module) -> NDArray[np.float64]:
     """Each seed's parameters of a stacked ``module`` as one float64 row: shape ``(K, P)``."""
     with torch.no_grad():

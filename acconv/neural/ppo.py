@@ -75,6 +75,7 @@ from acconv.neural.networks import (
     ACTIVATIONS,
     Activation,
     Encoder,
+    SeedAdam,
     StackedMLP,
     clip_grad_norms_,
     mlp,
@@ -383,17 +384,26 @@ class PPO:
             critics.append(mlp([dim, *self.hidden, 1], self.activation, 1.0, generator))
         self.actor = StackedMLP(actors, self.activation)
         self.critic = StackedMLP(critics, self.activation)
-        self._actor_opt = self._optimiser(self.actor.parameters())
-        self._critic_opt = self._optimiser(self.critic.parameters())
+        self._actor_opt = self._optimiser(self.actor.parameters(), self._uneven_seeds)
+        self._critic_opt = self._optimiser(self.critic.parameters(), self._uneven_seeds)
         # Acting, one observation per seed, in numpy (the same map; see StackedMLP).
         self._actor_numpy = self.actor.numpy_forward()
         self._kept: dict[int, list[torch.Tensor]] = {}
 
-    def _optimiser(self, parameters: Any) -> torch.optim.Optimizer:
+    _uneven_seeds = False
+    """Whether a seed may have no step in some minibatches of the stack (RUDDER's padded
+    rollouts, whose seeds have different numbers of steps)."""
+
+    def _optimiser(self, parameters: Any, uneven: bool = False) -> torch.optim.Optimizer:
         """An optimiser of the configured kind; its lr is set before every update.
 
-        SGD and Adam act elementwise (Adam's step count is shared, and every seed steps
-        together), so on stacked parameters this is one optimiser per seed."""
+        SGD and Adam act elementwise, so on stacked parameters this is one optimiser per seed
+        when every seed steps together (Adam's step count is then the same for all). When seeds
+        skip minibatches (``uneven``), Adam is :class:`~acconv.neural.networks.SeedAdam`, whose
+        step counts and moments are per seed; plain SGD's zero gradient leaves a seed as it is.
+        """
+        if uneven and self.optimizer == "adam":
+            return SeedAdam(parameters, lr=0.0)
         kind = torch.optim.SGD if self.optimizer == "sgd" else torch.optim.Adam
         # fused: one kernel for all parameters (same arithmetic; about 25% faster here).
         return kind(parameters, lr=0.0, fused=True)
@@ -530,7 +540,8 @@ class PPO:
         # (4) K epochs over minibatches, each seed shuffled by its own generator. A seed with
         # N_k < T steps has its own ceil(N_k / B) minibatches (its steps stay in front after
         # the shuffle, the padding behind them); in the later ones it has no step, so a zero
-        # loss and gradient, and plain SGD leaves its parameters exactly as they were.
+        # loss and gradient, and it is not stepped: plain SGD leaves its parameters exactly as
+        # they were, and SeedAdam skips it (its moments and step count too).
         for _ in range(self.n_epochs):
             epoch_kls.append([])
             permutation = torch.from_numpy(
@@ -544,6 +555,7 @@ class PPO:
             shuffled = rollout.steps(permutation)  # one gather per epoch; minibatches are views
             for start in range(0, T, B):
                 minibatch = shuffled.steps(slice(start, start + B))
+                active = torch.tensor([start < n for n in counts])  # seeds with steps in it
                 actor_loss, critic_loss, minibatch_stats = self._losses(minibatch)
                 actor_opt.zero_grad(set_to_none=True)
                 critic_opt.zero_grad(set_to_none=True)
@@ -553,8 +565,8 @@ class PPO:
                 if self.max_grad_norm is not None:
                     clip_grad_norms_(list(actor.parameters()), self.max_grad_norm)
                     clip_grad_norms_(list(critic.parameters()), self.max_grad_norm)
-                actor_opt.step()  # (5) actor, lr b_n
-                critic_opt.step()  # (6) critic, lr a_n
+                _step(actor_opt, active)  # (5) actor, lr b_n
+                _step(critic_opt, active)  # (6) critic, lr a_n
                 stats += minibatch_stats
                 epoch_kls[-1].append(minibatch_stats[:, 2])
         theta_after, omega_after = parameter_vectors(actor), parameter_vectors(critic)
@@ -717,3 +729,13 @@ def _step_norm(delta: FloatArray, step: float) -> float:
 
 def _mean(values: list[float]) -> float:
     return float(np.mean(values)) if values else math.nan
+
+
+def _step(optimiser: torch.optim.Optimizer, active: torch.Tensor) -> None:
+    """One optimiser step of the seeds ``active`` (:class:`SeedAdam`); SGD and a shared Adam
+    step every seed (the seeds without steps have zero gradients, which SGD leaves as they are,
+    and with a shared Adam every seed is active)."""
+    if isinstance(optimiser, SeedAdam):
+        optimiser.step(active)
+    else:
+        optimiser.step()

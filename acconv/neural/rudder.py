@@ -44,9 +44,11 @@ carries it into a real prediction; the numpy estimators work episode by episode 
 ``(K·B, T_max)`` rows. Step 6 gets each seed's ``N_k`` real steps, padded to ``max_k N_k``
 (``Rollout.mask``), and the PPO epochs take means over real steps only: seed ``k`` draws its
 own permutation of its ``N_k`` steps and takes its own ``ceil(N_k / batch_size)`` minibatch
-steps; in the stack's further minibatches its gradient is zero, which leaves plain SGD's
-parameters exactly as they are. Adam's moments would move them, so an Adam RUDDER refuses
-more than one seed per call. Padding rather than a ragged layout because every product is
+steps; in the stack's further minibatches it has no step and is not stepped: its gradient
+is zero, which leaves plain SGD's parameters exactly as they are, and Adam is
+:class:`~acconv.neural.networks.SeedAdam`, whose moments and step counts are per seed, so it
+skips the seed there (torch's Adam, one state for the stack, would decay the seed's moments
+and move it). Padding rather than a ragged layout because every product is
 then one batched call; the cost is the padded steps' arithmetic, which the masks discard.
 A single run (:meth:`RUDDER.learn`) is the same code with ``K = 1``.
 """
@@ -272,6 +274,8 @@ class RUDDER(PPO):
         )
         self.return_model: StackedReturnLSTM | None = None
 
+    _uneven_seeds = True  # seeds have different numbers of steps (whole episodes)
+
     def _build(self, dim: int, n_actions: int, generators: Sequence[torch.Generator]) -> None:
         super()._build(dim, n_actions, generators)
         self._n_actions = n_actions
@@ -315,16 +319,10 @@ class RUDDER(PPO):
         real steps only, so it changes no seed's loss or gradient: the return models (one
         :class:`StackedReturnLSTM`), the redistribution and the advantages are computed for
         all seeds at once, and the PPO epochs run on each seed's ``N_k`` real steps, padded to
-        ``max_k N_k`` (``Rollout.mask``). A seed with fewer steps has fewer minibatches; in the
-        others its gradient is zero, which leaves plain SGD's parameters as they are, but Adam's
-        moments would still move them: with ``optimizer="adam"`` seeds run one call each.
+        ``max_k N_k`` (``Rollout.mask``). A seed with fewer steps has fewer minibatches and is
+        not stepped in the others (plain SGD, or Adam with per-seed state,
+        :class:`~acconv.neural.networks.SeedAdam`).
         """
-        if len(rngs) > 1 and self.optimizer == "adam":
-            raise ValueError(
-                f"rngs has {len(rngs)} entries with optimizer 'adam', expected 1: seeds take "
-                "different numbers of minibatch steps, which one Adam state cannot skip; use "
-                "optimizer 'sgd' or one seed per call"
-            )
         self._pair_inputs = hasattr(envs[0].observation_space, "n")
         return super().learn_seeds(envs, n_updates, rngs, *args, **kwargs)
 
