@@ -560,8 +560,8 @@ def run_spec(
         if not pending:
             pass
         elif ray is None and batches_seeds(spec):
-            threads = min(workers or os.cpu_count() or 1, os.cpu_count() or 1)
-            slots = _Batches(out_dir, bar, progress, threads)
+            cpus = os.cpu_count() or 1
+            slots = _Batches(out_dir, bar, progress, min(workers or cpus, cpus))
             drive(queue, by_id, MAX_BATCH_SEEDS, slots, finished, bar)
         elif ray is not None:
             run_ray(ray, _run_and_write, queue, by_id, out_dir, workers, address, finished, bar)

@@ -98,10 +98,21 @@ def test_the_seeds_of_a_batch_differ_and_a_batch_is_deterministic() -> None:
 
 def test_a_batch_on_two_torch_threads_is_deterministic_and_each_seed_its_run_alone() -> None:
     """``n_threads = 2`` (what ``acconv run`` gives a batch on 2 cores) rounds differently from
-    one thread, within the tolerance above, and the same way every time. SB3's 64-64 networks
-    and minibatches of 64, so the batched products are large enough to be split between the
-    threads (measured 2026-12-02: max |Δ| 3.3e-7 against one thread after 3 updates)."""
-    sizes = {"n_steps": 256, "batch_size": 64, "n_epochs": 2, "optimizer": "adam"}
+    one thread, within the tolerance above, and the same way every time. SB3's 64-64 networks,
+    minibatches of 64 and learning rate 3e-4, so the batched products are large enough to be
+    split between the threads (measured 2026-12-02, 3 updates: max |Δ| 3.3e-7 against the same
+    batch on one thread and against each seed alone; with ``hidden = (16,)`` the threads were
+    not used at all, and with Adam at the class's default first step 0.05 the two thread counts
+    drift 4.2e-5 apart, Adam magnifying the rounding)."""
+    sizes = {
+        "n_steps": 256,
+        "batch_size": 64,
+        "n_epochs": 2,
+        "hidden": (64, 64),
+        "optimizer": "adam",
+        "critic_lr": 3e-4,
+        "actor_lr": 3e-4,
+    }
     make = MAKERS["CartPole"]
 
     def parameters(learner: PPO) -> np.ndarray:

@@ -542,6 +542,8 @@ class PPO:
         # the shuffle, the padding behind them); in the later ones it has no step, so a zero
         # loss and gradient, and it is not stepped: plain SGD leaves its parameters exactly as
         # they were, and SeedAdam skips it (its moments and step count too).
+        # the seeds with steps in each minibatch (the same in every epoch)
+        active = {start: torch.tensor([start < n for n in counts]) for start in range(0, T, B)}
         for _ in range(self.n_epochs):
             epoch_kls.append([])
             permutation = torch.from_numpy(
@@ -555,7 +557,6 @@ class PPO:
             shuffled = rollout.steps(permutation)  # one gather per epoch; minibatches are views
             for start in range(0, T, B):
                 minibatch = shuffled.steps(slice(start, start + B))
-                active = torch.tensor([start < n for n in counts])  # seeds with steps in it
                 actor_loss, critic_loss, minibatch_stats = self._losses(minibatch)
                 actor_opt.zero_grad(set_to_none=True)
                 critic_opt.zero_grad(set_to_none=True)
@@ -565,8 +566,8 @@ class PPO:
                 if self.max_grad_norm is not None:
                     clip_grad_norms_(list(actor.parameters()), self.max_grad_norm)
                     clip_grad_norms_(list(critic.parameters()), self.max_grad_norm)
-                _step(actor_opt, active)  # (5) actor, lr b_n
-                _step(critic_opt, active)  # (6) critic, lr a_n
+                _step(actor_opt, active[start])  # (5) actor, lr b_n
+                _step(critic_opt, active[start])  # (6) critic, lr a_n
                 stats += minibatch_stats
                 epoch_kls[-1].append(minibatch_stats[:, 2])
         theta_after, omega_after = parameter_vectors(actor), parameter_vectors(critic)
